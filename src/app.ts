@@ -1,0 +1,85 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type HTTPMethods } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ApiError } from './http/api-error.ts';
+import { createAuthHook } from './http/auth.ts';
+import { installErrorHandling } from './http/error-handler.ts';
+import { registerOpenApi } from './http/openapi.ts';
+import { emailServerRoutes } from './http/routes/email-servers.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { createValidatorCompiler } from './http/validation.ts';
+import type { Services } from './services.ts';
+
+export interface AppOptions {
+  services: Services;
+  /** A pino logger; tests pass one writing to memory. Defaults to JSON logs on stdout. */
+  logger?: FastifyBaseLogger;
+}
+
+/** Paths and headers that never reach the logs. */
+export const LOG_REDACTIONS = [
+  'req.headers.authorization',
+  'req.headers.dpop',
+  'req.headers.cookie',
+  '*.password',
+  '*.clientSecret',
+  '*.privateKey',
+];
+
+const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Builds the HTTP application; never listens (main.ts does, tests inject or listen on port 0). */
+export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
+  const { config, ids } = services;
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel, redact: LOG_REDACTIONS } }),
+    genReqId: () => ids.requestId(),
+    requestIdHeader: false,
+    bodyLimit: config.bodyLimitBytes,
+    // The Node SDK sends `//api/v1/...` when its org URL ends in `/`.
+    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  installErrorHandling(app, ids);
+
+  // Every body is parsed as JSON whatever its content type: Okta's API speaks nothing else.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    parseJson(request, body as string, (error, value) => done(error ? new ApiError('malformed_body') : null, value));
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Okta-Request-Id', request.id);
+  });
+  app.addHook('onRequest', createAuthHook({ apiTokens: services.apiTokens }));
+
+  // Collect each path's methods so other methods can answer 405 rather than 404.
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/')) return;
+    const methods = methodsByPath.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) methods.add(method);
+    methodsByPath.set(route.url, methods);
+  });
+
+  await registerOpenApi(app, config.publicUrl);
+  await app.register(healthRoutes, { store: services.store });
+  await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
+
+  for (const [url, methods] of [...methodsByPath]) {
+    const others = ALL_METHODS.filter((method) => !methods.has(method));
+    if (others.length === 0) continue;
+    app.route({
+      method: others,
+      url,
+      schema: { hide: true },
+      handler: async () => {
+        throw new ApiError('method_not_allowed');
+      },
+    });
+  }
+  return app;
+}

@@ -1,0 +1,109 @@
+import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import { type EmailServerChanges, type EmailServerRecord, type EmailServerStore, StoreConflictError } from '../store/store.ts';
+import { DESTINATION_FIELDS, secretContext } from './destination.ts';
+import { DomainError, invalidInput } from './errors.ts';
+import type { IdGenerator } from './ids.ts';
+import { notFound } from './errors.ts';
+
+export interface EmailServerServiceDeps {
+  emailServers: EmailServerStore;
+  secretBox: SecretBox;
+  ids: Pick<IdGenerator, 'emailServer'>;
+  now: () => number;
+  maxServersPerOrg: number;
+}
+
+export type EmailServerService = ReturnType<typeof createEmailServerService>;
+
+/** Use cases for an org's SMTP servers and the invariants they keep. */
+export function createEmailServerService(deps: EmailServerServiceDeps) {
+  const { emailServers, secretBox, ids, now, maxServersPerOrg } = deps;
+
+  async function getOrThrow(orgId: string, id: string): Promise<EmailServerRecord> {
+    const server = await emailServers.get(orgId, id);
+    if (!server) throw notFound(id, 'EmailServer');
+    return server;
+  }
+
+  function conflict(error: unknown): never {
+    if (error instanceof StoreConflictError && error.constraint === 'one_enabled_server') {
+      throw new DomainError('one_enabled_server', 'another server is already enabled');
+    }
+    if (error instanceof StoreConflictError && error.constraint === 'enrolment_limit') {
+      throw new DomainError('enrolment_limit', 'enrolment limit reached', { detail: String(maxServersPerOrg) });
+    }
+    throw error;
+  }
+
+  return {
+    list: (orgId: string) => emailServers.list(orgId),
+
+    get: getOrThrow,
+
+    async create(orgId: string, input: EmailServerPost): Promise<EmailServerRecord> {
+      const at = now();
+      const base = {
+        id: ids.emailServer(),
+        orgId,
+        alias: input.alias,
+        host: input.host,
+        port: input.port,
+        username: input.username,
+      };
+      const record: EmailServerRecord = {
+        ...base,
+        authType: input.authType ?? 'BASIC_SMTP_AUTH',
+        passwordSecret: secretBox.seal(input.password, secretContext(base)),
+        enabled: input.enabled ?? false,
+        tlsMode: null,
+        caCertificate: null,
+        createdAt: at,
+        updatedAt: at,
+      };
+      // A clear answer in the common case; the database constraint settles races.
+      if (record.enabled && (await emailServers.getEnabled(orgId))) conflict(new StoreConflictError('one_enabled_server'));
+      await emailServers.create(record, maxServersPerOrg).catch(conflict);
+      return record;
+    },
+
+    async update(orgId: string, id: string, input: EmailServerRequest): Promise<EmailServerRecord> {
+      const current = await getOrThrow(orgId, id);
+      const next = { ...current, ...definedFields(input) };
+      const destinationChanged = DESTINATION_FIELDS.some((field) => next[field] !== current[field]);
+      if (destinationChanged && input.password === undefined) {
+        throw invalidInput([
+          {
+            field: 'password',
+            message: 'The password is required when host, port or username changes, so a stored password is never sent to a new server',
+          },
+        ]);
+      }
+      const changes: EmailServerChanges = {
+        alias: input.alias,
+        host: input.host,
+        port: input.port,
+        username: input.username,
+        enabled: input.enabled,
+        authType: input.authType,
+        updatedAt: now(),
+      };
+      if (input.password !== undefined) changes.passwordSecret = secretBox.seal(input.password, secretContext(next));
+      if (input.enabled && !current.enabled) {
+        const enabled = await emailServers.getEnabled(orgId);
+        if (enabled && enabled.id !== id) conflict(new StoreConflictError('one_enabled_server'));
+      }
+      const updated = await emailServers.update(orgId, id, changes).catch(conflict);
+      if (!updated) throw notFound(id, 'EmailServer');
+      return updated;
+    },
+
+    async remove(orgId: string, id: string): Promise<void> {
+      if (!(await emailServers.delete(orgId, id))) throw notFound(id, 'EmailServer');
+    },
+  };
+}
+
+function definedFields<T extends object>(input: T): Partial<T> {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

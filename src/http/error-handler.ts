@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, type FieldProblem } from '../domain/errors.ts';
+import type { IdGenerator } from '../domain/ids.ts';
+import { StoreUnavailableError } from '../store/store.ts';
+import { ApiError } from './api-error.ts';
+import { type ApiErrorKind, ERROR_TABLE, summaryFor } from './error-table.ts';
+import { isBodyShapeError, toFieldProblems } from './validation.ts';
+
+interface Rendered {
+  kind: ApiErrorKind;
+  causes: FieldProblem[];
+  detail?: string;
+  headers?: Record<string, string>;
+}
+
+const MALFORMED_BODY_CODES = new Set([
+  'FST_ERR_CTP_INVALID_JSON_BODY',
+  'FST_ERR_CTP_EMPTY_JSON_BODY',
+  'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+  'FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+  'FST_ERR_CTP_INVALID_TYPE',
+]);
+
+/** Connection-level failures of the database driver, rather than errors in a query. */
+function isDatabaseUnreachable(error: { code?: unknown; message?: string }): boolean {
+  const code = String(error.code ?? '');
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(code) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message ?? '')
+  );
+}
+
+function classify(error: FastifyError | Error): Rendered {
+  if (error instanceof ApiError) return { kind: error.kind, causes: error.options.causes ?? [], detail: error.options.detail, headers: error.options.headers };
+  if (error instanceof DomainError) return { kind: error.kind, causes: error.causes, detail: error.detail };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    if (isBodyShapeError(fastifyError.validation as never)) return { kind: 'malformed_body', causes: [] };
+    const causes = toFieldProblems(fastifyError.validation as never);
+    return { kind: 'invalid_input', causes, detail: causes.map((c) => c.field).join(', ') };
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { kind: 'body_too_large', causes: [] };
+  if (MALFORMED_BODY_CODES.has(fastifyError.code) || error instanceof SyntaxError) return { kind: 'malformed_body', causes: [] };
+  if (error instanceof StoreUnavailableError || isDatabaseUnreachable(fastifyError)) return { kind: 'unavailable', causes: [] };
+  const status = fastifyError.statusCode;
+  if (status === 404) return { kind: 'path_not_found', causes: [] };
+  if (status !== undefined && status >= 400 && status < 500) return { kind: 'malformed_body', causes: [] };
+  return { kind: 'internal', causes: [] };
+}
+
+/** Renders every failure as Okta's error envelope; unknown errors are logged and answered E0000009. */
+export function installErrorHandling(app: FastifyInstance, ids: Pick<IdGenerator, 'errorId'>): void {
+  function send(reply: FastifyReply, rendered: Rendered) {
+    const entry = ERROR_TABLE[rendered.kind];
+    if (rendered.headers) reply.headers(rendered.headers);
+    return reply
+      .status(entry.status)
+      .type('application/json')
+      .send({
+        errorCode: entry.errorCode,
+        errorSummary: summaryFor(rendered.kind, rendered.detail),
+        errorLink: entry.errorCode,
+        errorId: ids.errorId(),
+        errorCauses: rendered.causes.map((c) => ({ errorSummary: c.field ? `${c.field}: ${c.message}` : c.message })),
+      });
+  }
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const rendered = classify(error);
+    if (rendered.kind === 'internal' || rendered.kind === 'unavailable') {
+      request.log.error({ err: error }, 'request failed');
+    }
+    return send(reply, rendered);
+  });
+
+  app.setNotFoundHandler((_request, reply) => send(reply, { kind: 'path_not_found', causes: [] }));
+}

@@ -1,0 +1,31 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { ERROR_TABLE } from './error-table.ts';
+
+/** OpenAPI 3 generated from the route schemas, served at /openapi.json, with a docs page at /docs. */
+export async function registerOpenApi(app: FastifyInstance, publicUrl: string): Promise<void> {
+  const errorCodes = Object.values(ERROR_TABLE)
+    .map((e) => `| ${e.errorCode} | ${e.status} | ${e.summary} |`)
+    .filter((row, i, rows) => rows.indexOf(row) === i)
+    .join('\n');
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'mailroute: Okta-compatible Email Servers API',
+        version: '1.0.0',
+        description: `Okta's Email Servers API, wire-compatible with Okta's SDKs, plus documented extensions.\n\n| errorCode | HTTP | errorSummary |\n|---|---|---|\n${errorCodes}`,
+      },
+      servers: [{ url: publicUrl }],
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'SSWS {API token}' },
+        },
+      },
+      security: [{ apiToken: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

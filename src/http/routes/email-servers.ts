@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Config } from '../../config.ts';
+import type { EmailServerService } from '../../domain/email-servers.ts';
+import {
+  EmailServerIdParams,
+  EmailServerListWrapped,
+  EmailServerPost,
+  EmailServerRequest,
+  EmailServerResponse,
+} from '../../schemas/email-server.ts';
+import { OktaError } from '../../schemas/error.ts';
+import { MANAGE_SCOPES, principalOf, READ_SCOPES } from '../auth.ts';
+import { presentEmailServer } from '../presenters.ts';
+
+export interface EmailServerRoutesOptions {
+  emailServers: EmailServerService;
+  responseShape: Config['responseShape'];
+}
+
+const tags = ['EmailServer'];
+const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, OktaError]));
+
+/** Okta's Email Servers API. Routes only translate HTTP to the domain service and back. */
+export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptions> = async (app, { emailServers, responseShape }) => {
+  const documented = responseShape === 'documented';
+
+  app.get('/api/v1/email-servers', {
+    config: { scopes: READ_SCOPES },
+    schema: {
+      operationId: 'listEmailServers',
+      summary: 'List all enrolled SMTP servers',
+      tags,
+      response: { 200: documented ? EmailServerListWrapped : Type.Array(EmailServerResponse), ...errors(403, 429) },
+    },
+    handler: async (request) => {
+      const servers = (await emailServers.list(principalOf(request).orgId)).map(presentEmailServer);
+      return documented ? { 'email-servers': servers } : servers;
+    },
+  });
+
+  app.post('/api/v1/email-servers', {
+    config: { scopes: MANAGE_SCOPES },
+    schema: {
+      operationId: 'createEmailServer',
+      summary: 'Create a custom SMTP server',
+      tags,
+      body: EmailServerPost,
+      response: { 201: EmailServerResponse, ...errors(400, 403, 429) },
+    },
+    handler: async (request, reply) => {
+      const server = await emailServers.create(principalOf(request).orgId, request.body);
+      return reply.status(201).send(presentEmailServer(server));
+    },
+  });
+
+  app.get('/api/v1/email-servers/:emailServerId', {
+    config: { scopes: READ_SCOPES },
+    schema: {
+      operationId: 'getEmailServer',
+      summary: 'Retrieve an SMTP server configuration',
+      tags,
+      params: EmailServerIdParams,
+      response: { 200: documented ? EmailServerListWrapped : EmailServerResponse, ...errors(403, 404, 429) },
+    },
+    handler: async (request) => {
+      const server = presentEmailServer(await emailServers.get(principalOf(request).orgId, request.params.emailServerId));
+      return documented ? { 'email-servers': [server] } : server;
+    },
+  });
+
+  app.patch('/api/v1/email-servers/:emailServerId', {
+    config: { scopes: MANAGE_SCOPES },
+    schema: {
+      operationId: 'updateEmailServer',
+      summary: 'Update an SMTP server configuration',
+      tags,
+      params: EmailServerIdParams,
+      body: EmailServerRequest,
+      response: { 200: EmailServerResponse, ...errors(400, 403, 404, 429) },
+    },
+    handler: async (request) => {
+      const { orgId } = principalOf(request);
+      return presentEmailServer(await emailServers.update(orgId, request.params.emailServerId, request.body));
+    },
+  });
+
+  app.delete('/api/v1/email-servers/:emailServerId', {
+    config: { scopes: MANAGE_SCOPES },
+    schema: {
+      operationId: 'deleteEmailServer',
+      summary: 'Delete an SMTP server configuration',
+      tags,
+      params: EmailServerIdParams,
+      response: { 204: Type.Null({ description: 'Deleted; no body' }), ...errors(403, 404, 429) },
+    },
+    handler: async (request, reply) => {
+      await emailServers.remove(principalOf(request).orgId, request.params.emailServerId);
+      return reply.status(204).send(null);
+    },
+  });
+};

@@ -1,0 +1,58 @@
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { bootstrapDefaultOrg } from './domain/bootstrap.ts';
+import { openRuntime } from './runtime.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { services, generatedKeyFile } = await openRuntime(config);
+  const app = await buildApp({ services });
+
+  if (generatedKeyFile) {
+    app.log.warn(
+      { keyFile: generatedKeyFile },
+      'no MAILROUTE_ENCRYPTION_KEYS set: generated an encryption key in the data directory (mode 0600). Back it up; without it stored passwords cannot be decrypted.',
+    );
+  }
+  const bootstrap = await bootstrapDefaultOrg({ orgs: services.store.orgs, apiTokens: services.apiTokens, ids: services.ids, now: services.now });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    await app.close();
+    await services.store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await app.listen({ host: config.host, port: config.port });
+  if (bootstrap) {
+    // Printed once, straight to the terminal rather than the log: the token exists nowhere else.
+    process.stdout.write(
+      [
+        '',
+        'mailroute created the default org and an admin API token. It is shown only this once:',
+        '',
+        `  ${bootstrap.secret}`,
+        '',
+        'Try it:',
+        `  curl -H 'Authorization: SSWS ${bootstrap.secret}' ${config.publicUrl}/api/v1/email-servers`,
+        '',
+        `API docs: ${config.publicUrl}/docs`,
+        '',
+      ].join('\n'),
+    );
+  }
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    console.error(`mailroute: configuration error: ${error.message}`);
+  } else {
+    console.error('mailroute: failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,232 @@
+import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import {
+  type ApiToken,
+  type ApiTokenStore,
+  type EmailServerChanges,
+  type EmailServerRecord,
+  type EmailServerStore,
+  type Org,
+  type OrgStore,
+  type Store,
+  StoreConflictError,
+  type TlsMode,
+} from './store.ts';
+import type { ApiTokenTable, Database, EmailServerTable } from './tables.ts';
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/**
+ * The store over Kysely. Both adapters share this code; they differ only in how the connection is
+ * made (sqlite.ts, postgres.ts) and in the few places `dialect` is consulted.
+ */
+export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close: () => Promise<void>): Store {
+  return {
+    kind: dialect,
+    orgs: orgStore(db),
+    apiTokens: apiTokenStore(db),
+    emailServers: emailServerStore(db, dialect),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close,
+  };
+}
+
+function orgStore(db: Kysely<Database>): OrgStore {
+  const toOrg = (row: { id: string; name: string; created_at: number }): Org => ({
+    id: row.id,
+    name: row.name,
+    createdAt: Number(row.created_at),
+  });
+  return {
+    async create(org) {
+      await db.insertInto('orgs').values({ id: org.id, name: org.name, created_at: org.createdAt }).execute();
+    },
+    async get(id) {
+      const row = await db.selectFrom('orgs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toOrg(row);
+    },
+    async list() {
+      return (await db.selectFrom('orgs').selectAll().orderBy('created_at').execute()).map(toOrg);
+    },
+  };
+}
+
+function toApiToken(row: Selectable<ApiTokenTable>): ApiToken {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    scopes: row.scopes === null ? null : (JSON.parse(row.scopes) as string[]),
+    createdAt: Number(row.created_at),
+    expiresAt: nullableNumber(row.expires_at),
+    revokedAt: nullableNumber(row.revoked_at),
+    lastUsedAt: nullableNumber(row.last_used_at),
+  };
+}
+
+function apiTokenStore(db: Kysely<Database>): ApiTokenStore {
+  return {
+    async create(token, tokenHash) {
+      await db
+        .insertInto('api_tokens')
+        .values({
+          id: token.id,
+          org_id: token.orgId,
+          name: token.name,
+          token_hash: tokenHash,
+          scopes: token.scopes === null ? null : JSON.stringify(token.scopes),
+          created_at: token.createdAt,
+          expires_at: token.expiresAt,
+          revoked_at: token.revokedAt,
+          last_used_at: token.lastUsedAt,
+        })
+        .execute();
+    },
+    async findByHash(tokenHash) {
+      const row = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      return row && { token: toApiToken(row), tokenHash: row.token_hash };
+    },
+    async list(orgId) {
+      let query = db.selectFrom('api_tokens').selectAll().orderBy('created_at');
+      if (orgId) query = query.where('org_id', '=', orgId);
+      return (await query.execute()).map(toApiToken);
+    },
+    async revoke(id, at) {
+      const result = await db
+        .updateTable('api_tokens')
+        .set({ revoked_at: at })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async touch(id, at) {
+      await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
+    },
+    async count() {
+      const row = await db.selectFrom('api_tokens').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+  };
+}
+
+function toEmailServer(row: Selectable<EmailServerTable>): EmailServerRecord {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    alias: row.alias,
+    host: row.host,
+    port: Number(row.port),
+    username: row.username,
+    authType: row.auth_type,
+    passwordSecret: row.password_secret,
+    enabled: Number(row.enabled) === 1,
+    tlsMode: row.tls_mode as TlsMode | null,
+    caCertificate: row.ca_certificate,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+const COLUMN_OF = {
+  alias: 'alias',
+  host: 'host',
+  port: 'port',
+  username: 'username',
+  authType: 'auth_type',
+  passwordSecret: 'password_secret',
+  enabled: 'enabled',
+  tlsMode: 'tls_mode',
+  caCertificate: 'ca_certificate',
+  updatedAt: 'updated_at',
+} as const satisfies Record<keyof EmailServerChanges, keyof EmailServerTable>;
+
+function toColumns(changes: EmailServerChanges): Partial<EmailServerTable> {
+  const columns: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(changes)) {
+    const column = COLUMN_OF[key as keyof EmailServerChanges];
+    if (value === undefined || column === undefined) continue;
+    columns[column] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+  }
+  return columns as Partial<EmailServerTable>;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === '23505' || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
+}
+
+function emailServerStore(db: Kysely<Database>, dialect: SqlDialect): EmailServerStore {
+  const byOrg = (orgId: string) => db.selectFrom('email_servers').selectAll().where('org_id', '=', orgId);
+
+  /** Serialises writers of one org on PostgreSQL; SQLite already has a single writer. */
+  async function lockOrg(trx: Transaction<Database>, orgId: string): Promise<void> {
+    if (dialect === 'postgres') await trx.selectFrom('orgs').select('id').where('id', '=', orgId).forUpdate().execute();
+  }
+
+  return {
+    async list(orgId) {
+      return (await byOrg(orgId).orderBy('created_at').orderBy('id').execute()).map(toEmailServer);
+    },
+    async get(orgId, id) {
+      const row = await byOrg(orgId).where('id', '=', id).executeTakeFirst();
+      return row && toEmailServer(row);
+    },
+    async getEnabled(orgId) {
+      const row = await byOrg(orgId).where('enabled', '=', 1).executeTakeFirst();
+      return row && toEmailServer(row);
+    },
+    async create(record, maxPerOrg) {
+      try {
+        await db.transaction().execute(async (trx) => {
+          await lockOrg(trx, record.orgId);
+          const { n } = await trx
+            .selectFrom('email_servers')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('org_id', '=', record.orgId)
+            .executeTakeFirstOrThrow();
+          if (Number(n) >= maxPerOrg) throw new StoreConflictError('enrolment_limit');
+          await trx
+            .insertInto('email_servers')
+            .values({
+              id: record.id,
+              org_id: record.orgId,
+              created_at: record.createdAt,
+              ...toColumns(record),
+            } as EmailServerTable)
+            .execute();
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new StoreConflictError('one_enabled_server');
+        throw error;
+      }
+    },
+    async update(orgId, id, changes) {
+      try {
+        const row = await db
+          .updateTable('email_servers')
+          .set(toColumns(changes))
+          .where('org_id', '=', orgId)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row && toEmailServer(row);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new StoreConflictError('one_enabled_server');
+        throw error;
+      }
+    },
+    async delete(orgId, id) {
+      const result = await db.deleteFrom('email_servers').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    },
+    async listAll() {
+      return (await db.selectFrom('email_servers').selectAll().orderBy('created_at').execute()).map(toEmailServer);
+    },
+  };
+}
+
+function nullableNumber(value: number | null): number | null {
+  return value === null ? null : Number(value);
+}

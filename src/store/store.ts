@@ -1,0 +1,88 @@
+/** The one storage interface. SQL lives only in src/store; both adapters implement this. */
+
+export interface Org {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface ApiToken {
+  id: string;
+  orgId: string;
+  name: string;
+  /** null: unrestricted admin token. */
+  scopes: string[] | null;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export type TlsMode = 'implicit' | 'starttls' | 'none';
+
+export interface EmailServerRecord {
+  id: string;
+  orgId: string;
+  alias: string;
+  host: string;
+  port: number;
+  username: string;
+  authType: string;
+  /** Sealed by SecretBox; never plaintext. */
+  passwordSecret: string | null;
+  enabled: boolean;
+  tlsMode: TlsMode | null;
+  caCertificate: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type EmailServerChanges = Partial<Omit<EmailServerRecord, 'id' | 'orgId' | 'createdAt'>>;
+
+/** Raised by the store when a write would break an invariant the database enforces. */
+export class StoreConflictError extends Error {
+  constructor(readonly constraint: 'one_enabled_server' | 'enrolment_limit') {
+    super(constraint);
+  }
+}
+
+/** Raised when the database cannot be reached; the edge answers 503. */
+export class StoreUnavailableError extends Error {}
+
+export interface OrgStore {
+  create(org: Org): Promise<void>;
+  get(id: string): Promise<Org | undefined>;
+  list(): Promise<Org[]>;
+}
+
+export interface ApiTokenStore {
+  create(token: ApiToken, tokenHash: string): Promise<void>;
+  findByHash(tokenHash: string): Promise<{ token: ApiToken; tokenHash: string } | undefined>;
+  list(orgId?: string): Promise<ApiToken[]>;
+  revoke(id: string, at: number): Promise<boolean>;
+  touch(id: string, at: number): Promise<void>;
+  count(): Promise<number>;
+}
+
+export interface EmailServerStore {
+  list(orgId: string): Promise<EmailServerRecord[]>;
+  get(orgId: string, id: string): Promise<EmailServerRecord | undefined>;
+  getEnabled(orgId: string): Promise<EmailServerRecord | undefined>;
+  /** Inserts unless the org already has `maxPerOrg` servers; throws StoreConflictError. */
+  create(record: EmailServerRecord, maxPerOrg: number): Promise<void>;
+  /** Applies changes; returns the updated record, or undefined when it does not exist. */
+  update(orgId: string, id: string, changes: EmailServerChanges): Promise<EmailServerRecord | undefined>;
+  delete(orgId: string, id: string): Promise<boolean>;
+  /** Every org's servers, for maintenance such as key rotation. */
+  listAll(): Promise<EmailServerRecord[]>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  orgs: OrgStore;
+  apiTokens: ApiTokenStore;
+  emailServers: EmailServerStore;
+  /** Resolves when the database answers; used by /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,41 @@
+/** Row shapes as stored. Times are epoch milliseconds; booleans are 0/1 in both databases. */
+export interface OrgTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  org_id: string;
+  name: string;
+  token_hash: string;
+  /** JSON array of scopes the token is restricted to, or null for an unrestricted admin token. */
+  scopes: string | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface EmailServerTable {
+  id: string;
+  org_id: string;
+  alias: string;
+  host: string;
+  port: number;
+  username: string;
+  auth_type: string;
+  password_secret: string | null;
+  enabled: number;
+  tls_mode: string | null;
+  ca_certificate: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  orgs: OrgTable;
+  api_tokens: ApiTokenTable;
+  email_servers: EmailServerTable;
+}
