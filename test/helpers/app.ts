@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp, LOG_REDACTIONS } from '../../src/app.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
+import { bootstrapDefaultOrg } from '../../src/domain/bootstrap.ts';
+import { parseKeyring } from '../../src/secrets/keyring.ts';
+import { SecretBox } from '../../src/secrets/secret-box.ts';
+import { createServices, type Services } from '../../src/services.ts';
+import { openStore } from '../../src/store/open-store.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  /** Base URL of the listening server, e.g. http://127.0.0.1:43123 */
+  url: string;
+  /** An unrestricted SSWS token for the default org. */
+  token: string;
+  orgId: string;
+  services: Services;
+  dataDir: string;
+  /** Every log line the app wrote, as raw JSON text. */
+  logs: string[];
+  /** fetch against the app with the admin token (override headers to change it). */
+  api(pathname: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON body, or undefined when empty or not JSON. */
+  body: any;
+}
+
+/**
+ * Starts the real app on 127.0.0.1 with a real store: SQLite in a fresh temp directory, or the
+ * PostgreSQL database named by TEST_DATABASE_URL (each app then gets a fresh schema).
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-test-'));
+  const config: Readonly<Config> = loadConfig({
+    MAILROUTE_DATA_DIR: dataDir,
+    LOG_LEVEL: 'debug',
+    PORT: '0',
+    MAILROUTE_ENCRYPTION_KEYS: `test:${randomBytes(32).toString('base64')}`,
+    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: await freshPostgresDatabase(process.env.TEST_DATABASE_URL) } : {}),
+    ...env,
+  });
+  const store = await openStore(config);
+  const services = createServices({ config, store, secretBox: new SecretBox(parseKeyring(config.encryptionKeys!, 'test')) });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const logger = pino({ level: 'debug', redact: LOG_REDACTIONS }, sink);
+  const app = await buildApp({ services, logger });
+  const boot = await bootstrapDefaultOrg({ orgs: store.orgs, apiTokens: services.apiTokens, ids: services.ids, now: services.now });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const token = boot!.secret;
+
+  return {
+    app,
+    url,
+    token,
+    orgId: boot!.orgId,
+    services,
+    dataDir,
+    logs,
+    api: (pathname, init = {}) =>
+      request(`${url}${pathname}`, {
+        method: init.method ?? 'GET',
+        body: init.body,
+        headers: { authorization: `SSWS ${token}`, ...init.headers },
+      }),
+    async close() {
+      await app.close();
+      await store.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A plain HTTP request; objects are sent as JSON, strings as they are. */
+export async function request(
+  url: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResponse> {
+  const hasBody = init.body !== undefined;
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...init.headers },
+    body: hasBody ? (typeof init.body === 'string' || init.body instanceof Uint8Array ? (init.body as string) : JSON.stringify(init.body)) : undefined,
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, body };
+}
+
+/** Creates a throwaway database on the PostgreSQL server named by `baseUrl` and returns its URL. */
+async function freshPostgresDatabase(baseUrl: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const name = `mailroute_test_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: baseUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** The reference request sample from Okta's documentation. */
+export const REFERENCE_SERVER = {
+  alias: 'CustomServer1',
+  enabled: true,
+  host: '192.168.160.1',
+  port: 587,
+  username: 'aUser',
+  password: 'string',
+} as const;
