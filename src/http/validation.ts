@@ -73,6 +73,7 @@ function messageFor(error: ErrorObject): string {
       return `The field must be one of: ${(params.allowedValues as unknown[]).join(', ')}`;
     case 'format':
       if (params.format === 'hostname-or-ip') {
+        if (typeof error.data === 'string' && !/\S/.test(error.data)) return 'The field cannot be left blank';
         return 'The field must be a hostname or an IP address, without a scheme, port, spaces or control characters';
       }
       if (params.format === 'visible-text') {
