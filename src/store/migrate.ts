@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import * as foundation from './migrations/001-foundation.ts';
+import * as delivery from './migrations/004-delivery.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': foundation,
+  '004-delivery': delivery,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

@@ -11,6 +11,7 @@ import {
   StoreConflictError,
   type TlsMode,
 } from './store.ts';
+import { outboxStore } from './outbox-store.ts';
 import type { ApiTokenTable, Database, EmailServerTable } from './tables.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
@@ -25,6 +26,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close:
     orgs: orgStore(db),
     apiTokens: apiTokenStore(db),
     emailServers: emailServerStore(db, dialect),
+    outbox: outboxStore(db, dialect),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,3 +1,5 @@
+import type { OutboxStore } from './outbox-store.ts';
+
 /** The one storage interface. SQL lives only in src/store; both adapters implement this. */
 
 export interface Org {
@@ -84,5 +86,7 @@ export interface Store {
   emailServers: EmailServerStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
+  /** The notification outbox, its attempts and delivery events (src/store/outbox-store.ts). */
+  outbox: OutboxStore;
   close(): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
+
 /** Row shapes as stored. Times are epoch milliseconds; booleans are 0/1 in both databases. */
 export interface OrgTable {
   id: string;
@@ -38,4 +40,7 @@ export interface Database {
   orgs: OrgTable;
   api_tokens: ApiTokenTable;
   email_servers: EmailServerTable;
+  outbox_messages: OutboxMessageTable;
+  delivery_attempts: DeliveryAttemptTable;
+  delivery_events: DeliveryEventTable;
 }

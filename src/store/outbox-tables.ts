@@ -1,0 +1,56 @@
+/** Row shapes of the delivery outbox (migration 004). Times are epoch milliseconds. */
+export interface OutboxMessageTable {
+  id: string;
+  org_id: string;
+  template: string;
+  locale: string;
+  recipient: string;
+  idempotency_key: string | null;
+  /** queued | sending | sent | failed */
+  status: string;
+  /** custom: the org's server `server_id`; default: the operator's default server (or the capture directory). */
+  route: string;
+  server_id: string | null;
+  message_id_header: string;
+  /** Rendered subject, text and HTML, sealed with SecretBox; null once no longer needed. */
+  content: string | null;
+  attempts: number;
+  /** When the message is next due; while leased, when the lease expires. */
+  next_attempt_at: number;
+  lease_owner: string | null;
+  /** When the message was (re)queued: the start of its delivery deadline. */
+  queued_at: number;
+  created_at: number;
+  updated_at: number;
+  final_at: number | null;
+  last_reply_code: number | null;
+  last_reply: string | null;
+  /** For failed messages: when their sealed content is purged (end of the resend window). */
+  content_purge_at: number | null;
+}
+
+export interface DeliveryAttemptTable {
+  id: string;
+  message_id: string;
+  org_id: string;
+  attempted_at: number;
+  /** `custom:<server id>`, `default` or `capture`. */
+  server: string;
+  /** sent | transient | permanent */
+  outcome: string;
+  reply_code: number | null;
+  reply: string | null;
+  duration_ms: number;
+}
+
+export interface DeliveryEventTable {
+  id: string;
+  org_id: string;
+  message_id: string;
+  published: number;
+  /** SUCCESS | FAILURE */
+  result: string;
+  reason: string | null;
+  server: string;
+  recipient: string;
+}
