@@ -14,9 +14,9 @@ export async function bootstrapDefaultOrg(deps: {
   ids: Pick<IdGenerator, 'org'>;
   now: () => number;
 }): Promise<{ orgId: string; secret: string } | undefined> {
-  if ((await deps.orgs.list()).length > 0) return undefined;
   const orgId = deps.ids.org();
-  await deps.orgs.create({ id: orgId, name: DEFAULT_ORG_NAME, createdAt: deps.now() });
+  // Atomic in the store, so instances starting together on one empty database make one org and one token.
+  if (!(await deps.orgs.createFirst({ id: orgId, name: DEFAULT_ORG_NAME, createdAt: deps.now() }))) return undefined;
   const { secret } = await deps.apiTokens.create(orgId, 'admin (created at first start)');
   return { orgId, secret };
 }

@@ -21,15 +21,6 @@ const MALFORMED_BODY_CODES = new Set([
   'FST_ERR_CTP_INVALID_TYPE',
 ]);
 
-/** Connection-level failures of the database driver, rather than errors in a query. */
-function isDatabaseUnreachable(error: { code?: unknown; message?: string }): boolean {
-  const code = String(error.code ?? '');
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(code) ||
-    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message ?? '')
-  );
-}
-
 function classify(error: FastifyError | Error): Rendered {
   if (error instanceof ApiError) return { kind: error.kind, causes: error.options.causes ?? [], detail: error.options.detail, headers: error.options.headers };
   if (error instanceof DomainError) return { kind: error.kind, causes: error.causes, detail: error.detail };
@@ -41,7 +32,9 @@ function classify(error: FastifyError | Error): Rendered {
   }
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { kind: 'body_too_large', causes: [] };
   if (MALFORMED_BODY_CODES.has(fastifyError.code) || error instanceof SyntaxError) return { kind: 'malformed_body', causes: [] };
-  if (error instanceof StoreUnavailableError || isDatabaseUnreachable(fastifyError)) return { kind: 'unavailable', causes: [] };
+  // The PostgreSQL store turns lost connections into StoreUnavailableError (src/store/unavailable.ts);
+  // matching driver codes here would also catch an SMTP server's ECONNREFUSED.
+  if (error instanceof StoreUnavailableError) return { kind: 'unavailable', causes: [] };
   const status = fastifyError.statusCode;
   if (status === 404) return { kind: 'path_not_found', causes: [] };
   if (status !== undefined && status >= 400 && status < 500) return { kind: 'malformed_body', causes: [] };

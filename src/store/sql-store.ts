@@ -11,6 +11,7 @@ import {
   StoreConflictError,
   type TlsMode,
 } from './store.ts';
+import { auditEventStore } from './audit-store.ts';
 import { outboxStore } from './outbox-store.ts';
 import type { ApiTokenTable, Database, EmailServerTable } from './tables.ts';
 
@@ -23,10 +24,11 @@ export type SqlDialect = 'sqlite' | 'postgres';
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close: () => Promise<void>): Store {
   return {
     kind: dialect,
-    orgs: orgStore(db),
+    orgs: orgStore(db, dialect),
     apiTokens: apiTokenStore(db),
     emailServers: emailServerStore(db, dialect),
     outbox: outboxStore(db, dialect),
+    auditEvents: auditEventStore(db),
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -34,7 +36,10 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close:
   };
 }
 
-function orgStore(db: Kysely<Database>): OrgStore {
+/** Any constant: the key of the advisory lock that serialises first-start bootstrap on PostgreSQL. */
+const BOOTSTRAP_LOCK_KEY = 704_118_305;
+
+function orgStore(db: Kysely<Database>, dialect: SqlDialect): OrgStore {
   const toOrg = (row: { id: string; name: string; created_at: number }): Org => ({
     id: row.id,
     name: row.name,
@@ -43,6 +48,18 @@ function orgStore(db: Kysely<Database>): OrgStore {
   return {
     async create(org) {
       await db.insertInto('orgs').values({ id: org.id, name: org.name, created_at: org.createdAt }).execute();
+    },
+    async createFirst(org) {
+      // Instances starting together on an empty database must create one default org, not one each.
+      // The insert-if-empty is one statement (atomic on SQLite); PostgreSQL also needs the lock,
+      // because under READ COMMITTED two such statements would not see each other's row.
+      return db.transaction().execute(async (trx) => {
+        if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(BOOTSTRAP_LOCK_KEY)})`.execute(trx);
+        const result = await sql`insert into orgs (id, name, created_at)
+          select ${org.id}, ${org.name}, cast(${org.createdAt} as bigint)
+          where not exists (select 1 from orgs)`.execute(trx);
+        return Number(result.numAffectedRows ?? 0) > 0;
+      });
     },
     async get(id) {
       const row = await db.selectFrom('orgs').selectAll().where('id', '=', id).executeTakeFirst();
@@ -88,6 +105,10 @@ function apiTokenStore(db: Kysely<Database>): ApiTokenStore {
     async findByHash(tokenHash) {
       const row = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
       return row && { token: toApiToken(row), tokenHash: row.token_hash };
+    },
+    async get(id) {
+      const row = await db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toApiToken(row);
     },
     async list(orgId) {
       let query = db.selectFrom('api_tokens').selectAll().orderBy('created_at');

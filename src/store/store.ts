@@ -1,3 +1,4 @@
+import type { AuditEventStore } from './audit-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 
 /** The one storage interface. SQL lives only in src/store; both adapters implement this. */
@@ -53,6 +54,8 @@ export class StoreUnavailableError extends Error {}
 
 export interface OrgStore {
   create(org: Org): Promise<void>;
+  /** Creates the org only when there is no org at all; false when another caller got there first. */
+  createFirst(org: Org): Promise<boolean>;
   get(id: string): Promise<Org | undefined>;
   list(): Promise<Org[]>;
 }
@@ -60,6 +63,7 @@ export interface OrgStore {
 export interface ApiTokenStore {
   create(token: ApiToken, tokenHash: string): Promise<void>;
   findByHash(tokenHash: string): Promise<{ token: ApiToken; tokenHash: string } | undefined>;
+  get(id: string): Promise<ApiToken | undefined>;
   list(orgId?: string): Promise<ApiToken[]>;
   revoke(id: string, at: number): Promise<boolean>;
   touch(id: string, at: number): Promise<void>;
@@ -84,9 +88,11 @@ export interface Store {
   orgs: OrgStore;
   apiTokens: ApiTokenStore;
   emailServers: EmailServerStore;
-  /** Resolves when the database answers; used by /readyz. */
-  ping(): Promise<void>;
   /** The notification outbox, its attempts and delivery events (src/store/outbox-store.ts). */
   outbox: OutboxStore;
+  /** Audit events: who changed what (src/store/audit-store.ts). */
+  auditEvents: AuditEventStore;
+  /** Resolves when the database answers; used by /readyz. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

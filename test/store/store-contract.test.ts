@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { type ApiToken, type EmailServerRecord, type Store, StoreConflictError } from '../../src/store/store.ts';
+import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
+
+// One contract, every adapter: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
+
+const unique = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
+
+function serverRecord(orgId: string, overrides: Partial<EmailServerRecord> = {}): EmailServerRecord {
+  return {
+    id: unique('ces'),
+    orgId,
+    alias: 'Relay',
+    host: 'smtp.example.com',
+    port: 587,
+    username: 'mailer',
+    authType: 'BASIC_SMTP_AUTH',
+    passwordSecret: 'v1:sealed',
+    enabled: false,
+    tlsMode: null,
+    caCertificate: null,
+    createdAt: 1_700_000_000_000,
+    updatedAt: 1_700_000_000_000,
+    ...overrides,
+  };
+}
+
+function apiToken(orgId: string, overrides: Partial<ApiToken> = {}): ApiToken {
+  return {
+    id: unique('tok'),
+    orgId,
+    name: 'ci',
+    scopes: null,
+    createdAt: 1_700_000_000_000,
+    expiresAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
+    ...overrides,
+  };
+}
+
+function conflictOf(error: unknown): string {
+  assert.ok(error instanceof StoreConflictError, `expected StoreConflictError, got ${error}`);
+  return error.constraint;
+}
+
+for (const adapter of STORE_ADAPTERS) {
+  describe(`store contract: ${adapter.name}`, { skip: adapter.skip }, () => {
+    let store: Store;
+    const newOrg = async () => {
+      const id = unique('org');
+      await store.orgs.create({ id, name: id, createdAt: Date.now() });
+      return id;
+    };
+
+    before(async () => {
+      store = await adapter.open();
+    });
+    after(async () => {
+      await store?.close();
+    });
+
+    test('kind names the adapter and ping answers', async () => {
+      assert.equal(store.kind, adapter.name);
+      await store.ping();
+    });
+
+    test('orgs: createFirst creates only on an empty database, even when racing', async () => {
+      const fresh = await adapter.open();
+      try {
+        const attempts = Array.from({ length: 6 }, (_, i) => ({ id: `org-first-${i}`, name: 'default', createdAt: 1000 + i }));
+        const results = await Promise.all(attempts.map((org) => fresh.orgs.createFirst(org)));
+        assert.equal(results.filter(Boolean).length, 1);
+        const orgs = await fresh.orgs.list();
+        assert.equal(orgs.length, 1);
+        assert.equal(orgs[0].id, attempts[results.indexOf(true)].id);
+        assert.equal(await fresh.orgs.createFirst({ id: 'org-late', name: 'late', createdAt: 5 }), false);
+        assert.equal((await fresh.orgs.list()).length, 1);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    test('orgs: create, get, list in creation order', async () => {
+      const id = unique('org');
+      await store.orgs.create({ id, name: 'Acme', createdAt: 42 });
+      assert.deepEqual(await store.orgs.get(id), { id, name: 'Acme', createdAt: 42 });
+      assert.equal(await store.orgs.get('org-missing'), undefined);
+      const listed = await store.orgs.list();
+      assert.deepEqual(listed[0], { id, name: 'Acme', createdAt: 42 });
+    });
+
+    test('api tokens: create and find by hash round-trip every field', async () => {
+      const orgId = await newOrg();
+      const scoped = apiToken(orgId, { scopes: ['okta.emailServers.read'], expiresAt: 1_800_000_000_000 });
+      const hash = randomBytes(32).toString('hex');
+      await store.apiTokens.create(scoped, hash);
+      assert.deepEqual(await store.apiTokens.findByHash(hash), { token: scoped, tokenHash: hash });
+      assert.equal(await store.apiTokens.findByHash(randomBytes(32).toString('hex')), undefined);
+    });
+
+    test('api tokens: list filters by org; count counts all', async () => {
+      const orgA = await newOrg();
+      const orgB = await newOrg();
+      const before = await store.apiTokens.count();
+      const a = apiToken(orgA, { createdAt: 1 });
+      const b = apiToken(orgB, { createdAt: 2 });
+      await store.apiTokens.create(a, randomBytes(32).toString('hex'));
+      await store.apiTokens.create(b, randomBytes(32).toString('hex'));
+      assert.deepEqual(
+        (await store.apiTokens.list(orgA)).map((t) => t.id),
+        [a.id],
+      );
+      const all = (await store.apiTokens.list()).map((t) => t.id);
+      assert.ok(all.includes(a.id) && all.includes(b.id));
+      assert.equal(await store.apiTokens.count(), before + 2);
+    });
+
+    test('api tokens: revoke once, then it is seen as revoked; touch records last use', async () => {
+      const orgId = await newOrg();
+      const token = apiToken(orgId);
+      const hash = randomBytes(32).toString('hex');
+      await store.apiTokens.create(token, hash);
+      assert.equal(await store.apiTokens.revoke(token.id, 5000), true);
+      assert.equal(await store.apiTokens.revoke(token.id, 6000), false, 'a second revoke changes nothing');
+      assert.equal(await store.apiTokens.revoke('tok-missing', 6000), false);
+      assert.equal((await store.apiTokens.findByHash(hash))?.token.revokedAt, 5000);
+      await store.apiTokens.touch(token.id, 7000);
+      assert.equal((await store.apiTokens.findByHash(hash))?.token.lastUsedAt, 7000);
+    });
+
+    test('email servers: create, get and list return exactly what was stored', async () => {
+      const orgId = await newOrg();
+      const first = serverRecord(orgId, { createdAt: 10, updatedAt: 10, tlsMode: 'starttls', caCertificate: 'PEM' });
+      const second = serverRecord(orgId, { createdAt: 20, updatedAt: 20, port: 2587 });
+      await store.emailServers.create(second, 10);
+      await store.emailServers.create(first, 10);
+      assert.deepEqual(await store.emailServers.get(orgId, first.id), first);
+      assert.deepEqual(await store.emailServers.list(orgId), [first, second]);
+      assert.equal(await store.emailServers.get(orgId, 'ces-missing'), undefined);
+      assert.equal(await store.emailServers.getEnabled(orgId), undefined);
+    });
+
+    test('email servers: org isolation for get, list, update and delete', async () => {
+      const orgA = await newOrg();
+      const orgB = await newOrg();
+      const server = serverRecord(orgA);
+      await store.emailServers.create(server, 10);
+      assert.equal(await store.emailServers.get(orgB, server.id), undefined);
+      assert.deepEqual(await store.emailServers.list(orgB), []);
+      assert.equal(await store.emailServers.update(orgB, server.id, { alias: 'stolen' }), undefined);
+      assert.equal(await store.emailServers.delete(orgB, server.id), false);
+      assert.equal((await store.emailServers.get(orgA, server.id))?.alias, 'Relay');
+      const everywhere = (await store.emailServers.listAll()).map((s) => s.id);
+      assert.ok(everywhere.includes(server.id));
+    });
+
+    test('email servers: update changes only the given fields and returns the whole record', async () => {
+      const orgId = await newOrg();
+      const server = serverRecord(orgId);
+      await store.emailServers.create(server, 10);
+      const updated = await store.emailServers.update(orgId, server.id, { alias: 'Renamed', port: 465, enabled: true, updatedAt: 99, username: undefined });
+      assert.deepEqual(updated, { ...server, alias: 'Renamed', port: 465, enabled: true, updatedAt: 99 });
+      assert.deepEqual(await store.emailServers.get(orgId, server.id), updated);
+      assert.deepEqual(await store.emailServers.getEnabled(orgId), updated);
+      assert.equal(await store.emailServers.update(orgId, 'ces-missing', { alias: 'x' }), undefined);
+    });
+
+    test('email servers: delete removes once', async () => {
+      const orgId = await newOrg();
+      const server = serverRecord(orgId);
+      await store.emailServers.create(server, 10);
+      assert.equal(await store.emailServers.delete(orgId, server.id), true);
+      assert.equal(await store.emailServers.delete(orgId, server.id), false);
+      assert.equal(await store.emailServers.get(orgId, server.id), undefined);
+    });
+
+    test('email servers: at most one enabled per org, on create and on update', async () => {
+      const orgId = await newOrg();
+      const otherOrg = await newOrg();
+      const enabled = serverRecord(orgId, { enabled: true });
+      const disabled = serverRecord(orgId);
+      await store.emailServers.create(enabled, 10);
+      await store.emailServers.create(disabled, 10);
+      assert.equal(conflictOf(await store.emailServers.create(serverRecord(orgId, { enabled: true }), 10).catch((e) => e)), 'one_enabled_server');
+      assert.equal(conflictOf(await store.emailServers.update(orgId, disabled.id, { enabled: true }).catch((e) => e)), 'one_enabled_server');
+      assert.equal((await store.emailServers.get(orgId, disabled.id))?.enabled, false);
+      // Another org has its own enabled server.
+      await store.emailServers.create(serverRecord(otherOrg, { enabled: true }), 10);
+      // Disable, then the other one may be enabled.
+      await store.emailServers.update(orgId, enabled.id, { enabled: false });
+      assert.equal((await store.emailServers.update(orgId, disabled.id, { enabled: true }))?.enabled, true);
+      assert.equal((await store.emailServers.getEnabled(orgId))?.id, disabled.id);
+    });
+
+    test('email servers: concurrent updates enabling different servers leave exactly one enabled', async () => {
+      const orgId = await newOrg();
+      const servers = Array.from({ length: 10 }, () => serverRecord(orgId));
+      for (const server of servers) await store.emailServers.create(server, 20);
+      const outcomes = await Promise.allSettled(servers.map((s) => store.emailServers.update(orgId, s.id, { enabled: true })));
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      assert.equal(won.length, 1);
+      for (const lost of outcomes.filter((o) => o.status === 'rejected')) assert.equal(conflictOf(lost.reason), 'one_enabled_server');
+      assert.equal((await store.emailServers.list(orgId)).filter((s) => s.enabled).length, 1);
+    });
+
+    test('email servers: the enrolment limit holds, per org, also under concurrent creates', async () => {
+      const orgId = await newOrg();
+      const otherOrg = await newOrg();
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => store.emailServers.create(serverRecord(orgId), 3)));
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 3);
+      for (const lost of outcomes.filter((o) => o.status === 'rejected')) assert.equal(conflictOf(lost.reason), 'enrolment_limit');
+      assert.equal((await store.emailServers.list(orgId)).length, 3);
+      await store.emailServers.create(serverRecord(otherOrg), 3);
+      assert.equal((await store.emailServers.list(otherOrg)).length, 1);
+    });
+  });
+}
