@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** Every setting the service reads, parsed once from the environment and frozen. */
@@ -16,6 +17,8 @@ export interface Config {
   /** `id:base64key` pairs, comma-separated; the last is the newest and encrypts new writes. */
   encryptionKeys?: string;
   bodyLimitBytes: number;
+  /** Outbound SMTP: timeouts, the destination guard and the /test abuse bound (see loadSmtpSettings). */
+  smtp: SmtpSettings;
 }
 
 export class ConfigError extends Error {}
@@ -36,6 +39,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxServersPerOrg: integer(env, 'MAILROUTE_MAX_SERVERS_PER_ORG', 10, 1, 10_000),
     encryptionKeys: env.MAILROUTE_ENCRYPTION_KEYS || undefined,
     bodyLimitBytes: integer(env, 'MAILROUTE_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    smtp: loadSmtpSettings(env),
   };
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
@@ -58,4 +62,49 @@ function oneOf<const T extends readonly string[]>(env: Env, name: string, allowe
   if (raw === undefined || raw === '') return fallback;
   if (!allowed.includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T[number];
+}
+
+/** Outbound SMTP settings (issue 3), shared by the /test endpoint and delivery. */
+export interface SmtpSettings {
+  /** Whole connection setup: DNS, TCP connect, greeting and STARTTLS. */
+  connectionTimeoutMs: number;
+  /** Wait for the server's 220 greeting after the TCP connection opens. */
+  greetingTimeoutMs: number;
+  /** Longest silence from the server once connected. */
+  socketTimeoutMs: number;
+  dnsTimeoutMs: number;
+  /** Overall deadline of one /test call, probes included. */
+  testDeadlineMs: number;
+  /** /test calls one org may have in flight at once; more answer 429 E0000047. */
+  testsInFlightPerOrg: number;
+  /** Destinations allowed even when the guard would refuse them: IPs, CIDRs and host names. */
+  allow: string[];
+  /** Refuse private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too. */
+  denyPrivate: boolean;
+}
+
+function loadSmtpSettings(env: Env): SmtpSettings {
+  const allow = (env.MAILROUTE_SMTP_ALLOW ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of allow) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    const hostOk = family === 0 && bits === undefined && /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\.?$/.test(address);
+    if (extra !== undefined || !((family !== 0 && bitsOk) || hostOk)) {
+      throw new ConfigError(`MAILROUTE_SMTP_ALLOW: "${entry}" is not an IP address, a CIDR range or a host name`);
+    }
+  }
+  return {
+    connectionTimeoutMs: integer(env, 'MAILROUTE_SMTP_CONNECTION_TIMEOUT_MS', 15_000, 100, 600_000),
+    greetingTimeoutMs: integer(env, 'MAILROUTE_SMTP_GREETING_TIMEOUT_MS', 10_000, 100, 600_000),
+    socketTimeoutMs: integer(env, 'MAILROUTE_SMTP_SOCKET_TIMEOUT_MS', 30_000, 100, 600_000),
+    dnsTimeoutMs: integer(env, 'MAILROUTE_SMTP_DNS_TIMEOUT_MS', 5_000, 100, 60_000),
+    testDeadlineMs: integer(env, 'MAILROUTE_SMTP_TEST_DEADLINE_MS', 45_000, 500, 600_000),
+    testsInFlightPerOrg: integer(env, 'MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG', 3, 1, 1000),
+    allow,
+    denyPrivate: oneOf(env, 'MAILROUTE_SMTP_DENY_PRIVATE', ['true', 'false'] as const, 'false') === 'true',
+  };
 }

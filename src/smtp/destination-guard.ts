@@ -1,0 +1,164 @@
+import dns from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import type { SmtpSettings } from '../config.ts';
+
+/**
+ * Outbound destination guard. A stored host is resolved once; every address it resolves to is
+ * vetted, and the connection goes to the vetted address (TLS is still checked against the name),
+ * so a second lookup cannot swap in an address that was never vetted (DNS rebinding).
+ */
+
+export type GuardPolicy = Pick<SmtpSettings, 'allow' | 'denyPrivate' | 'dnsTimeoutMs'>;
+
+/** Resolves a host name to every address it has, in the resolver's order. */
+export type HostLookup = (hostname: string) => Promise<Array<{ address: string; family: number }>>;
+
+export const systemLookup: HostLookup = (hostname) => dns.promises.lookup(hostname, { all: true, verbatim: true });
+
+export interface VettedDestination {
+  /** The host as stored (without IPv6 brackets). */
+  host: string;
+  /** The vetted address the connection goes to. */
+  address: string;
+  port: number;
+  /** Name TLS verifies the certificate against (and sends as SNI); unset for IP literals. */
+  servername?: string;
+}
+
+/** Why no connection was attempted. `refused` says nothing more, on purpose: the guard is not an oracle. */
+export class DestinationError extends Error {
+  constructor(
+    readonly reason: 'refused' | 'not_found' | 'dns_failed' | 'dns_timeout',
+    readonly code?: string,
+  ) {
+    super(reason === 'refused' ? 'the destination is not allowed' : `host name resolution failed (${code ?? reason})`);
+    this.name = 'DestinationError';
+  }
+}
+
+/** Never routable, never a mail server: loopback, link-local (incl. cloud metadata), multicast, reserved. */
+const NON_ROUTABLE: Array<[string, number, 'ipv4' | 'ipv6']> = [
+  ['0.0.0.0', 8, 'ipv4'],
+  ['127.0.0.0', 8, 'ipv4'],
+  ['169.254.0.0', 16, 'ipv4'],
+  ['192.0.0.0', 24, 'ipv4'],
+  ['192.0.2.0', 24, 'ipv4'],
+  ['198.18.0.0', 15, 'ipv4'],
+  ['198.51.100.0', 24, 'ipv4'],
+  ['203.0.113.0', 24, 'ipv4'],
+  ['224.0.0.0', 4, 'ipv4'],
+  ['240.0.0.0', 4, 'ipv4'],
+  ['::', 96, 'ipv6'],
+  ['100::', 64, 'ipv6'],
+  ['2001:db8::', 32, 'ipv6'],
+  ['fe80::', 10, 'ipv6'],
+  ['fec0::', 10, 'ipv6'],
+  ['ff00::', 8, 'ipv6'],
+];
+
+/** Private ranges: self-hosted relays live here, so they are allowed unless the operator says otherwise. */
+const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
+  ['10.0.0.0', 8, 'ipv4'],
+  ['172.16.0.0', 12, 'ipv4'],
+  ['192.168.0.0', 16, 'ipv4'],
+  ['100.64.0.0', 10, 'ipv4'],
+  ['fc00::', 7, 'ipv6'],
+];
+
+function blockList(ranges: Array<[string, number, 'ipv4' | 'ipv6']>): BlockList {
+  const list = new BlockList();
+  for (const [network, prefix, family] of ranges) list.addSubnet(network, prefix, family);
+  return list;
+}
+
+const nonRoutable = blockList(NON_ROUTABLE);
+const privateRanges = blockList(PRIVATE);
+
+/** IPv4 embedded in an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::a.b.c.d) address. */
+function embeddedIpv4(address: string): string | undefined {
+  const match = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
+  if (!match) return undefined;
+  if (match[1]) return match[1];
+  const high = Number.parseInt(match[2], 16);
+  const low = Number.parseInt(match[3], 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
+export interface DestinationPolicy {
+  /** True when a connection to this address (reached through `host`) is allowed. */
+  allows(address: string, host: string): boolean;
+}
+
+export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'denyPrivate'>): DestinationPolicy {
+  const allowedHosts = new Set<string>();
+  const allowedAddresses = new BlockList();
+  for (const entry of policy.allow) {
+    const [address, bits] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0) {
+      allowedHosts.add(normaliseHost(entry));
+    } else if (bits === undefined) {
+      allowedAddresses.addAddress(address, family === 6 ? 'ipv6' : 'ipv4');
+    } else {
+      allowedAddresses.addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+    }
+  }
+  return {
+    allows(address, host) {
+      if (allowedHosts.has(normaliseHost(host))) return true;
+      const mapped = embeddedIpv4(address);
+      const [checked, type] = mapped ? [mapped, 'ipv4' as const] : [address, isIP(address) === 6 ? ('ipv6' as const) : ('ipv4' as const)];
+      if (allowedAddresses.check(checked, type) || (mapped && allowedAddresses.check(address, 'ipv6'))) return true;
+      if (nonRoutable.check(checked, type)) return false;
+      if (policy.denyPrivate && privateRanges.check(checked, type)) return false;
+      return true;
+    },
+  };
+}
+
+function normaliseHost(host: string): string {
+  return host.toLowerCase().replace(/\.$/, '');
+}
+
+/** Strips the brackets the API accepts around IPv6 literals. */
+export function unbracket(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/**
+ * Resolves `host` once and vets every address. Throws DestinationError when the name does not
+ * resolve or when any address is refused (a name that mixes allowed and refused addresses is
+ * refused as a whole).
+ */
+export async function resolveDestination(
+  host: string,
+  port: number,
+  policy: DestinationPolicy,
+  options: { lookup?: HostLookup; timeoutMs: number },
+): Promise<VettedDestination> {
+  const bare = unbracket(host);
+  if (isIP(bare) !== 0) {
+    if (!policy.allows(bare, bare)) throw new DestinationError('refused');
+    return { host: bare, address: bare, port };
+  }
+  const lookup = options.lookup ?? systemLookup;
+  let timer: NodeJS.Timeout | undefined;
+  let addresses: Array<{ address: string }>;
+  try {
+    addresses = await Promise.race([
+      lookup(bare),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DestinationError('dns_timeout')), options.timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof DestinationError) throw error;
+    const code = String((error as { code?: unknown }).code ?? 'EDNS');
+    throw new DestinationError(code === 'ENOTFOUND' || code === 'ENODATA' ? 'not_found' : 'dns_failed', code);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (addresses.length === 0) throw new DestinationError('not_found', 'ENODATA');
+  if (!addresses.every(({ address }) => policy.allows(address, bare))) throw new DestinationError('refused');
+  return { host: bare, address: addresses[0].address, port, servername: bare.replace(/\.$/, '') };
+}

@@ -1,0 +1,30 @@
+import { X509Certificate } from 'node:crypto';
+import type { EmailServerRecord, TlsMode } from '../store/store.ts';
+
+export const TLS_MODES = ['implicit', 'starttls', 'none'] as const satisfies readonly TlsMode[];
+
+/** Port 465 speaks TLS from the first byte (RFC 8314); every other port must upgrade with STARTTLS. */
+export function effectiveTlsMode(server: Pick<EmailServerRecord, 'port' | 'tlsMode'>): TlsMode {
+  return server.tlsMode ?? (server.port === 465 ? 'implicit' : 'starttls');
+}
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * The certificates of a PEM bundle, or a reason it is not one. Only CERTIFICATE blocks count; a
+ * private key pasted by mistake is refused rather than stored.
+ */
+export function parseCaBundle(pem: string): { ok: true; certificates: X509Certificate[] } | { ok: false; reason: string } {
+  if (/PRIVATE KEY-----/.test(pem)) return { ok: false, reason: 'The field must hold CA certificates only, never a private key' };
+  const blocks = pem.match(PEM_BLOCK) ?? [];
+  if (blocks.length === 0) return { ok: false, reason: 'The field must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)' };
+  const certificates: X509Certificate[] = [];
+  for (const block of blocks) {
+    try {
+      certificates.push(new X509Certificate(block));
+    } catch {
+      return { ok: false, reason: 'The field holds a PEM block that is not a valid X.509 certificate' };
+    }
+  }
+  return { ok: true, certificates };
+}

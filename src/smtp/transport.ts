@@ -1,0 +1,141 @@
+/**
+ * THE send path: every message mailroute sends (the /test endpoint and real delivery) goes through
+ * a transport built here, so "the test passes but real mail fails" cannot happen.
+ *
+ * Stable API (issue 3; delivery and OAuth SMTP build on it):
+ *
+ *   createSmtpTransport(server: SmtpServerConfig, deps: SmtpTransportDeps, options?: SmtpTransportOptions)
+ *     → Promise<SmtpTransport>   { transporter, destination, tlsMode, secrets, close() }
+ *
+ * - Resolves the host ONCE through the destination guard and connects to the vetted address
+ *   (`host: address`, TLS verified against the stored name via `servername`).
+ * - TLS: `implicit` (port 465 default), `starttls` (every other port; required, never AUTH in
+ *   clear), `none` (no TLS and never any AUTH). Certificates are always verified; `caCertificate`
+ *   replaces the public roots for servers behind a private CA.
+ * - Signs in with the strategy registered for `server.authType` (BASIC_SMTP_AUTH: the password,
+ *   opened with SecretBox for exactly this destination). Register more (XOAUTH2) in `authStrategies`.
+ * - Timeouts come from the SMTP settings; pass `pool: true` for a pooled transport (delivery).
+ * - Throws SmtpFailure (see diagnosis.ts) when the destination is refused, does not resolve, or
+ *   the stored secret cannot be opened. Failures while sending are nodemailer errors: hand them to
+ *   `diagnoseSmtpError` for the stage, reply, hint and whether a retry can help.
+ */
+import nodemailer from 'nodemailer';
+import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+import type { SMTPSentMessageInfo } from 'nodemailer/lib/smtp-transport';
+import type { Transporter } from 'nodemailer';
+import type { SmtpSettings } from '../config.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { EmailServerRecord, TlsMode } from '../store/store.ts';
+import { passwordAuth, type SmtpAuthSettings, type SmtpAuthStrategy } from './auth-strategy.ts';
+import { SmtpFailure } from './diagnosis.ts';
+import { createDestinationPolicy, DestinationError, type HostLookup, resolveDestination, type VettedDestination } from './destination-guard.ts';
+import { effectiveTlsMode } from './tls-mode.ts';
+
+/** The stored fields the send path reads. An EmailServerRecord fits. */
+export type SmtpServerConfig = Pick<
+  EmailServerRecord,
+  'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret' | 'tlsMode' | 'caCertificate'
+>;
+
+export interface SmtpTransportDeps {
+  secretBox: Pick<SecretBox, 'open'>;
+  settings: Pick<SmtpSettings, 'connectionTimeoutMs' | 'greetingTimeoutMs' | 'socketTimeoutMs' | 'dnsTimeoutMs' | 'allow' | 'denyPrivate'>;
+  /** Host name resolution (dns.lookup with all addresses by default). */
+  lookup?: HostLookup;
+  /** Sign-in strategies by authType, on top of the built-in BASIC_SMTP_AUTH. */
+  authStrategies?: Readonly<Record<string, SmtpAuthStrategy>>;
+  /** Name sent with EHLO; defaults to this machine's host name. */
+  ehloName?: string;
+}
+
+export interface SmtpTransportOptions {
+  /** A pooled transport that keeps connections open between messages (delivery). */
+  pool?: boolean;
+  maxConnections?: number;
+  maxMessages?: number;
+}
+
+export interface SmtpTransport {
+  transporter: Transporter<SMTPSentMessageInfo>;
+  /** Where the connection goes: the stored host, the vetted address, the port and the TLS name. */
+  destination: VettedDestination;
+  tlsMode: TlsMode;
+  /** True when the transport signs in (AUTH) before sending. */
+  authenticates: boolean;
+  /** Values that must never appear in errors or logs; diagnoseSmtpError redacts them. */
+  secrets: string[];
+  close(): void;
+}
+
+export const BUILT_IN_AUTH_STRATEGIES: Readonly<Record<string, SmtpAuthStrategy>> = { BASIC_SMTP_AUTH: passwordAuth };
+
+export async function createSmtpTransport(
+  server: SmtpServerConfig,
+  deps: SmtpTransportDeps,
+  options: SmtpTransportOptions = {},
+): Promise<SmtpTransport> {
+  const { settings } = deps;
+  const tlsMode = effectiveTlsMode(server);
+
+  let destination: VettedDestination;
+  try {
+    const policy = createDestinationPolicy(settings);
+    destination = await resolveDestination(server.host, server.port, policy, { lookup: deps.lookup, timeoutMs: settings.dnsTimeoutMs });
+  } catch (error) {
+    if (error instanceof DestinationError) throw SmtpFailure.fromDestination(error, server.host);
+    throw error;
+  }
+
+  // `none` is for unauthenticated relays on a trusted network: credentials are never sent in clear.
+  const signIn = tlsMode === 'none' ? undefined : await resolveAuth(server, deps);
+
+  const transportOptions: SMTPPoolOptions = {
+    host: destination.address,
+    port: destination.port,
+    name: deps.ehloName,
+    secure: tlsMode === 'implicit',
+    requireTLS: tlsMode === 'starttls',
+    ignoreTLS: tlsMode === 'none',
+    servername: destination.servername,
+    tls: {
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      ...(destination.servername ? { servername: destination.servername } : {}),
+      ...(server.caCertificate ? { ca: server.caCertificate } : {}),
+    },
+    connectionTimeout: settings.connectionTimeoutMs,
+    greetingTimeout: settings.greetingTimeoutMs,
+    socketTimeout: settings.socketTimeoutMs,
+    dnsTimeout: settings.dnsTimeoutMs,
+    // With credentials, sign in even if AUTH is not advertised: a silent unauthenticated send would hide a misconfiguration.
+    ...(signIn ? { auth: signIn.auth, customAuth: signIn.customAuth, forceAuth: true } : {}),
+    logger: false,
+    debug: false,
+    transactionLog: false,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    ...(options.pool ? { pool: true, maxConnections: options.maxConnections, maxMessages: options.maxMessages } : {}),
+  };
+  const transporter = nodemailer.createTransport(transportOptions as SMTPPoolOptions & { pool: true }) as unknown as Transporter<SMTPSentMessageInfo>;
+
+  return {
+    transporter,
+    destination,
+    tlsMode,
+    authenticates: signIn !== undefined,
+    secrets: signIn?.secrets ?? [],
+    close: () => transporter.close(),
+  };
+}
+
+async function resolveAuth(server: SmtpServerConfig, deps: SmtpTransportDeps): Promise<SmtpAuthSettings | undefined> {
+  const strategies = { ...BUILT_IN_AUTH_STRATEGIES, ...deps.authStrategies };
+  const strategy = strategies[server.authType];
+  if (!strategy) throw SmtpFailure.unsupportedAuth(server.authType);
+  try {
+    return await strategy({ server, secretBox: deps.secretBox });
+  } catch (error) {
+    if (error instanceof SmtpFailure) throw error;
+    throw SmtpFailure.secretUnavailable(error);
+  }
+}
