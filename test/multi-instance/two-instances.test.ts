@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/config.ts';
+import { openRuntime } from '../../src/runtime.ts';
+import type { Services } from '../../src/services.ts';
+import type { Store } from '../../src/store/store.ts';
+import { createDatabase, type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../helpers/postgres-cluster.ts';
+import { type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
+
+// Two real server processes on one PostgreSQL database: what one writes, the other reads at once,
+// and the database (not process memory) enforces every invariant.
+
+const SERVERS = '/api/v1/email-servers';
+const MAX_SERVERS_PER_ORG = 25;
+const skip = process.env.TEST_DATABASE_URL ? undefined : postgresSkipReason();
+
+const serverBody = (alias: string) => ({ alias, host: '127.0.0.1', port: 2525, username: 'mailer', password: `secret-${alias}` });
+
+describe('two instances on one PostgreSQL database', { skip }, () => {
+  let cluster: PostgresCluster | undefined;
+  let databaseUrl: string;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let token: string;
+  /** The test's own services on the same database, standing in for an operator's tooling (the CLI). */
+  let services: Services;
+  let store: Store;
+
+  before(async () => {
+    if (!process.env.TEST_DATABASE_URL) cluster = await startPostgresCluster();
+    databaseUrl = await createDatabase(process.env.TEST_DATABASE_URL ?? cluster!.url());
+    const env = {
+      DATABASE_URL: databaseUrl,
+      MAILROUTE_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      MAILROUTE_MAX_SERVERS_PER_ORG: String(MAX_SERVERS_PER_ORG),
+    };
+    // Started together on an empty database: migrations and the first-start bootstrap race.
+    [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+    token = await waitFor(() => a.bootstrapToken ?? b.bootstrapToken, 10_000, 'the bootstrap token');
+    ({ services } = await openRuntime(loadConfig({ DATABASE_URL: databaseUrl, MAILROUTE_ENCRYPTION_KEYS: env.MAILROUTE_ENCRYPTION_KEYS })));
+    store = services.store;
+  });
+
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await store?.close();
+    await cluster?.destroy();
+  });
+
+  test('starting together on an empty database creates one org and one admin token', async () => {
+    assert.ok(!(a.bootstrapToken && b.bootstrapToken), 'only one instance bootstraps');
+    assert.equal((await store.orgs.list()).length, 1);
+    assert.equal(await store.apiTokens.count(), 1);
+    for (const instance of [a, b]) assert.equal((await instance.api(SERVERS, token)).status, 200);
+  });
+
+  test('a server created on one instance is read, changed and deleted through the other at once', async () => {
+    const created = await a.api(SERVERS, token, { method: 'POST', body: serverBody('shared') });
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+
+    const readOnB = await b.api(`${SERVERS}/${id}`, token);
+    assert.equal(readOnB.status, 200);
+    assert.deepEqual(readOnB.body, (await a.api(`${SERVERS}/${id}`, token)).body);
+    assert.ok(JSON.stringify(readOnB.body).includes('"alias":"shared"'));
+
+    assert.equal((await b.api(`${SERVERS}/${id}`, token, { method: 'PATCH', body: { alias: 'renamed on b' } })).status, 200);
+    assert.ok(JSON.stringify((await a.api(`${SERVERS}/${id}`, token)).body).includes('"alias":"renamed on b"'));
+
+    assert.equal((await a.api(`${SERVERS}/${id}`, token, { method: 'DELETE' })).status, 204);
+    const gone = await b.api(`${SERVERS}/${id}`, token);
+    assert.equal(gone.status, 404);
+    assert.equal(gone.body.errorCode, 'E0000007');
+  });
+
+  test('20 concurrent PATCHes enabling different servers, spread over both, leave exactly one enabled', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const created = await (i % 2 ? b : a).api(SERVERS, token, { method: 'POST', body: serverBody(`race-${i}`) });
+      assert.equal(created.status, 201);
+      ids.push(created.body.id);
+    }
+    const responses = await Promise.all(
+      ids.map((id, i) => (i % 2 ? a : b).api(`${SERVERS}/${id}`, token, { method: 'PATCH', body: { enabled: true } })),
+    );
+    const winners = responses.filter((r) => r.status === 200);
+    assert.equal(winners.length, 1, `statuses: ${responses.map((r) => r.status).join(',')}`);
+    for (const loser of responses.filter((r) => r.status !== 200)) {
+      assert.equal(loser.status, 400);
+      assert.equal(loser.body.errorCode, 'E0000222');
+    }
+    const winnerId = ids[responses.indexOf(winners[0])];
+    for (const instance of [a, b]) {
+      const listed = await instance.api(SERVERS, token);
+      const servers: { id: string; enabled: boolean }[] = listed.body['email-servers'] ?? listed.body;
+      assert.deepEqual(
+        servers.filter((s) => s.enabled).map((s) => s.id),
+        [winnerId],
+      );
+    }
+    // Clean up so the enrolment test below starts from a known count.
+    for (const id of ids) assert.equal((await a.api(`${SERVERS}/${id}`, token, { method: 'DELETE' })).status, 204);
+  });
+
+  test('the enrolment limit holds under concurrent creates on both instances', async () => {
+    const attempts = MAX_SERVERS_PER_ORG + 8;
+    const responses = await Promise.all(
+      Array.from({ length: attempts }, (_, i) => (i % 2 ? b : a).api(SERVERS, token, { method: 'POST', body: serverBody(`enrol-${i}`) })),
+    );
+    assert.equal(responses.filter((r) => r.status === 201).length, MAX_SERVERS_PER_ORG);
+    for (const refused of responses.filter((r) => r.status !== 201)) {
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.errorCode, 'E0000225');
+    }
+    const listed = await b.api(SERVERS, token);
+    assert.equal((listed.body['email-servers'] ?? listed.body).length, MAX_SERVERS_PER_ORG);
+  });
+
+  test('a token revoked through one connection is refused by both instances on their next request', async () => {
+    const tokens = services.apiTokens;
+    const [org] = await store.orgs.list();
+    const { token: record, secret } = await tokens.create(org.id, 'to be revoked');
+    for (const instance of [a, b]) assert.equal((await instance.api(SERVERS, secret)).status, 200);
+
+    assert.equal(await tokens.revoke(record.id), true);
+
+    for (const instance of [b, a]) {
+      const refused = await instance.api(SERVERS, secret);
+      assert.equal(refused.status, 401);
+      assert.equal(refused.body.errorCode, 'E0000011');
+    }
+    // The admin token is untouched.
+    assert.equal((await a.api(SERVERS, token)).status, 200);
+  });
+});
