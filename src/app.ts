@@ -2,8 +2,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type HTTPMethods
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError } from './http/api-error.ts';
 import { createAuthHook } from './http/auth.ts';
+import { authDepsOf } from './http/auth-deps.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { auditEventRoutes } from './http/routes/audit-events.ts';
 import { emailServerRoutes } from './http/routes/email-servers.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { createValidatorCompiler } from './http/validation.ts';
@@ -54,7 +56,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Okta-Request-Id', request.id);
   });
-  app.addHook('onRequest', createAuthHook({ apiTokens: services.apiTokens }));
+  app.addHook('onRequest', createAuthHook(authDepsOf(services)));
 
   // Collect each path's methods so other methods can answer 405 rather than 404.
   const methodsByPath = new Map<string, Set<string>>();
@@ -68,6 +70,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await registerOpenApi(app, config.publicUrl);
   await app.register(healthRoutes, { store: services.store });
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
+  await app.register(auditEventRoutes, { audit: services.audit });
 
   for (const [url, methods] of [...methodsByPath]) {
     const others = ALL_METHODS.filter((method) => !methods.has(method));

@@ -17,8 +17,37 @@ export interface Config {
   /** `id:base64key` pairs, comma-separated; the last is the newest and encrypts new writes. */
   encryptionKeys?: string;
   bodyLimitBytes: number;
+  /** OAuth 2.0 access tokens (Bearer and DPoP); no issuers means only SSWS API tokens work. */
+  oauth: OAuthConfig;
+  /** Requests per org per window, by bucket (`general`: /api/v1/email-servers*, `test`: the SMTP test). */
+  rateLimits: { windowSeconds: number; buckets: Record<string, number> };
+  /** Minimum interval between writes of an API token's last-used time. */
+  tokenLastUsedIntervalSeconds: number;
   /** Outbound SMTP: timeouts, the destination guard and the /test abuse bound (see loadSmtpSettings). */
   smtp: SmtpSettings;
+}
+
+/** One trusted authorization server, and the org its tokens act for. */
+export interface OAuthIssuerConfig {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+  /** Id or name of the org every token of this issuer acts for... */
+  org?: string;
+  /** ...or the claim whose value (an org id or name) names it. */
+  orgClaim?: string;
+}
+
+export interface OAuthConfig {
+  issuers: OAuthIssuerConfig[];
+  /** Asymmetric JWS algorithms accepted for access tokens and DPoP proofs. */
+  algorithms: string[];
+  clockSkewSeconds: number;
+  /** How old (or how far in the future) a DPoP proof's `iat` may be. */
+  dpopProofMaxAgeSeconds: number;
+  /** How long fetched signing keys are trusted, and the least time between two JWKS fetches. */
+  jwksCacheMaxAgeSeconds: number;
+  jwksCooldownSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -39,6 +68,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxServersPerOrg: integer(env, 'MAILROUTE_MAX_SERVERS_PER_ORG', 10, 1, 10_000),
     encryptionKeys: env.MAILROUTE_ENCRYPTION_KEYS || undefined,
     bodyLimitBytes: integer(env, 'MAILROUTE_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    oauth: loadOAuthConfig(env),
+    rateLimits: {
+      windowSeconds: integer(env, 'MAILROUTE_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+      buckets: {
+        general: integer(env, 'MAILROUTE_RATE_LIMIT_GENERAL', 600, 1, 1_000_000),
+        test: integer(env, 'MAILROUTE_RATE_LIMIT_TEST', 10, 1, 1_000_000),
+      },
+    },
+    tokenLastUsedIntervalSeconds: integer(env, 'MAILROUTE_TOKEN_LAST_USED_INTERVAL_SECONDS', 60, 0, 86_400),
     smtp: loadSmtpSettings(env),
   };
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
@@ -106,5 +144,55 @@ function loadSmtpSettings(env: Env): SmtpSettings {
     testsInFlightPerOrg: integer(env, 'MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG', 3, 1, 1000),
     allow,
     denyPrivate: oneOf(env, 'MAILROUTE_SMTP_DENY_PRIVATE', ['true', 'false'] as const, 'false') === 'true',
+  };
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** One issuer from MAILROUTE_OAUTH_ISSUER & co., or several as JSON in MAILROUTE_OAUTH_ISSUERS. */
+function loadOAuthConfig(env: Env): OAuthConfig {
+  let raw: Partial<OAuthIssuerConfig>[] = [];
+  if (env.MAILROUTE_OAUTH_ISSUERS) {
+    try {
+      raw = JSON.parse(env.MAILROUTE_OAUTH_ISSUERS);
+    } catch {
+      throw new ConfigError('MAILROUTE_OAUTH_ISSUERS must be a JSON array of {issuer, audience, jwksUri, org | orgClaim}');
+    }
+    if (!Array.isArray(raw)) throw new ConfigError('MAILROUTE_OAUTH_ISSUERS must be a JSON array');
+  } else if (env.MAILROUTE_OAUTH_ISSUER) {
+    raw = [
+      {
+        issuer: env.MAILROUTE_OAUTH_ISSUER,
+        audience: env.MAILROUTE_OAUTH_AUDIENCE || undefined,
+        jwksUri: env.MAILROUTE_OAUTH_JWKS_URI || undefined,
+        org: env.MAILROUTE_OAUTH_ORG || undefined,
+        orgClaim: env.MAILROUTE_OAUTH_ORG_CLAIM || undefined,
+      },
+    ];
+  }
+  const issuers = raw.map((entry): OAuthIssuerConfig => {
+    if (typeof entry?.issuer !== 'string' || !/^https?:\/\//.test(entry.issuer)) {
+      throw new ConfigError('each OAuth issuer needs an http(s) `issuer` URL');
+    }
+    if (entry.org && entry.orgClaim) throw new ConfigError(`OAuth issuer ${entry.issuer}: set org or orgClaim, not both`);
+    return {
+      issuer: entry.issuer,
+      // Okta's authorization servers publish their keys at {issuer}/v1/keys.
+      jwksUri: entry.jwksUri ?? `${entry.issuer.replace(/\/+$/, '')}/v1/keys`,
+      audience: entry.audience ?? 'api://default',
+      ...(entry.orgClaim ? { orgClaim: entry.orgClaim } : { org: entry.org ?? 'default' }),
+    };
+  });
+  const algorithms = (env.MAILROUTE_OAUTH_ALGORITHMS || ASYMMETRIC_ALGORITHMS.join(',')).split(',').map((a) => a.trim());
+  const rejected = algorithms.filter((a) => !ASYMMETRIC_ALGORITHMS.includes(a));
+  // Shared-secret (HS*) and unsigned (`none`) tokens are never acceptable for a resource server.
+  if (rejected.length > 0) throw new ConfigError(`MAILROUTE_OAUTH_ALGORITHMS: not allowed: ${rejected.join(', ')}`);
+  return {
+    issuers,
+    algorithms,
+    clockSkewSeconds: integer(env, 'MAILROUTE_OAUTH_CLOCK_SKEW_SECONDS', 30, 0, 600),
+    dpopProofMaxAgeSeconds: integer(env, 'MAILROUTE_DPOP_PROOF_MAX_AGE_SECONDS', 60, 1, 3600),
+    jwksCacheMaxAgeSeconds: integer(env, 'MAILROUTE_OAUTH_JWKS_CACHE_SECONDS', 600, 1, 86_400),
+    jwksCooldownSeconds: integer(env, 'MAILROUTE_OAUTH_JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
   };
 }

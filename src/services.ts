@@ -1,7 +1,10 @@
+import { createMemoryReplayCache, type ReplayCache } from './auth/replay-cache.ts';
 import type { Config } from './config.ts';
 import { createApiTokenService } from './domain/api-tokens.ts';
+import { createAuditService } from './domain/audit.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
+import { createRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import type { SecretBox } from './secrets/secret-box.ts';
 import type { Store } from './store/store.ts';
 
@@ -11,25 +14,40 @@ export interface CoreDeps {
   secretBox: SecretBox;
   ids?: IdGenerator;
   now?: () => number;
+  /** Shared (e.g. Redis) counters for several instances; default: in this process. */
+  rateLimiter?: RateLimiter;
+  /** Shared memory of used DPoP proof ids for several instances; default: in this process. */
+  dpopReplayCache?: ReplayCache;
 }
 
 export type Services = ReturnType<typeof createServices>;
 
 /** Builds the domain services from their narrowed dependencies. Shared by the server and the CLI. */
-export function createServices({ config, store, secretBox, ids = cryptoIds, now = Date.now }: CoreDeps) {
+export function createServices({ config, store, secretBox, ids = cryptoIds, now = Date.now, ...shared }: CoreDeps) {
+  const audit = createAuditService({ auditEvents: store.auditEvents, ids, now });
   return {
     config,
     store,
     secretBox,
     ids,
     now,
-    apiTokens: createApiTokenService({ apiTokens: store.apiTokens, ids, now }),
+    audit,
+    rateLimiter: shared.rateLimiter ?? createRateLimiter(config.rateLimits),
+    dpopReplayCache: shared.dpopReplayCache ?? createMemoryReplayCache({ now }),
+    apiTokens: createApiTokenService({
+      apiTokens: store.apiTokens,
+      ids,
+      now,
+      audit,
+      lastUsedIntervalMs: config.tokenLastUsedIntervalSeconds * 1000,
+    }),
     emailServers: createEmailServerService({
       emailServers: store.emailServers,
       secretBox,
       ids,
       now,
       maxServersPerOrg: config.maxServersPerOrg,
+      audit,
     }),
   };
 }
