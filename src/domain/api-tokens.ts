@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiToken, ApiTokenStore } from '../store/store.ts';
+import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
 import type { IdGenerator } from './ids.ts';
 
 export function hashToken(secret: string): string {
@@ -12,17 +13,22 @@ export interface ApiTokenServiceDeps {
   apiTokens: ApiTokenStore;
   ids: Pick<IdGenerator, 'apiTokenId' | 'apiTokenSecret'>;
   now: () => number;
+  /** The app always passes it (src/services.ts); only a tool building this service alone may leave it out. */
+  audit?: Pick<AuditService, 'record'>;
+  /** Least time between two writes of a token's last-used time (a write per request would be wasteful). Default 60 s. */
+  lastUsedIntervalMs?: number;
 }
 
 export type ApiTokenService = ReturnType<typeof createApiTokenService>;
 
 /** SSWS API tokens. Only a SHA-256 hash is stored; the secret is shown once, at creation. */
-export function createApiTokenService({ apiTokens, ids, now }: ApiTokenServiceDeps) {
+export function createApiTokenService({ apiTokens, ids, now, audit, lastUsedIntervalMs = 60_000 }: ApiTokenServiceDeps) {
   return {
     async create(
       orgId: string,
       name: string,
       options: { scopes?: string[] | null; expiresAt?: number | null } = {},
+      context: ChangeContext = SYSTEM_CONTEXT,
     ): Promise<{ token: ApiToken; secret: string }> {
       const secret = ids.apiTokenSecret();
       const token: ApiToken = {
@@ -36,6 +42,7 @@ export function createApiTokenService({ apiTokens, ids, now }: ApiTokenServiceDe
         lastUsedAt: null,
       };
       await apiTokens.create(token, hashToken(secret));
+      await audit?.record(orgId, context, { eventType: 'api_token.create', target: { id: token.id, type: 'ApiToken' } });
       return { token, secret };
     },
 
@@ -46,10 +53,21 @@ export function createApiTokenService({ apiTokens, ids, now }: ApiTokenServiceDe
       if (!found || !timingSafeEqual(Buffer.from(found.tokenHash), Buffer.from(hash))) return { ok: false, reason: 'unknown' };
       if (found.token.revokedAt !== null) return { ok: false, reason: 'revoked' };
       if (found.token.expiresAt !== null && found.token.expiresAt <= now()) return { ok: false, reason: 'expired' };
+      const at = now();
+      if (found.token.lastUsedAt === null || at - found.token.lastUsedAt >= lastUsedIntervalMs) {
+        await apiTokens.touch(found.token.id, at);
+        found.token.lastUsedAt = at;
+      }
       return { ok: true, token: found.token };
     },
 
     list: (orgId?: string) => apiTokens.list(orgId),
-    revoke: (id: string) => apiTokens.revoke(id, now()),
+    /** Takes effect on the token's next request: every request looks the token up. */
+    async revoke(id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<boolean> {
+      const token = await apiTokens.get(id);
+      if (!token || !(await apiTokens.revoke(id, now()))) return false;
+      await audit?.record(token.orgId, context, { eventType: 'api_token.revoke', target: { id, type: 'ApiToken' } });
+      return true;
+    },
   };
 }

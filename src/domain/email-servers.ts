@@ -1,6 +1,7 @@
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { type EmailServerChanges, type EmailServerRecord, type EmailServerStore, StoreConflictError } from '../store/store.ts';
+import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
 import { DESTINATION_FIELDS, secretContext } from './destination.ts';
 import { DomainError, invalidInput } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
@@ -12,13 +13,15 @@ export interface EmailServerServiceDeps {
   ids: Pick<IdGenerator, 'emailServer'>;
   now: () => number;
   maxServersPerOrg: number;
+  audit: Pick<AuditService, 'record'>;
 }
 
 export type EmailServerService = ReturnType<typeof createEmailServerService>;
 
 /** Use cases for an org's SMTP servers and the invariants they keep. */
 export function createEmailServerService(deps: EmailServerServiceDeps) {
-  const { emailServers, secretBox, ids, now, maxServersPerOrg } = deps;
+  const { emailServers, secretBox, ids, now, maxServersPerOrg, audit } = deps;
+  const target = (id: string) => ({ id, type: 'EmailServer' as const });
 
   async function getOrThrow(orgId: string, id: string): Promise<EmailServerRecord> {
     const server = await emailServers.get(orgId, id);
@@ -41,7 +44,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
 
     get: getOrThrow,
 
-    async create(orgId: string, input: EmailServerPost): Promise<EmailServerRecord> {
+    async create(orgId: string, input: EmailServerPost, context: ChangeContext = SYSTEM_CONTEXT): Promise<EmailServerRecord> {
       const at = now();
       const base = {
         id: ids.emailServer(),
@@ -64,10 +67,12 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       // A clear answer in the common case; the database constraint settles races.
       if (record.enabled && (await emailServers.getEnabled(orgId))) conflict(new StoreConflictError('one_enabled_server'));
       await emailServers.create(record, maxServersPerOrg).catch(conflict);
+      await audit.record(orgId, context, { eventType: 'email_server.create', target: target(record.id) });
+      if (record.enabled) await audit.record(orgId, context, { eventType: 'email_server.enable', target: target(record.id) });
       return record;
     },
 
-    async update(orgId: string, id: string, input: EmailServerRequest): Promise<EmailServerRecord> {
+    async update(orgId: string, id: string, input: EmailServerRequest, context: ChangeContext = SYSTEM_CONTEXT): Promise<EmailServerRecord> {
       const current = await getOrThrow(orgId, id);
       const next = { ...current, ...definedFields(input) };
       const destinationChanged = DESTINATION_FIELDS.some((field) => next[field] !== current[field]);
@@ -95,11 +100,20 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       }
       const updated = await emailServers.update(orgId, id, changes).catch(conflict);
       if (!updated) throw notFound(id, 'EmailServer');
+      // Names only: values (the password above all) never reach the audit trail. A sent password always counts as changed.
+      const changedFields = Object.entries(definedFields(input))
+        .filter(([field, value]) => field === 'password' || current[field as keyof EmailServerRecord] !== value)
+        .map(([field]) => field);
+      await audit.record(orgId, context, { eventType: 'email_server.update', target: target(id), changedFields });
+      if (updated.enabled !== current.enabled) {
+        await audit.record(orgId, context, { eventType: updated.enabled ? 'email_server.enable' : 'email_server.disable', target: target(id) });
+      }
       return updated;
     },
 
-    async remove(orgId: string, id: string): Promise<void> {
+    async remove(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<void> {
       if (!(await emailServers.delete(orgId, id))) throw notFound(id, 'EmailServer');
+      await audit.record(orgId, context, { eventType: 'email_server.delete', target: target(id) });
     },
   };
 }

@@ -1,6 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessTokenError, type AccessTokenVerifier, KeySetUnavailableError } from '../auth/access-tokens.ts';
+import { DpopProofError, type DpopVerifier } from '../auth/dpop.ts';
+import type { OrgResolver } from '../auth/org-resolver.ts';
 import type { ApiTokenService } from '../domain/api-tokens.ts';
+import type { ChangeContext } from '../domain/audit.ts';
+import { DomainError } from '../domain/errors.ts';
 import { ApiError } from './api-error.ts';
+import { challenge } from './challenges.ts';
+import { rateLimitBucketOf, rateLimitHeaders } from './rate-limit-headers.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 
 /** Who is calling, and what they may do. `scopes: null` means an unrestricted admin API token. */
 export interface Principal {
@@ -18,6 +26,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scopes that grant access to the route; any one of them is enough. Unset: public route. */
     scopes?: readonly string[];
+    /** Rate-limit bucket; by default `general` (the SMTP test route: `test`). */
+    rateLimitBucket?: string;
   }
 }
 
@@ -31,25 +41,115 @@ export const READ_SCOPES = [SCOPES.read, SCOPES.manage] as const;
 export const MANAGE_SCOPES = [SCOPES.manage] as const;
 
 export interface AuthDeps {
-  apiTokens: ApiTokenService;
+  apiTokens: Pick<ApiTokenService, 'check'>;
+  accessTokens: AccessTokenVerifier;
+  dpop: DpopVerifier;
+  orgs: OrgResolver;
+  rateLimiter: RateLimiter;
+  /** The org URL: realm of OAuth challenges, and an acceptable origin for DPoP `htu`. */
+  publicUrl: string;
 }
 
-/** onRequest hook: authenticates before the body is even read. */
-export function createAuthHook({ apiTokens }: AuthDeps) {
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+/**
+ * onRequest hook, before the body is read: authenticate, count the request against the org's (or,
+ * for failed authentication, the client address's) rate-limit bucket, then check scopes.
+ */
+export function createAuthHook(deps: AuthDeps) {
+  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const required = request.routeOptions.config.scopes;
-    if (!required) return;
-    const header = request.headers.authorization;
-    if (!header) throw new ApiError('no_credentials');
-    const [scheme, credential] = splitAuthorization(header);
-    if (scheme !== 'ssws' || !credential) throw new ApiError('invalid_token');
+    if (!required) return undefined;
 
-    const check = await apiTokens.check(credential);
-    if (!check.ok) throw new ApiError('invalid_token');
-    const { token } = check;
-    request.principal = { orgId: token.orgId, actor: token.id, via: 'ssws', scopes: token.scopes };
-    if (token.scopes && !required.some((scope) => token.scopes!.includes(scope))) throw new ApiError('forbidden');
+    let principal: Principal | undefined;
+    let refusal: ApiError | undefined;
+    try {
+      principal = await authenticate(deps, request, required);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      refusal = error;
+    }
+
+    const decision = await deps.rateLimiter.consume(
+      rateLimitBucketOf(request.routeOptions),
+      principal ? `org:${principal.orgId}` : `address:${request.ip}`,
+    );
+    reply.headers(rateLimitHeaders(decision));
+    // Okta's SDKs compute the retry delay from Date and X-Rate-Limit-Reset.
+    if (!decision.allowed) throw new ApiError('rate_limited', { headers: { Date: new Date().toUTCString() } });
+    if (refusal || !principal) throw refusal ?? new ApiError('no_credentials');
+
+    request.principal = principal;
+    if (principal.scopes === null || required.some((scope) => principal.scopes!.includes(scope))) return undefined;
+    if (principal.via === 'ssws') throw new ApiError('forbidden');
+    // The one error Okta answers with an empty body: everything is in the challenge header.
+    return reply
+      .status(403)
+      .header('WWW-Authenticate', challengeFor(deps, request, principal.via, required, 'insufficient_scope'))
+      .send();
   };
+}
+
+async function authenticate(deps: AuthDeps, request: FastifyRequest, required: readonly string[]): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (!header) throw new ApiError('no_credentials');
+  const [scheme, credential] = splitAuthorization(header);
+
+  if (scheme === 'ssws' && credential) {
+    const check = await deps.apiTokens.check(credential);
+    if (!check.ok) throw new ApiError('invalid_token');
+    return { orgId: check.token.orgId, actor: check.token.id, via: 'ssws', scopes: check.token.scopes };
+  }
+  if ((scheme !== 'bearer' && scheme !== 'dpop') || !credential || !deps.accessTokens.enabled) throw new ApiError('invalid_token');
+
+  const via = scheme;
+  const refuse = (error: 'invalid_token' | 'invalid_dpop_proof', reason: string) => {
+    request.log.info({ reason, via }, 'access token refused');
+    return new ApiError('invalid_token', { headers: { 'WWW-Authenticate': challengeFor(deps, request, via, required, error) } });
+  };
+  try {
+    const token = await deps.accessTokens.verify(credential);
+    if (via === 'bearer' && token.boundKeyThumbprint) throw refuse('invalid_token', 'DPoP-bound token sent as Bearer');
+    if (via === 'dpop') {
+      if (!token.boundKeyThumbprint) throw refuse('invalid_token', 'token not DPoP-bound');
+      const proof = request.headers.dpop;
+      // Two DPoP headers arrive joined by a comma, which a JWS never contains.
+      if (typeof proof !== 'string' || proof.includes(',')) throw refuse('invalid_dpop_proof', 'one DPoP header required');
+      await deps.dpop.verify({
+        proof,
+        method: request.method,
+        urls: [`${request.protocol}://${request.host}${request.url}`, `${deps.publicUrl}${request.url}`],
+        accessToken: credential,
+        boundKeyThumbprint: token.boundKeyThumbprint,
+      });
+    }
+    const orgId = await deps.orgs.resolve(token.orgRef);
+    if (!orgId) throw refuse('invalid_token', 'token names an unknown org');
+    return { orgId, actor: token.actor, via, scopes: token.scopes };
+  } catch (error) {
+    if (error instanceof AccessTokenError) throw refuse('invalid_token', error.reason);
+    if (error instanceof DpopProofError) throw refuse('invalid_dpop_proof', error.reason);
+    if (error instanceof KeySetUnavailableError) {
+      request.log.error({ err: error }, 'cannot fetch the issuer signing keys');
+      throw new DomainError('unavailable', 'signing keys unavailable', { cause: error, retryable: true });
+    }
+    throw error;
+  }
+}
+
+function challengeFor(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  via: 'bearer' | 'dpop',
+  required: readonly string[],
+  error: 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof',
+): string {
+  return challenge({
+    scheme: via === 'dpop' ? 'DPoP' : 'Bearer',
+    orgUrl: deps.publicUrl,
+    scope: required[0],
+    error,
+    resource: request.url.split('?')[0].replace(/\/{2,}/g, '/'),
+    algorithms: deps.dpop.algorithms,
+  });
 }
 
 function splitAuthorization(header: string): [string, string | undefined] {
@@ -61,4 +161,10 @@ function splitAuthorization(header: string): [string, string | undefined] {
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new Error('route reached without an authenticated principal');
   return request.principal;
+}
+
+/** The actor and request id the domain records in audit events. */
+export function changeContextOf(request: FastifyRequest): ChangeContext {
+  const principal = principalOf(request);
+  return { actor: { id: principal.actor, type: principal.via === 'ssws' ? 'ApiToken' : 'OAuthClient' }, requestId: request.id };
 }

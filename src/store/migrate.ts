@@ -1,17 +1,20 @@
 import type { Kysely } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import * as foundation from './migrations/001-foundation.ts';
+import * as authAudit from './migrations/003-auth-audit.ts';
 import * as delivery from './migrations/004-delivery.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': foundation,
+  '003-auth-audit': authAudit,
   '004-delivery': delivery,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  // Numbers are pre-assigned per feature and may land out of order (004 before 003): apply whichever is missing.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -1,3 +1,4 @@
+import type { AuditEventTable } from './audit-tables.ts';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
 
 /** Row shapes as stored. Times are epoch milliseconds; booleans are 0/1 in both databases. */
@@ -43,4 +44,5 @@ export interface Database {
   outbox_messages: OutboxMessageTable;
   delivery_attempts: DeliveryAttemptTable;
   delivery_events: DeliveryEventTable;
+  audit_events: AuditEventTable;
 }

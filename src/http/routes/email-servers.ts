@@ -10,7 +10,7 @@ import {
   EmailServerResponse,
 } from '../../schemas/email-server.ts';
 import { OktaError } from '../../schemas/error.ts';
-import { MANAGE_SCOPES, principalOf, READ_SCOPES } from '../auth.ts';
+import { changeContextOf, MANAGE_SCOPES, principalOf, READ_SCOPES } from '../auth.ts';
 import { presentEmailServer } from '../presenters.ts';
 
 export interface EmailServerRoutesOptions {
@@ -49,7 +49,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
       response: { 201: EmailServerResponse, ...errors(400, 403, 429) },
     },
     handler: async (request, reply) => {
-      const server = await emailServers.create(principalOf(request).orgId, request.body);
+      const server = await emailServers.create(principalOf(request).orgId, request.body, changeContextOf(request));
       return reply.status(201).send(presentEmailServer(server));
     },
   });
@@ -81,7 +81,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
     },
     handler: async (request) => {
       const { orgId } = principalOf(request);
-      return presentEmailServer(await emailServers.update(orgId, request.params.emailServerId, request.body));
+      return presentEmailServer(await emailServers.update(orgId, request.params.emailServerId, request.body, changeContextOf(request)));
     },
   });
 
@@ -95,7 +95,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
       response: { 204: Type.Null({ description: 'Deleted; no body' }), ...errors(403, 404, 429) },
     },
     handler: async (request, reply) => {
-      await emailServers.remove(principalOf(request).orgId, request.params.emailServerId);
+      await emailServers.remove(principalOf(request).orgId, request.params.emailServerId, changeContextOf(request));
       return reply.status(204).send(null);
     },
   });

@@ -1,0 +1,56 @@
+import type { AuditEvent, AuditEventStore } from '../store/audit-store.ts';
+import type { IdGenerator } from './ids.ts';
+
+/** Who asked for a change, passed from the edge (routes, CLI) into the domain services. */
+export interface ChangeContext {
+  actor: { id: string; type: 'ApiToken' | 'OAuthClient' | 'System' };
+  /** The HTTP request id (X-Okta-Request-Id), when the change came through the API. */
+  requestId: string | null;
+}
+
+/** Changes made by mailroute itself or from the command line. */
+export const SYSTEM_CONTEXT: ChangeContext = { actor: { id: 'mailroute', type: 'System' }, requestId: null };
+
+export type AuditEventType =
+  | 'email_server.create'
+  | 'email_server.update'
+  | 'email_server.delete'
+  | 'email_server.enable'
+  | 'email_server.disable'
+  | 'email_server.test'
+  | 'api_token.create'
+  | 'api_token.revoke';
+
+export interface AuditEntry {
+  eventType: AuditEventType;
+  target: { id: string; type: 'EmailServer' | 'ApiToken' };
+  /** Names of the fields that changed, never their values. */
+  changedFields?: string[];
+  outcome?: { result: 'SUCCESS' | 'FAILURE'; reason?: string };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
+
+export function createAuditService({ auditEvents, ids, now }: { auditEvents: AuditEventStore; ids: Pick<IdGenerator, 'prefixed'>; now: () => number }) {
+  return {
+    async record(orgId: string, context: ChangeContext, entry: AuditEntry): Promise<void> {
+      const event: AuditEvent = {
+        id: ids.prefixed('aev', 20),
+        orgId,
+        occurredAt: now(),
+        eventType: entry.eventType,
+        actorId: context.actor.id,
+        actorType: context.actor.type,
+        targetId: entry.target.id,
+        targetType: entry.target.type,
+        outcome: entry.outcome?.result ?? 'SUCCESS',
+        reason: entry.outcome?.reason ?? null,
+        changedFields: entry.changedFields ?? null,
+        requestId: context.requestId,
+      };
+      await auditEvents.append(event);
+    },
+
+    list: auditEvents.list,
+  };
+}
