@@ -1,0 +1,74 @@
+// `npm run bench`: mailroute's speed against baselines measured in the same run, on loopback only.
+// Every figure that steers a decision is a ratio, because the machines are shared and noisy.
+import fs from 'node:fs';
+import path from 'node:path';
+import { apiSection, quietLogsSection } from './api-section.ts';
+import { describeMachine } from './machine.ts';
+import { openBenchDatabase } from './postgres.ts';
+import { ROOT, stopAllChildren } from './processes.ts';
+import { Report } from './report.ts';
+
+/** Seconds per load run; `BENCH_SECONDS` shortens a trial run. */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** Every part gets a hard ceiling so one stuck part cannot hold the run forever. */
+const PART_TIMEOUT_MS = 120_000;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const machine = describeMachine();
+  const report = new Report();
+  const only = process.env.BENCH_ONLY?.split(',');
+
+  const parts: Array<[name: string, area: string, run: () => Promise<void>]> = [
+    ['api-sqlite', 'API (SQLite)', () => apiSection(report, 'SQLite', {}, SECONDS)],
+    ['quiet-logs', 'API (SQLite)', () => quietLogsSection(report, SECONDS)],
+    ['api-postgres', 'API (PostgreSQL)', () => postgresSection(report)],
+  ];
+
+  for (const [name, area, run] of parts) {
+    if (only && !only.includes(name)) continue;
+    process.stderr.write(`bench: ${name}...\n`);
+    try {
+      await withTimeout(run(), PART_TIMEOUT_MS, name);
+    } catch (error) {
+      report.unavailable(area, `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  await stopAllChildren();
+  const markdown = report.markdown(machine, (Date.now() - started) / 1000);
+  const dir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'latest.md'), `${markdown}\n`);
+  fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ machine, rows: report.rows, figures: report.figures }, null, 2)}\n`);
+  process.stdout.write(`${markdown}\n\nWritten to bench/results/latest.md and latest.json\n`);
+}
+
+async function postgresSection(report: Report): Promise<void> {
+  const database = await openBenchDatabase();
+  if ('unavailable' in database) {
+    report.unavailable('API (PostgreSQL)', database.unavailable);
+    return;
+  }
+  try {
+    report.figures.postgres = database.description;
+    await apiSection(report, 'PostgreSQL', { DATABASE_URL: await database.freshDatabase() }, SECONDS);
+  } finally {
+    await database.close();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${name} took longer than ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+main().catch((error) => {
+  console.error('bench failed:', error);
+  process.exit(1);
+});
