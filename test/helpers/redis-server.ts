@@ -32,7 +32,21 @@ export async function startRedisServer(): Promise<RedisServer> {
   if (!binary) throw new Error(redisSkipReason());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-redis-'));
   const port = await freePort();
-  const child = spawn(binary, ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], {
+  const child = spawn(binary, [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    // Lets .ci/run's exit trap stop a server a crashed test left behind.
+    '--pidfile',
+    path.join(dir, 'redis.pid'),
+  ], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(child, /Ready to accept connections/, 20_000);

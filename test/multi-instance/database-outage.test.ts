@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { request } from '../helpers/app.ts';
+import { type ApiResponse, request } from '../helpers/app.ts';
 import { type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../helpers/postgres-cluster.ts';
 import { type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
 
@@ -10,9 +10,9 @@ import { type ServerProcess, startServerProcess, waitFor } from '../helpers/serv
 
 const SERVERS = '/api/v1/email-servers';
 const serverBody = (alias: string) => ({ alias, host: '127.0.0.1', port: 2525, username: 'mailer', password: 'outage-secret' });
-const listOf = (body: any): { id: string; alias: string; enabled: boolean }[] => body['email-servers'] ?? body;
+const listOf = (body: ApiResponse['body']): { id: string; alias: string; enabled: boolean }[] => body['email-servers'] ?? body;
 
-function assertUnavailable(response: { status: number; body: any }, what: string) {
+function assertUnavailable(response: ApiResponse, what: string) {
   assert.equal(response.status, 503, `${what}: status`);
   assert.equal(response.body.errorCode, 'E0000010', `${what}: errorCode`);
   assert.equal(response.body.errorLink, 'E0000010');
