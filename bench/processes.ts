@@ -142,7 +142,8 @@ async function waitForOutput(child: ChildProcess, file: string, done: (text: str
   throw new Error(`service did not start within ${timeoutMs} ms:\n${fs.readFileSync(file, 'utf8').slice(-2000)}`);
 }
 
-function freePort(): Promise<number> {
+/** A loopback port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

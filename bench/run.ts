@@ -7,6 +7,7 @@ import { describeMachine } from './machine.ts';
 import { openBenchDatabase } from './postgres.ts';
 import { ROOT, stopAllChildren } from './processes.ts';
 import { Report } from './report.ts';
+import { testEndpointSection } from './test-endpoint.ts';
 
 /** Seconds per load run; `BENCH_SECONDS` shortens a trial run. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const parts: Array<[name: string, area: string, run: () => Promise<void>]> = [
     ['api-sqlite', 'API (SQLite)', () => apiSection(report, 'SQLite', {}, SECONDS)],
     ['quiet-logs', 'API (SQLite)', () => quietLogsSection(report, SECONDS)],
+    ['test-endpoint', '/test', () => testEndpointSection(report)],
     ['api-postgres', 'API (PostgreSQL)', () => postgresSection(report)],
   ];
 

@@ -5,6 +5,7 @@ import { createAuthHook } from './http/auth.ts';
 import { authDepsOf } from './http/auth-deps.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { adminRoutes } from './http/routes/admin.ts';
 import { auditEventRoutes } from './http/routes/audit-events.ts';
 import { emailServerRoutes } from './http/routes/email-servers.ts';
 import { healthRoutes } from './http/routes/health.ts';
@@ -69,6 +70,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
 
   await registerOpenApi(app, config.publicUrl);
   await app.register(healthRoutes, { store: services.store });
+  await app.register(adminRoutes);
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
   await app.register(auditEventRoutes, { audit: services.audit });
 
