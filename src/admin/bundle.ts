@@ -1,0 +1,29 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const CLIENT_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'client', 'main.ts');
+
+/**
+ * Bundles the admin page's TypeScript into one ES module, in memory. Built on first request and
+ * kept, so apps that never serve the page (most tests) never pay for it.
+ */
+export function createAdminBundle(): () => Promise<string> {
+  let bundle: Promise<string> | undefined;
+  return () => {
+    bundle ??= build({
+      entryPoints: [CLIENT_ENTRY],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      target: 'es2022',
+      legalComments: 'none',
+      logLevel: 'silent',
+    }).then((result) => result.outputFiles[0].text);
+    // A failed build is retried on the next request rather than cached.
+    bundle.catch(() => {
+      bundle = undefined;
+    });
+    return bundle;
+  };
+}

@@ -1,0 +1,87 @@
+import { ApiFailure, apiRequest, setUnauthorizedHandler } from './api.ts';
+import { createDeliveriesView } from './deliveries-view.ts';
+import { installDialogClosers } from './dialogs.ts';
+import { byId, replaceChildren } from './dom.ts';
+import { createServersView } from './servers-view.ts';
+import { clearToken, getToken, setToken } from './session.ts';
+
+type ViewName = 'sign-in' | 'servers' | 'deliveries';
+
+const VIEWS: ViewName[] = ['sign-in', 'servers', 'deliveries'];
+
+function start(): void {
+  installDialogClosers();
+  const servers = createServersView();
+  const deliveries = createDeliveriesView();
+  const signInForm = byId<HTMLFormElement>('sign-in-form');
+  const tokenInput = byId<HTMLInputElement>('sign-in-token');
+  const tokenError = byId('sign-in-token-error');
+
+  function show(view: ViewName): void {
+    for (const name of VIEWS) byId(`${name}-view`).hidden = name !== view;
+    const signedIn = view !== 'sign-in';
+    byId('nav').hidden = !signedIn;
+    byId('sign-out').hidden = !signedIn;
+    for (const link of document.querySelectorAll<HTMLAnchorElement>('#nav a')) {
+      if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
+      else link.removeAttribute('aria-current');
+    }
+    document.title = `${view === 'sign-in' ? 'Sign in' : view === 'servers' ? 'Email servers' : 'Deliveries'} · mailroute admin`;
+  }
+
+  function route(): void {
+    if (!getToken()) {
+      show('sign-in');
+      tokenInput.focus();
+      return;
+    }
+    const view: ViewName = location.hash === '#/deliveries' ? 'deliveries' : 'servers';
+    show(view);
+    if (view === 'servers') void servers.refresh();
+    else void deliveries.refresh();
+    // Move focus to the new view's heading area so keyboard and screen-reader users land there.
+    byId('main').focus();
+  }
+
+  function signOut(message = ''): void {
+    clearToken();
+    for (const dialog of document.querySelectorAll('dialog')) dialog.close();
+    replaceChildren(tokenError, message);
+    if (message) tokenInput.setAttribute('aria-invalid', 'true');
+    route();
+  }
+
+  setUnauthorizedHandler((failure) => signOut(`Signed out: ${failure.summary}. Sign in with a valid token.`));
+
+  signInForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const token = tokenInput.value.trim();
+    tokenInput.removeAttribute('aria-invalid');
+    replaceChildren(tokenError);
+    if (!token) {
+      tokenInput.setAttribute('aria-invalid', 'true');
+      replaceChildren(tokenError, 'Enter an API token.');
+      tokenInput.focus();
+      return;
+    }
+    setToken(token);
+    try {
+      // Checks the token before showing anything; a 401 signs out again through the handler.
+      await apiRequest('GET', '/api/v1/email-servers');
+      tokenInput.value = '';
+      route();
+    } catch (error) {
+      if (error instanceof ApiFailure && error.status === 401) return;
+      clearToken();
+      tokenInput.setAttribute('aria-invalid', 'true');
+      replaceChildren(tokenError, error instanceof ApiFailure ? error.summary : String(error));
+      tokenInput.focus();
+    }
+  });
+
+  byId('sign-out').addEventListener('click', () => signOut());
+  window.addEventListener('hashchange', route);
+  route();
+}
+
+start();

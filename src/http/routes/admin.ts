@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import { createAdminBundle } from '../../admin/bundle.ts';
+
+const STATIC_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'admin', 'static');
+
+/**
+ * Strict policy: only this origin's scripts and styles, no inline code, no framing. Every value the
+ * page shows is set with textContent, so even text the CSP would not stop cannot become markup.
+ */
+export const ADMIN_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The web admin page at /admin: static HTML and CSS plus the bundled client script. */
+export const adminRoutes: FastifyPluginAsync = async (app) => {
+  const clientScript = createAdminBundle();
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('Content-Security-Policy', ADMIN_CSP);
+    reply.header('X-Content-Type-Options', 'nosniff');
+    reply.header('Referrer-Policy', 'no-referrer');
+    reply.header('X-Frame-Options', 'DENY');
+    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
+    reply.header('Cache-Control', 'no-cache');
+    return payload;
+  });
+
+  await app.register(fastifyStatic, { root: STATIC_ROOT, prefix: '/admin/', index: false, decorateReply: true });
+
+  app.get('/admin', { schema: { hide: true } }, (_request, reply) => reply.type('text/html; charset=utf-8').sendFile('index.html'));
+
+  app.get('/admin/app.js', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(await clientScript()),
+  );
+};
