@@ -18,6 +18,11 @@ const FORMAT = 'mr1';
 export class SecretBox {
   constructor(private readonly keyring: Keyring) {}
 
+  /** The key new writes are sealed with. */
+  get currentKeyId(): string {
+    return this.keyring.currentKeyId;
+  }
+
   seal(plaintext: string, context: string): string {
     const keyId = this.keyring.currentKeyId;
     const iv = randomBytes(12);

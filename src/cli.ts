@@ -1,0 +1,209 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config.ts';
+import { reencryptEmailServerSecrets } from './domain/rotate-secrets.ts';
+import { SCOPES } from './http/auth.ts';
+import { openRuntime, type Runtime } from './runtime.ts';
+import { addKeyToFile, KEY_FILE_NAME } from './secrets/keyring.ts';
+import type { ApiToken } from './store/store.ts';
+
+const USAGE = `Usage: npm run cli -- <command>
+
+  tokens create --name NAME [--org ORG_ID] [--scopes a,b] [--expires-in-days DAYS]
+                        create an SSWS API token; its secret is printed once
+  tokens list [--org ORG_ID]
+                        list API tokens (never their secrets)
+  tokens revoke TOKEN_ID
+                        revoke an API token; it stops working on its next request
+  keys rotate           add a new encryption key (when keys live in the data directory) and
+                        re-encrypt every stored secret under the newest key
+  orgs create NAME      create an org
+  orgs list             list orgs
+
+Settings come from the same environment variables as the server (MAILROUTE_DATA_DIR,
+DATABASE_URL, MAILROUTE_ENCRYPTION_KEYS, ...).`;
+
+const KNOWN_SCOPES: readonly string[] = Object.values(SCOPES);
+const DAY_MS = 86_400_000;
+
+class UsageError extends Error {}
+
+type Out = (line: string) => void;
+
+async function run(argv: string[], out: Out): Promise<number> {
+  const [group, action, ...rest] = argv;
+  if (!group || group === 'help' || group === '--help' || group === '-h') {
+    out(USAGE);
+    return group ? 0 : 2;
+  }
+  const config = loadConfig();
+  const command = `${group} ${action ?? ''}`.trim();
+
+  // Rotation with a key file: the new key goes in before the keyring is loaded, so it is the newest.
+  let addedKey = false;
+  if (command === 'keys rotate' && !config.encryptionKeys) {
+    const keyFile = path.join(config.dataDir, KEY_FILE_NAME);
+    if (fs.existsSync(keyFile)) {
+      addKeyToFile(keyFile);
+      addedKey = true;
+    }
+  }
+
+  const runtime = await openRuntime(config);
+  try {
+    switch (command) {
+      case 'tokens create':
+        return await createToken(runtime, rest, out);
+      case 'tokens list':
+        return await listTokens(runtime, rest, out);
+      case 'tokens revoke':
+        return await revokeToken(runtime, rest, out);
+      case 'keys rotate':
+        return await rotateKeys(runtime, addedKey, out);
+      case 'orgs create':
+        return await createOrg(runtime, rest, out);
+      case 'orgs list':
+        return await listOrgs(runtime, out);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } finally {
+    await runtime.services.store.close();
+  }
+}
+
+async function createToken({ services }: Runtime, args: string[], out: Out): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { name: { type: 'string' }, org: { type: 'string' }, scopes: { type: 'string' }, 'expires-in-days': { type: 'string' } },
+  });
+  const name = values.name?.trim();
+  if (!name) throw new UsageError('tokens create needs --name NAME');
+  if (name.length > 255) throw new UsageError('--name must be at most 255 characters');
+
+  const orgId = await resolveOrg(services.store.orgs, values.org);
+  let scopes: string[] | null = null;
+  if (values.scopes !== undefined) {
+    scopes = values.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s));
+    if (scopes.length === 0 || unknown.length > 0) {
+      throw new UsageError(`--scopes must list some of: ${KNOWN_SCOPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+    }
+  }
+  let expiresAt: number | null = null;
+  if (values['expires-in-days'] !== undefined) {
+    const days = Number(values['expires-in-days']);
+    if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new UsageError('--expires-in-days must be a number of days between 0 and 3650');
+    expiresAt = services.now() + Math.round(days * DAY_MS);
+  }
+
+  const { token, secret } = await services.apiTokens.create(orgId, name, { scopes, expiresAt });
+  out(`Created API token ${token.id} "${token.name}" for org ${token.orgId}`);
+  out(`Scopes: ${scopes ? scopes.join(', ') : 'all (admin)'}`);
+  out(`Expires: ${expiresAt ? new Date(expiresAt).toISOString() : 'never'}`);
+  out('');
+  out('Secret (shown only this once; only its hash is stored):');
+  out(`  ${secret}`);
+  out('');
+  out(`Use it as:  Authorization: SSWS ${secret}`);
+  return 0;
+}
+
+async function listTokens({ services }: Runtime, args: string[], out: Out): Promise<number> {
+  const { values } = parseArgs({ args, options: { org: { type: 'string' } } });
+  const tokens = await services.apiTokens.list(values.org);
+  out(['ID', 'ORG', 'STATUS', 'SCOPES', 'CREATED', 'EXPIRES', 'LAST USED', 'NAME'].join('\t'));
+  for (const token of tokens) {
+    out(
+      [
+        token.id,
+        token.orgId,
+        statusOf(token, services.now()),
+        token.scopes ? token.scopes.join(',') : 'all',
+        iso(token.createdAt),
+        iso(token.expiresAt),
+        iso(token.lastUsedAt),
+        token.name,
+      ].join('\t'),
+    );
+  }
+  return 0;
+}
+
+async function revokeToken({ services }: Runtime, args: string[], out: Out): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true });
+  const [id] = positionals;
+  if (!id || positionals.length > 1) throw new UsageError('tokens revoke needs exactly one TOKEN_ID');
+  if (!(await services.apiTokens.revoke(id))) {
+    process.stderr.write(`mailroute: no active API token with id ${id}\n`);
+    return 1;
+  }
+  out(`Revoked API token ${id}`);
+  return 0;
+}
+
+async function rotateKeys({ services, keyFile }: Runtime, addedKey: boolean, out: Out): Promise<number> {
+  const keyId = services.secretBox.currentKeyId;
+  if (addedKey) out(`Added encryption key ${keyId} to ${keyFile}`);
+  else if (!keyFile) out(`Keys come from MAILROUTE_ENCRYPTION_KEYS: re-encrypting under its last key, ${keyId}`);
+  else out(`Created the key file ${keyFile} with key ${keyId}`);
+
+  const report = await reencryptEmailServerSecrets({ emailServers: services.store.emailServers, secretBox: services.secretBox });
+  out(`Stored secrets: ${report.examined}; re-encrypted: ${report.reencrypted}; already under ${keyId}: ${report.current}; failed: ${report.failed.length}`);
+  for (const failure of report.failed) {
+    out(`  could not re-encrypt server ${failure.serverId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`);
+  }
+  out('Restart running mailroute instances so they load the new key.');
+  return report.failed.length > 0 ? 1 : 0;
+}
+
+async function createOrg({ services }: Runtime, args: string[], out: Out): Promise<number> {
+  const name = args.join(' ').trim();
+  if (!name) throw new UsageError('orgs create needs a NAME');
+  if (name.length > 255) throw new UsageError('the org name must be at most 255 characters');
+  const id = services.ids.org();
+  await services.store.orgs.create({ id, name, createdAt: services.now() });
+  out(`Created org ${id} "${name}"`);
+  out(`Give it a token with:  npm run cli -- tokens create --org ${id} --name NAME`);
+  return 0;
+}
+
+async function listOrgs({ services }: Runtime, out: Out): Promise<number> {
+  out(['ID', 'CREATED', 'NAME'].join('\t'));
+  for (const org of await services.store.orgs.list()) out([org.id, iso(org.createdAt), org.name].join('\t'));
+  return 0;
+}
+
+/** The given org, which must exist; without one, the default (first) org. */
+async function resolveOrg(orgs: Runtime['services']['store']['orgs'], orgId: string | undefined): Promise<string> {
+  if (orgId) {
+    if (!(await orgs.get(orgId))) throw new UsageError(`no org with id ${orgId} (see: npm run cli -- orgs list)`);
+    return orgId;
+  }
+  const [first] = await orgs.list();
+  if (!first) throw new UsageError('there is no org yet: start the server once (npm start) or run: npm run cli -- orgs create NAME');
+  return first.id;
+}
+
+function statusOf(token: ApiToken, now: number): string {
+  if (token.revokedAt !== null) return 'revoked';
+  if (token.expiresAt !== null && token.expiresAt <= now) return 'expired';
+  return 'active';
+}
+
+function iso(epochMs: number | null): string {
+  return epochMs === null ? '-' : new Date(epochMs).toISOString();
+}
+
+run(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mailroute: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`mailroute: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
