@@ -9,6 +9,8 @@ import { adminRoutes } from './http/routes/admin.ts';
 import { auditEventRoutes } from './http/routes/audit-events.ts';
 import { emailServerRoutes } from './http/routes/email-servers.ts';
 import { healthRoutes } from './http/routes/health.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
+import { notificationRoutes } from './http/routes/notifications.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import type { Services } from './services.ts';
 
@@ -73,6 +75,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(adminRoutes);
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
   await app.register(auditEventRoutes, { audit: services.audit });
+  await app.register(notificationRoutes, { notifications: services.delivery.notifications });
+  await app.register(metricsRoutes, { metrics: services.delivery.metrics });
 
   for (const [url, methods] of [...methodsByPath]) {
     const others = ALL_METHODS.filter((method) => !methods.has(method));

@@ -23,6 +23,8 @@ export interface Config {
   rateLimits: { windowSeconds: number; buckets: Record<string, number> };
   /** Minimum interval between writes of an API token's last-used time. */
   tokenLastUsedIntervalSeconds: number;
+  /** Notification delivery: routing defaults, workers, retries (see loadDeliveryConfig). */
+  delivery: DeliveryConfig;
   /** Outbound SMTP: timeouts, the destination guard and the /test abuse bound (see loadSmtpSettings). */
   smtp: SmtpSettings;
 }
@@ -74,9 +76,11 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       buckets: {
         general: integer(env, 'MAILROUTE_RATE_LIMIT_GENERAL', 600, 1, 1_000_000),
         test: integer(env, 'MAILROUTE_RATE_LIMIT_TEST', 10, 1, 1_000_000),
+        notifications: integer(env, 'MAILROUTE_RATE_LIMIT_NOTIFICATIONS', 12_000, 1, 1_000_000),
       },
     },
     tokenLastUsedIntervalSeconds: integer(env, 'MAILROUTE_TOKEN_LAST_USED_INTERVAL_SECONDS', 60, 0, 86_400),
+    delivery: loadDeliveryConfig(env, path.resolve(env.MAILROUTE_DATA_DIR ?? 'data')),
     smtp: loadSmtpSettings(env),
   };
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
@@ -194,5 +198,66 @@ function loadOAuthConfig(env: Env): OAuthConfig {
     dpopProofMaxAgeSeconds: integer(env, 'MAILROUTE_DPOP_PROOF_MAX_AGE_SECONDS', 60, 1, 3600),
     jwksCacheMaxAgeSeconds: integer(env, 'MAILROUTE_OAUTH_JWKS_CACHE_SECONDS', 600, 1, 86_400),
     jwksCooldownSeconds: integer(env, 'MAILROUTE_OAUTH_JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
+  };
+}
+
+/** Notification delivery settings (issue 6). */
+export interface DeliveryConfig {
+  /** The operator's default server, `smtp://user:pass@host:587` or `smtps://...:465`; a secret, never logged. */
+  defaultSmtpUrl?: string;
+  /** PEM file of a private CA the default server's certificate chains to. */
+  defaultSmtpCaFile?: string;
+  /** With no default server configured, mail is written here as .eml files. */
+  captureDir: string;
+  /** The From address of notifications; its domain also names Message-IDs. */
+  fromAddress: string;
+  /** Operator templates: `<dir>/<template>/<locale>/{subject.txt,text.txt,html.html}`. */
+  templatesDir?: string;
+  /** Whether this instance runs delivery workers. */
+  workers: boolean;
+  /** Messages in flight per instance. */
+  concurrency: number;
+  /** Messages claimed per database round trip. */
+  batchSize: number;
+  /** Pooled SMTP connections per server per instance. */
+  poolSize: number;
+  /** How long a claim is held before another worker may take the message over. */
+  leaseMs: number;
+  /** How often an idle worker looks for due messages. */
+  pollMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxAttempts: number;
+  /** A message not delivered this long after it was queued fails. */
+  maxAgeMs: number;
+  /** How long a failed message keeps its (encrypted) content so it can be resent. 0 purges at once. */
+  resendWindowMs: number;
+}
+
+function loadDeliveryConfig(env: Env, dataDir: string): DeliveryConfig {
+  const defaultSmtpUrl = env.MAILROUTE_DEFAULT_SMTP_URL || undefined;
+  if (defaultSmtpUrl && !/^smtps?:\/\/[^/]/.test(defaultSmtpUrl)) {
+    throw new ConfigError('MAILROUTE_DEFAULT_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465');
+  }
+  const fromAddress = env.MAILROUTE_MAIL_FROM || 'mailroute <no-reply@mailroute.localhost>';
+  if (!/@[^@\s>]+>?$/.test(fromAddress) || /[\r\n]/.test(fromAddress)) throw new ConfigError('MAILROUTE_MAIL_FROM must be an email address');
+  const day = 86_400_000;
+  return {
+    defaultSmtpUrl,
+    defaultSmtpCaFile: env.MAILROUTE_DEFAULT_SMTP_CA_FILE || undefined,
+    captureDir: path.resolve(env.MAILROUTE_CAPTURE_DIR || path.join(dataDir, 'captured-mail')),
+    fromAddress,
+    templatesDir: env.MAILROUTE_TEMPLATES_DIR ? path.resolve(env.MAILROUTE_TEMPLATES_DIR) : undefined,
+    workers: oneOf(env, 'MAILROUTE_DELIVERY_WORKERS', ['on', 'off'] as const, 'on') === 'on',
+    concurrency: integer(env, 'MAILROUTE_DELIVERY_CONCURRENCY', 200, 1, 10_000),
+    batchSize: integer(env, 'MAILROUTE_DELIVERY_BATCH_SIZE', 100, 1, 1000),
+    poolSize: integer(env, 'MAILROUTE_DELIVERY_POOL_SIZE', 5, 1, 100),
+    leaseMs: integer(env, 'MAILROUTE_DELIVERY_LEASE_MS', 120_000, 1000, day),
+    pollMs: integer(env, 'MAILROUTE_DELIVERY_POLL_MS', 1000, 10, 60_000),
+    retryBaseMs: integer(env, 'MAILROUTE_DELIVERY_RETRY_BASE_MS', 30_000, 1, day),
+    retryMaxMs: integer(env, 'MAILROUTE_DELIVERY_RETRY_MAX_MS', 3_600_000, 1, 7 * day),
+    maxAttempts: integer(env, 'MAILROUTE_DELIVERY_MAX_ATTEMPTS', 12, 1, 1000),
+    maxAgeMs: integer(env, 'MAILROUTE_DELIVERY_MAX_AGE_MS', 2 * day, 1000, 30 * day),
+    resendWindowMs: integer(env, 'MAILROUTE_DELIVERY_RESEND_WINDOW_MS', day, 0, 30 * day),
   };
 }

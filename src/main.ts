@@ -16,12 +16,18 @@ async function main(): Promise<void> {
   }
   const bootstrap = await bootstrapDefaultOrg({ orgs: services.store.orgs, apiTokens: services.apiTokens, ids: services.ids, now: services.now });
 
+  // Delivery workers: claim due messages (including leases a killed process left behind).
+  const worker = config.delivery.workers ? services.delivery.createWorker(app.log.child({ component: 'delivery' })) : undefined;
+  worker?.start();
+
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down: finishing in-flight requests');
     await app.close();
+    // Finish in-flight sends (or give their leases back) before the store closes.
+    await worker?.stop();
     await services.store.close();
     process.exit(0);
   };

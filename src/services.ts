@@ -1,5 +1,6 @@
 import { createMemoryReplayCache, type ReplayCache } from './auth/replay-cache.ts';
 import type { Config } from './config.ts';
+import { createDeliveryServices } from './delivery/delivery-services.ts';
 import { createApiTokenService } from './domain/api-tokens.ts';
 import { createAuditService } from './domain/audit.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
@@ -49,5 +50,7 @@ export function createServices({ config, store, secretBox, ids = cryptoIds, now 
       maxServersPerOrg: config.maxServersPerOrg,
       audit,
     }),
+    // Notification delivery: the API's use cases, metrics, and the worker factory main.ts starts.
+    delivery: createDeliveryServices({ config, store, secretBox, ids, now }),
   };
 }

@@ -40,6 +40,8 @@ export interface TestSmtpOptions {
   rejectRecipients?: string[];
   /** Extra smtp-server options. */
   options?: Partial<SMTPServerOptions>;
+  /** Listen on this port (e.g. to bring a stopped server back); default: any free port. */
+  port?: number;
 }
 
 /** A real SMTP server (smtp-server) on 127.0.0.1 with STARTTLS and AUTH PLAIN/LOGIN. */
@@ -90,7 +92,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   server.on('error', () => {});
   const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;

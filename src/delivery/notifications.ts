@@ -1,0 +1,124 @@
+import { invalidInput, notFound } from '../domain/errors.ts';
+import type { IdGenerator } from '../domain/ids.ts';
+import type { Metrics } from '../metrics.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
+import type { DeliveryAttempt, DeliveryEvent, MessageFilter, OutboxMessage, OutboxStore, PageCursor } from '../store/outbox-store.ts';
+import type { EmailServerStore } from '../store/store.ts';
+import { sealContent } from './message-content.ts';
+import { renderTemplate } from './templates.ts';
+import type { TemplateCatalog } from './template-catalog.ts';
+
+/** The same idempotency key within this window returns the first message. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface NotificationInput {
+  template: string;
+  recipient: string;
+  locale?: string;
+  variables?: Record<string, string | number | boolean>;
+  idempotencyKey?: string;
+}
+
+export interface NotificationServiceDeps {
+  outbox: OutboxStore;
+  emailServers: Pick<EmailServerStore, 'getEnabled'>;
+  secretBox: Pick<SecretBox, 'seal'>;
+  templates: TemplateCatalog;
+  ids: Pick<IdGenerator, 'prefixed'>;
+  now: () => number;
+  metrics: Pick<Metrics, 'accepted'>;
+  /** The From address; its domain names Message-IDs. */
+  fromAddress: string;
+  /** Tells local workers there is work, so they need not wait for their next poll. */
+  onQueued: () => void;
+}
+
+export type NotificationService = ReturnType<typeof createNotificationService>;
+
+export function createNotificationService(deps: NotificationServiceDeps) {
+  const { outbox, templates, ids, now } = deps;
+  const messageIdDomain = /@([^@\s>]+)>?\s*$/.exec(deps.fromAddress)?.[1] ?? 'mailroute.localhost';
+
+  async function getOrThrow(orgId: string, id: string): Promise<OutboxMessage> {
+    const message = await outbox.get(orgId, id);
+    if (!message) throw notFound(id, 'Notification');
+    return message;
+  }
+
+  return {
+    /** Renders, routes and durably stores a notification; resolves once it is committed. */
+    async submit(orgId: string, input: NotificationInput): Promise<{ message: OutboxMessage; created: boolean }> {
+      const resolved = templates.resolve(input.template, input.locale);
+      if (!resolved) {
+        throw invalidInput([{ field: 'template', message: `Unknown template; available: ${templates.names().join(', ')}` }]);
+      }
+      const variables = Object.fromEntries(Object.entries(input.variables ?? {}).map(([k, v]) => [k, String(v)]));
+      const rendered = renderTemplate(resolved.source, variables);
+      if (!rendered.ok) {
+        throw invalidInput(rendered.missing.map((name) => ({ field: `variables.${name}`, message: 'The field cannot be left blank' })));
+      }
+      const at = now();
+      // Routed now and pinned: a message for a custom server is retried there, never sent via the default.
+      const enabled = await deps.emailServers.getEnabled(orgId);
+      const id = ids.prefixed('ntf');
+      const message: OutboxMessage = {
+        id,
+        orgId,
+        template: resolved.name,
+        locale: resolved.locale,
+        recipient: input.recipient,
+        idempotencyKey: input.idempotencyKey ?? null,
+        status: 'queued',
+        route: enabled ? 'custom' : 'default',
+        serverId: enabled?.id ?? null,
+        messageIdHeader: `<${id}@${messageIdDomain}>`,
+        content: sealContent(deps.secretBox, orgId, id, rendered.message),
+        attempts: 0,
+        nextAttemptAt: at,
+        leaseOwner: null,
+        queuedAt: at,
+        createdAt: at,
+        updatedAt: at,
+        finalAt: null,
+        lastReplyCode: null,
+        lastReply: null,
+        contentPurgeAt: null,
+      };
+      // A key used within the window returns its first message; the unique index settles races.
+      const result = await outbox.insert(message, at - IDEMPOTENCY_WINDOW_MS);
+      if (result.created) {
+        deps.metrics.accepted.inc();
+        deps.onQueued();
+      }
+      return result;
+    },
+
+    async get(orgId: string, id: string): Promise<{ message: OutboxMessage; attempts: DeliveryAttempt[] }> {
+      const message = await getOrThrow(orgId, id);
+      return { message, attempts: await outbox.attempts(orgId, id) };
+    },
+
+    list: (orgId: string, filter: MessageFilter, limit: number, after?: PageCursor) => outbox.list(orgId, filter, limit, after),
+
+    /** Puts a failed message back in the queue, with the same Message-ID, routed as it was. */
+    async resend(orgId: string, id: string): Promise<OutboxMessage> {
+      const current = await getOrThrow(orgId, id);
+      if (current.status !== 'failed') {
+        throw invalidInput([{ field: 'notificationId', message: `Only failed notifications can be resent; this one is ${current.status}` }]);
+      }
+      const requeued = await outbox.requeue(orgId, id, now());
+      if (!requeued) {
+        throw invalidInput([
+          { field: 'notificationId', message: 'The content of this notification was removed when its resend window ended; submit it again' },
+        ]);
+      }
+      deps.onQueued();
+      return requeued;
+    },
+
+    events: (orgId: string, filter: { since?: number; until?: number; messageId?: string }, limit: number, after?: PageCursor): Promise<DeliveryEvent[]> =>
+      outbox.listEvents(orgId, filter, limit, after),
+
+    hourly: (orgId: string, since: number, until: number) => outbox.hourlyCounts(orgId, since, until),
+  };
+}
