@@ -64,6 +64,16 @@ export function memoryRows(report: Report, area: string, figures: Pick<ApiFigure
   });
 }
 
+export function memoryAfterDeliveryRow(report: Report, rssMB: number): void {
+  report.add({
+    area: 'Memory (SQLite)',
+    measure: 'service RSS, end of delivery load',
+    mailroute: format.mb(rssMB),
+    target: `< ${TARGET_RSS_MB} MB`,
+    verdict: verdict(rssMB < TARGET_RSS_MB),
+  });
+}
+
 /** GET by id with per-request logging off, against the production default measured above. */
 export async function quietLogsSection(report: Report, seconds: number): Promise<void> {
   const quiet = await benchQuietLogs({}, seconds);

@@ -13,18 +13,26 @@ export interface LoadResult {
 export interface LoadOptions {
   url: string;
   connections: number;
-  durationSeconds: number;
+  /** Bounded by time... */
+  durationSeconds?: number;
+  /** ...or by count (autocannon stops after this many requests). */
+  amount?: number;
+  method?: 'GET' | 'POST';
+  body?: string;
   headers?: Record<string, string>;
   /** A sequence each connection repeats (autocannon `requests`), e.g. create then delete. */
   requests?: autocannon.Request[];
 }
 
-/** One bounded autocannon run (by duration; autocannon stops on its own). */
+/** One bounded autocannon run (by duration or count; autocannon stops on its own). */
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  if (options.durationSeconds === undefined && options.amount === undefined) throw new Error('a load run needs a duration or an amount');
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
-    duration: options.durationSeconds,
+    ...(options.amount === undefined ? { duration: options.durationSeconds } : { amount: options.amount }),
+    method: options.method,
+    body: options.body,
     headers: options.headers,
     requests: options.requests,
     timeout: 10,

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { apiSection, quietLogsSection } from './api-section.ts';
+import { deliverySection } from './delivery.ts';
 import { describeMachine } from './machine.ts';
 import { openBenchDatabase } from './postgres.ts';
 import { ROOT, stopAllChildren } from './processes.ts';
@@ -20,18 +21,19 @@ async function main(): Promise<void> {
   const report = new Report();
   const only = process.env.BENCH_ONLY?.split(',');
 
-  const parts: Array<[name: string, area: string, run: () => Promise<void>]> = [
+  const parts: Array<[name: string, area: string, run: () => Promise<void>, timeoutMs?: number]> = [
     ['api-sqlite', 'API (SQLite)', () => apiSection(report, 'SQLite', {}, SECONDS)],
     ['quiet-logs', 'API (SQLite)', () => quietLogsSection(report, SECONDS)],
     ['test-endpoint', '/test', () => testEndpointSection(report)],
+    ['delivery', 'Delivery', () => deliverySection(report), 240_000],
     ['api-postgres', 'API (PostgreSQL)', () => postgresSection(report)],
   ];
 
-  for (const [name, area, run] of parts) {
+  for (const [name, area, run, timeoutMs = PART_TIMEOUT_MS] of parts) {
     if (only && !only.includes(name)) continue;
     process.stderr.write(`bench: ${name}...\n`);
     try {
-      await withTimeout(run(), PART_TIMEOUT_MS, name);
+      await withTimeout(run(), timeoutMs, name);
     } catch (error) {
       report.unavailable(area, `${name} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
