@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.ts';
+import { secretContext } from '../../src/domain/destination.ts';
+import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import { KEY_FILE_NAME } from '../../src/secrets/keyring.ts';
+import { SecretDecryptionError } from '../../src/secrets/secret-box.ts';
+import type { EmailServerRecord } from '../../src/store/store.ts';
+import { runCli, tempDataDir } from '../cli/run-cli.ts';
+
+const newKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
+
+async function withRuntime<T>(env: Record<string, string>, use: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const runtime = await openRuntime(loadConfig(env));
+  try {
+    return await use(runtime);
+  } finally {
+    await runtime.services.store.close();
+  }
+}
+
+async function ensureOrg(runtime: Runtime): Promise<string> {
+  const [org] = await runtime.services.store.orgs.list();
+  if (org) return org.id;
+  const id = runtime.services.ids.org();
+  await runtime.services.store.orgs.create({ id, name: 'rotation', createdAt: Date.now() });
+  return id;
+}
+
+async function addServers(runtime: Runtime, passwords: string[]): Promise<void> {
+  const orgId = await ensureOrg(runtime);
+  for (const [i, password] of passwords.entries()) {
+    await runtime.services.emailServers.create(orgId, { alias: `s${i}`, host: `smtp${i}.example.com`, port: 587, username: `user${i}`, password });
+  }
+}
+
+/** Every server's password as the runtime's keyring opens it, with the key id it is sealed under. */
+async function openAll(runtime: Runtime): Promise<Array<{ record: EmailServerRecord; password: string; keyId: string | undefined }>> {
+  const { secretBox, store } = runtime.services;
+  return (await store.emailServers.listAll()).map((record) => ({
+    record,
+    password: secretBox.open(record.passwordSecret!, secretContext(record)),
+    keyId: secretBox.keyIdOf(record.passwordSecret!),
+  }));
+}
+
+const sortedPasswords = (rows: Array<{ password: string }>) => rows.map((r) => r.password).sort();
+
+describe('key rotation with the key file in the data directory', () => {
+  const dataDir = tempDataDir();
+  const env = { MAILROUTE_DATA_DIR: dataDir };
+  const keyFile = path.join(dataDir, KEY_FILE_NAME);
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  let firstKeyId: string;
+  let firstCiphertexts: EmailServerRecord[];
+
+  it('generates the key file once, mode 0600, and keeps it on the next start', async () => {
+    await withRuntime(env, async (runtime) => {
+      assert.equal(runtime.generatedKeyFile, keyFile);
+      firstKeyId = runtime.services.secretBox.currentKeyId;
+      await addServers(runtime, ['pw-a', 'pw-b', 'pw-c']);
+      firstCiphertexts = await runtime.services.store.emailServers.listAll();
+    });
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+    const content = fs.readFileSync(keyFile, 'utf8');
+    assert.equal(content.trim().split('\n').length, 1);
+    await withRuntime(env, async (runtime) => {
+      assert.equal(runtime.generatedKeyFile, undefined);
+      assert.equal(runtime.services.secretBox.currentKeyId, firstKeyId);
+    });
+    assert.equal(fs.readFileSync(keyFile, 'utf8'), content);
+  });
+
+  let secondKeyId: string;
+
+  it('`keys rotate` appends a key and re-encrypts every password under it', async () => {
+    const before = fs.readFileSync(keyFile, 'utf8');
+    const res = await runCli(['keys', 'rotate'], env);
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    secondKeyId = /Added encryption key (\S+) to /.exec(res.stdout)?.[1] ?? '';
+    assert.ok(secondKeyId && secondKeyId !== firstKeyId, res.stdout);
+    assert.match(res.stdout, /Stored secrets: 3; re-encrypted: 3; already under \S+: 0; failed: 0/);
+
+    const after = fs.readFileSync(keyFile, 'utf8');
+    assert.ok(after.startsWith(before), 'the old key must stay in the file');
+    assert.equal(after.trim().split('\n').length, 2);
+    assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+
+    await withRuntime(env, async (runtime) => {
+      assert.equal(runtime.services.secretBox.currentKeyId, secondKeyId);
+      const rows = await openAll(runtime);
+      assert.deepEqual(sortedPasswords(rows), ['pw-a', 'pw-b', 'pw-c']);
+      assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set([secondKeyId]));
+      // Rotation is not an edit: the configuration's timestamps stay.
+      for (const row of rows) assert.equal(row.record.updatedAt, firstCiphertexts.find((r) => r.id === row.record.id)?.updatedAt);
+    });
+  });
+
+  it('older ciphertexts still decrypt, and new writes use the newest key', async () => {
+    await withRuntime(env, async (runtime) => {
+      const { secretBox } = runtime.services;
+      for (const old of firstCiphertexts) {
+        assert.equal(secretBox.keyIdOf(old.passwordSecret!), firstKeyId);
+        assert.match(secretBox.open(old.passwordSecret!, secretContext(old)), /^pw-[abc]$/);
+      }
+      await addServers(runtime, ['pw-d']);
+      const rows = await openAll(runtime);
+      assert.equal(rows.find((r) => r.password === 'pw-d')?.keyId, secondKeyId);
+    });
+  });
+
+  it('a second rotation moves everything again; then the old keys can be dropped', async () => {
+    const res = await runCli(['keys', 'rotate'], env);
+    assert.equal(res.code, 0, res.stderr);
+    const thirdKeyId = /Added encryption key (\S+) to /.exec(res.stdout)?.[1] ?? '';
+    assert.match(res.stdout, /Stored secrets: 4; re-encrypted: 4;/);
+
+    // The operator removes every key but the newest: all passwords still open.
+    const lines = fs.readFileSync(keyFile, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 3);
+    fs.writeFileSync(keyFile, `${lines[2]}\n`, { mode: 0o600 });
+    await withRuntime(env, async (runtime) => {
+      assert.equal(runtime.services.secretBox.currentKeyId, thirdKeyId);
+      assert.deepEqual(sortedPasswords(await openAll(runtime)), ['pw-a', 'pw-b', 'pw-c', 'pw-d']);
+      // …while a ciphertext from before the rotations no longer does.
+      assert.throws(() => runtime.services.secretBox.open(firstCiphertexts[0].passwordSecret!, secretContext(firstCiphertexts[0])), SecretDecryptionError);
+    });
+  });
+});
+
+describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
+  const dataDir = tempDataDir();
+  const k1 = newKey('k1');
+  const k2 = newKey('k2');
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('writes under the last listed key, reads under any, and `keys rotate` re-encrypts under the last', async () => {
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
+      assert.equal(runtime.keyFile, undefined);
+      await addServers(runtime, ['env-1', 'env-2']);
+    });
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
+      await addServers(runtime, ['env-3']);
+      const rows = await openAll(runtime);
+      assert.deepEqual(
+        rows.map((r) => [r.password, r.keyId]).sort(),
+        [
+          ['env-1', 'k1'],
+          ['env-2', 'k1'],
+          ['env-3', 'k2'],
+        ],
+      );
+    });
+
+    const res = await runCli(['keys', 'rotate'], { MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` });
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stdout, /re-encrypting under its last key, k2/);
+    assert.match(res.stdout, /Stored secrets: 3; re-encrypted: 2; already under k2: 1; failed: 0/);
+    assert.equal(fs.existsSync(path.join(dataDir, KEY_FILE_NAME)), false, 'no key file may appear when keys come from the environment');
+
+    // k1 can now be removed from the setting.
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
+      const rows = await openAll(runtime);
+      assert.deepEqual(sortedPasswords(rows), ['env-1', 'env-2', 'env-3']);
+      assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set(['k2']));
+    });
+  });
+
+  it('reports secrets it cannot open (their key is missing) and exits 1, leaving them untouched', async () => {
+    const k3 = newKey('k3');
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+      await addServers(runtime, ['under-k3']);
+    });
+    const res = await runCli(['keys', 'rotate'], { MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k2},${newKey('k4')}` });
+    assert.equal(res.code, 1, res.stdout);
+    assert.match(res.stdout, /Stored secrets: 4; re-encrypted: 3; already under k4: 0; failed: 1/);
+    assert.match(res.stdout, /could not re-encrypt server ces\w{17} \(org 00o\w{17}, key k3\)/);
+    assert.ok(!res.stdout.includes('under-k3'));
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+      const record = (await runtime.services.store.emailServers.listAll()).find((r) => runtime.services.secretBox.keyIdOf(r.passwordSecret!) === 'k3');
+      assert.ok(record);
+      assert.equal(runtime.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'under-k3');
+    });
+  });
+});
