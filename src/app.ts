@@ -7,6 +7,7 @@ import { installErrorHandling } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { auditEventRoutes } from './http/routes/audit-events.ts';
+import { emailServerTestRoutes } from './http/routes/email-server-test.ts';
 import { emailServerRoutes } from './http/routes/email-servers.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
@@ -74,6 +75,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(healthRoutes, { store: services.store });
   await app.register(adminRoutes);
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
+  await app.register(emailServerTestRoutes, { emailServerTests: services.emailServerTests });
   await app.register(auditEventRoutes, { audit: services.audit });
   await app.register(notificationRoutes, { notifications: services.delivery.notifications });
   await app.register(metricsRoutes, { metrics: services.delivery.metrics });

@@ -3,6 +3,7 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import { type EmailServerChanges, type EmailServerRecord, type EmailServerStore, StoreConflictError } from '../store/store.ts';
 import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
 import { DESTINATION_FIELDS, secretContext } from './destination.ts';
+import { tlsSettingsProblems } from '../smtp/tls-mode.ts';
 import { DomainError, invalidInput } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
 import { notFound } from './errors.ts';
@@ -46,6 +47,8 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
 
     async create(orgId: string, input: EmailServerPost, context: ChangeContext = SYSTEM_CONTEXT): Promise<EmailServerRecord> {
       const at = now();
+      const tlsProblems = tlsSettingsProblems({ tlsMode: input.tlsMode ?? null, hasPassword: input.password !== '', caCertificate: input.caCertificate });
+      if (tlsProblems.length > 0) throw invalidInput(tlsProblems);
       const base = {
         id: ids.emailServer(),
         orgId,
@@ -57,10 +60,11 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       const record: EmailServerRecord = {
         ...base,
         authType: input.authType ?? 'BASIC_SMTP_AUTH',
-        passwordSecret: secretBox.seal(input.password, secretContext(base)),
+        // "" (allowed only with tlsMode none) means no password at all.
+        passwordSecret: input.password === '' ? null : secretBox.seal(input.password, secretContext(base)),
         enabled: input.enabled ?? false,
-        tlsMode: null,
-        caCertificate: null,
+        tlsMode: input.tlsMode ?? null,
+        caCertificate: input.caCertificate || null,
         createdAt: at,
         updatedAt: at,
       };
@@ -84,6 +88,18 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
           },
         ]);
       }
+      const newCa = input.caCertificate !== undefined && input.caCertificate !== '' && input.caCertificate !== current.caCertificate;
+      if (newCa && current.passwordSecret !== null && input.password === undefined) {
+        throw invalidInput([
+          { field: 'password', message: 'The password is required when caCertificate changes, so a stored password is never sent to a server a new CA vouches for' },
+        ]);
+      }
+      const tlsProblems = tlsSettingsProblems({
+        tlsMode: input.tlsMode ?? current.tlsMode,
+        hasPassword: input.password === undefined ? current.passwordSecret !== null : input.password !== '',
+        caCertificate: input.caCertificate,
+      });
+      if (tlsProblems.length > 0) throw invalidInput(tlsProblems);
       const changes: EmailServerChanges = {
         alias: input.alias,
         host: input.host,
@@ -91,9 +107,11 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         username: input.username,
         enabled: input.enabled,
         authType: input.authType,
+        tlsMode: input.tlsMode,
+        caCertificate: input.caCertificate === undefined ? undefined : input.caCertificate || null,
         updatedAt: now(),
       };
-      if (input.password !== undefined) changes.passwordSecret = secretBox.seal(input.password, secretContext(next));
+      if (input.password !== undefined) changes.passwordSecret = input.password === '' ? null : secretBox.seal(input.password, secretContext(next));
       if (input.enabled && !current.enabled) {
         const enabled = await emailServers.getEnabled(orgId);
         if (enabled && enabled.id !== id) conflict(new StoreConflictError('one_enabled_server'));

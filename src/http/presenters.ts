@@ -10,5 +10,7 @@ export function presentEmailServer(server: EmailServerRecord): EmailServerRespon
     id: server.id,
     username: server.username,
     enabled: server.enabled,
+    ...(server.tlsMode ? { tlsMode: server.tlsMode } : {}),
+    ...(server.caCertificate ? { caCertificate: server.caCertificate } : {}),
   };
 }

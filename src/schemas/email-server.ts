@@ -10,14 +10,27 @@ const alias = Type.String({ format: 'visible-text', maxLength: LIMITS.alias, des
 const host = Type.String({ format: 'hostname-or-ip', maxLength: LIMITS.host, description: 'Hostname or IP address of the SMTP server' });
 const port = Type.Integer({ minimum: 1, maximum: 65535, description: 'Port of the SMTP server' });
 const username = Type.String({ format: 'visible-text', maxLength: LIMITS.username, description: 'Username used to sign in to the SMTP server' });
+// Blank is refused by the domain unless tlsMode is `none` (an unauthenticated relay), where "" means "no password".
 const password = Type.String({
-  minLength: 1,
   maxLength: LIMITS.password,
   writeOnly: true,
-  description: 'Password used to sign in to the SMTP server. Write-only: never returned.',
+  description:
+    'Password used to sign in to the SMTP server. Write-only: never returned. Required and non-blank, except with the extension tlsMode "none", which requires "".',
 });
 const enabled = Type.Boolean({ description: 'Routes all email traffic through this server. At most one server per org is enabled.' });
 const authType = Type.String({ enum: [...AUTH_TYPES], description: 'Sign-in method. Defaults to BASIC_SMTP_AUTH.' });
+/** Extensions (mailroute, not Okta): optional, returned only when set. */
+const tlsMode = Type.Unsafe<'implicit' | 'starttls' | 'none'>({
+  type: 'string',
+  enum: ['implicit', 'starttls', 'none'],
+  description:
+    'Extension. TLS mode: `implicit` (TLS from the first byte), `starttls` (STARTTLS required before AUTH), or `none` (no TLS and no AUTH: an unauthenticated relay on a trusted network; requires "password": ""). Unset: port 465 → implicit, any other port → starttls.',
+});
+const caCertificate = Type.String({
+  maxLength: 32_768,
+  description:
+    'Extension. PEM CA certificate(s) the server certificate must chain to, for servers behind a private CA (replaces the public roots for this server). Changing it requires the password again. In PATCH, "" removes it.',
+});
 
 export const EmailServerPost = Type.Object(
   {
@@ -28,6 +41,8 @@ export const EmailServerPost = Type.Object(
     password,
     enabled: Type.Optional(enabled),
     authType: Type.Optional(authType),
+    tlsMode: Type.Optional(tlsMode),
+    caCertificate: Type.Optional(caCertificate),
   },
   { title: 'EmailServerPost', description: 'A new email server. Unknown properties are ignored.' },
 );
@@ -42,6 +57,8 @@ export const EmailServerRequest = Type.Object(
     password: Type.Optional(password),
     enabled: Type.Optional(enabled),
     authType: Type.Optional(authType),
+    tlsMode: Type.Optional(tlsMode),
+    caCertificate: Type.Optional(caCertificate),
   },
   {
     title: 'EmailServerRequest',
@@ -59,6 +76,10 @@ export const EmailServerResponse = Type.Object(
     id: Type.String({ description: 'ces + 17 characters' }),
     username: Type.String(),
     enabled: Type.Boolean(),
+    tlsMode: Type.Optional(
+      Type.Unsafe<'implicit' | 'starttls' | 'none'>({ type: 'string', enum: ['implicit', 'starttls', 'none'], description: 'Extension; present only when set' }),
+    ),
+    caCertificate: Type.Optional(Type.String({ description: 'Extension; present only when set' })),
   },
   { title: 'EmailServerResponse' },
 );

@@ -83,7 +83,8 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
     const hint = reply
       ? `the server refused STARTTLS (${reply.code}): mailroute never signs in or sends without TLS on port ${attempt.port}; enable STARTTLS on the server, use port 465 with implicit TLS, or set tlsMode none for an unauthenticated relay`
       : `the STARTTLS upgrade failed (${tlsReason(message)}): the server may offer only TLS versions or ciphers older than TLS 1.2`;
-    return { ...base, kind: 'connection', stage: 'tls', retryable: transient, tls: { reason: tlsReason(message) }, hint };
+    const reason = reply ? 'the server did not accept STARTTLS' : tlsReason(message);
+    return { ...base, kind: 'connection', stage: 'tls', retryable: transient, tls: { reason }, hint };
   }
   if (code === 'ETLS' || original.startsWith('ERR_SSL') || original === 'EPROTO' || err.timeoutType === 'UPGRADE_TIMEOUT') {
     const hint =
@@ -201,7 +202,9 @@ function certificateHint(code: string, message: string, host: string): string {
 }
 
 function tlsReason(message: string): string {
-  return cleanReply(message.replace(/^Error initiating TLS - /, '').replace(/^[^:]*routines:/, '')).slice(0, 200);
+  // OpenSSL messages look like `80DC...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/...`.
+  const openssl = /SSL routines:[^:]*:([^:]+)/.exec(message);
+  return cleanReply(openssl ? openssl[1] : message.replace(/^Error initiating TLS - /, '')).slice(0, 200);
 }
 
 function envelopeHint(stage: 'sender' | 'recipient' | 'data', code: number | undefined): string {

@@ -28,3 +28,34 @@ export function parseCaBundle(pem: string): { ok: true; certificates: X509Certif
   }
   return { ok: true, certificates };
 }
+
+export interface TlsSettingsCheck {
+  /** The TLS mode the server will have (null: derived from the port). */
+  tlsMode: TlsMode | null;
+  /** Whether the server will have a password after the change. */
+  hasPassword: boolean;
+  /** A CA bundle sent in this request, if any ("" removes it). */
+  caCertificate?: string;
+}
+
+/**
+ * Problems with a server's TLS extension fields, as field problems (E0000001). `none` sends
+ * everything in clear, so it is allowed only without a password; every other mode needs one
+ * (Okta's rule), and a CA bundle must parse.
+ */
+export function tlsSettingsProblems(check: TlsSettingsCheck): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
+  if (check.tlsMode === 'none' && check.hasPassword) {
+    problems.push({
+      field: 'tlsMode',
+      message: 'tlsMode none sends everything in clear, so it is allowed only for an unauthenticated relay: send "password": "" with it',
+    });
+  } else if (check.tlsMode !== 'none' && !check.hasPassword) {
+    problems.push({ field: 'password', message: 'The field cannot be left blank' });
+  }
+  if (check.caCertificate) {
+    const parsed = parseCaBundle(check.caCertificate);
+    if (!parsed.ok) problems.push({ field: 'caCertificate', message: parsed.reason });
+  }
+  return problems;
+}

@@ -1,0 +1,143 @@
+import type { SmtpSettings } from '../config.ts';
+import { mailboxProblem } from '../smtp/address.ts';
+import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
+import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
+import { buildTestMessage } from '../smtp/test-message.ts';
+import { probeImplicitTls, probeStartTls } from '../smtp/tls-probe.ts';
+import { createSmtpTransport, type SmtpTransport, type SmtpTransportDeps } from '../smtp/transport.ts';
+import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
+import { DomainError, type FieldProblem, invalidInput, notFound } from './errors.ts';
+
+/** Body of POST /email-servers/{id}/test: current Okta names, or the older `from`/`to`. */
+export interface EmailTestAddressesInput {
+  fromAddress?: string;
+  toAddress?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface EmailServerTestDeps {
+  emailServers: Pick<EmailServerStore, 'get'>;
+  /** The same dependencies delivery builds its transports with. */
+  transport: SmtpTransportDeps;
+  settings: Pick<SmtpSettings, 'testDeadlineMs' | 'testsInFlightPerOrg' | 'greetingTimeoutMs'>;
+  now: () => number;
+}
+
+export type EmailServerTestService = ReturnType<typeof createEmailServerTestService>;
+
+/** Sends a real test message through a stored server and turns any failure into a staged diagnosis. */
+export function createEmailServerTestService(deps: EmailServerTestDeps) {
+  const { settings } = deps;
+  // Per process: a bound on the sockets one org can make this instance open, not a global quota.
+  const inFlight = new Map<string, number>();
+
+  async function send(server: EmailServerRecord, from: string, to: string): Promise<void> {
+    const deadline = deps.now() + settings.testDeadlineMs;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), settings.testDeadlineMs);
+    let transport: SmtpTransport | undefined;
+    try {
+      transport = await createSmtpTransport(server, deps.transport);
+      const message = buildTestMessage({ alias: server.alias, host: server.host, port: server.port, from, to, now: new Date(deps.now()) });
+      await transport.transporter.sendMail({ ...message, signal: abort.signal });
+    } catch (error) {
+      const attempt: SmtpAttempt = {
+        host: server.host,
+        port: server.port,
+        tlsMode: transport?.tlsMode ?? server.tlsMode ?? (server.port === 465 ? 'implicit' : 'starttls'),
+        username: server.username,
+        secrets: transport?.secrets ?? [],
+      };
+      const diagnosis = diagnoseSmtpError(error, attempt);
+      if (transport) await explain(diagnosis, transport, Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)));
+      throw toDomainError(diagnosis);
+    } finally {
+      clearTimeout(timer);
+      transport?.close();
+    }
+  }
+
+  return {
+    async test(orgId: string, id: string, input: EmailTestAddressesInput): Promise<void> {
+      const { from, to } = readAddresses(input);
+      const server = await deps.emailServers.get(orgId, id);
+      if (!server) throw notFound(id, 'EmailServer');
+      const running = inFlight.get(orgId) ?? 0;
+      if (running >= settings.testsInFlightPerOrg) {
+        throw new DomainError('too_many_in_flight', `org ${orgId} already has ${running} SMTP tests in flight`, { retryable: true });
+      }
+      inFlight.set(orgId, running + 1);
+      try {
+        await send(server, from, to);
+      } finally {
+        const left = (inFlight.get(orgId) ?? 1) - 1;
+        if (left > 0) inFlight.set(orgId, left);
+        else inFlight.delete(orgId);
+      }
+    },
+  };
+}
+
+/**
+ * Both addresses are required. Errors name the field the caller used: the current names, unless
+ * the request spoke only the older `from`/`to`.
+ */
+function readAddresses(input: EmailTestAddressesInput): { from: string; to: string } {
+  const older = input.fromAddress === undefined && input.toAddress === undefined && (input.from !== undefined || input.to !== undefined);
+  const read = (current: 'fromAddress' | 'toAddress', legacy: 'from' | 'to') => {
+    const field = input[current] !== undefined ? current : input[legacy] !== undefined || older ? legacy : current;
+    return { field, value: input[field] };
+  };
+  const problems: FieldProblem[] = [];
+  const [from, to] = [read('fromAddress', 'from'), read('toAddress', 'to')].map(({ field, value }) => {
+    const problem = value === undefined ? 'The field cannot be left blank' : mailboxProblem(value);
+    if (problem) problems.push({ field, message: problem });
+    return value ?? '';
+  });
+  if (problems.length > 0) throw invalidInput(problems);
+  return { from, to };
+}
+
+/** After a failure: look closer (without credentials) to say who presented a refused certificate, or whether a silent port speaks TLS. */
+async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeoutMs: number): Promise<void> {
+  const { destination, tlsMode } = transport;
+  if (diagnosis.stage === 'tls' && diagnosis.tls?.reason && /certificate|altname/i.test(`${diagnosis.tls.reason} ${diagnosis.hint}`)) {
+    const facts = tlsMode === 'implicit' ? await probeImplicitTls(destination, timeoutMs) : await probeStartTls(destination, timeoutMs);
+    if (facts) diagnosis.tls = { ...diagnosis.tls, ...facts };
+    return;
+  }
+  if (diagnosis.stage === 'greeting' && !diagnosis.reply && tlsMode !== 'implicit') {
+    const facts = await probeImplicitTls(destination, timeoutMs);
+    if (facts) {
+      diagnosis.tls = facts;
+      diagnosis.hint = `port ${destination.port} expects implicit TLS (it answered a TLS handshake and sent no plain-text greeting): use port 465, or set tlsMode to implicit`;
+    }
+  }
+}
+
+/**
+ * The staged diagnosis as Okta `errorCauses`, one `field: message` line each, always in this order:
+ * stage, reply, certificateSubject, certificateIssuer, tlsError, hint. A refused destination
+ * has the single cause `destination: the destination is not allowed`.
+ */
+export function diagnosisCauses(diagnosis: SmtpDiagnosis): FieldProblem[] {
+  if (diagnosis.refused) return [{ field: 'destination', message: 'the destination is not allowed' }];
+  const causes: FieldProblem[] = [];
+  if (diagnosis.stage) causes.push({ field: 'stage', message: diagnosis.stage });
+  if (diagnosis.reply) causes.push({ field: 'reply', message: diagnosis.reply.text });
+  if (diagnosis.tls?.subject) causes.push({ field: 'certificateSubject', message: diagnosis.tls.subject });
+  if (diagnosis.tls?.issuer) causes.push({ field: 'certificateIssuer', message: diagnosis.tls.issuer });
+  if (diagnosis.tls?.reason) causes.push({ field: 'tlsError', message: diagnosis.tls.reason });
+  if (diagnosis.hint) causes.push({ field: 'hint', message: diagnosis.hint });
+  return causes;
+}
+
+function toDomainError(diagnosis: SmtpDiagnosis): DomainError {
+  const kind = diagnosis.kind === 'auth' ? 'smtp_auth_failed' : 'smtp_connection_failed';
+  const error = new DomainError(kind, `SMTP test failed at ${diagnosis.stage ?? 'destination'} (${diagnosis.code ?? 'no code'})`, {
+    causes: diagnosisCauses(diagnosis),
+    retryable: diagnosis.retryable,
+  });
+  return Object.assign(error, { diagnosis });
+}

@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { AuditedEmailServerTests } from '../../domain/audited-email-server-tests.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { EmailServerIdParams } from '../../schemas/email-server.ts';
+import { EmailTestAddresses } from '../../schemas/email-server-test.ts';
+import { OktaError } from '../../schemas/error.ts';
+import { changeContextOf, MANAGE_SCOPES, principalOf } from '../auth.ts';
+
+export interface EmailServerTestRoutesOptions {
+  emailServerTests: AuditedEmailServerTests;
+}
+
+const DIAGNOSIS_DOC = [
+  'Sends a real test message through the stored configuration (connect, TLS, EHLO, AUTH, MAIL FROM, RCPT TO, DATA). 204 on success.',
+  '',
+  'On failure the Okta envelope says which step failed: E0000223 (connection, DNS, TLS, protocol, refused destination) or',
+  'E0000224 (authentication). `errorCauses[].errorSummary` lines are `name: value`, in this order, each only when known:',
+  '`stage: dns|connect|tls|greeting|auth|sender|recipient|data`, `reply: <SMTP reply code and text, credentials redacted>`,',
+  '`certificateSubject: ...`, `certificateIssuer: ...`, `tlsError: <why TLS failed>`, `hint: <what to do>`.',
+  'A destination refused by the outbound guard has the single cause `destination: the destination is not allowed`.',
+  'More than the allowed number of tests in flight for the org answers 429 E0000047.',
+].join('\n');
+
+/** POST /api/v1/email-servers/{id}/test (Okta's testEmailServer). */
+export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRoutesOptions> = async (app, { emailServerTests }) => {
+  app.post('/api/v1/email-servers/:emailServerId/test', {
+    config: { scopes: MANAGE_SCOPES },
+    // No body at all is missing addresses (E0000001 naming both), not a malformed body.
+    preValidation: async (request) => {
+      if (request.body === undefined) request.body = {};
+    },
+    schema: {
+      operationId: 'testEmailServer',
+      summary: 'Test an SMTP server configuration',
+      description: DIAGNOSIS_DOC,
+      tags: ['EmailServer'],
+      params: EmailServerIdParams,
+      body: EmailTestAddresses,
+      response: {
+        204: Type.Null({ description: 'The server accepted the test message; no body' }),
+        400: OktaError,
+        403: OktaError,
+        404: OktaError,
+        429: OktaError,
+      },
+    },
+    handler: async (request, reply) => {
+      const { emailServerId } = request.params;
+      try {
+        await emailServerTests.test(principalOf(request).orgId, emailServerId, request.body, changeContextOf(request));
+      } catch (error) {
+        if (error instanceof DomainError && (error.kind === 'smtp_connection_failed' || error.kind === 'smtp_auth_failed')) {
+          // The stage and code only: replies and hints stay in the response, credentials nowhere.
+          const stage = error.causes.find((cause) => cause.field === 'stage')?.message ?? 'destination';
+          request.log.info({ emailServerId, stage, errorKind: error.kind }, 'SMTP test failed');
+        }
+        throw error;
+      }
+      request.log.info({ emailServerId }, 'SMTP test message accepted');
+      return reply.status(204).send(null);
+    },
+  });
+};
