@@ -21,9 +21,19 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       components: {
         securitySchemes: {
           apiToken: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'SSWS {API token}' },
+          oauth2AccessToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'OAuth 2.0 access token from a configured issuer: `Bearer <JWT>`, or `DPoP <JWT>` with a `DPoP` proof header (RFC 9449). ' +
+              'GETs need okta.emailServers.read or okta.emailServers.manage, everything else okta.emailServers.manage. ' +
+              'A missing scope is answered 403 with an empty body and a `WWW-Authenticate: Bearer ... error="insufficient_scope"` challenge. ' +
+              'Every API response carries X-Rate-Limit-Limit, X-Rate-Limit-Remaining and X-Rate-Limit-Reset (UTC epoch seconds).',
+          },
         },
       },
-      security: [{ apiToken: [] }],
+      security: [{ apiToken: [] }, { oauth2AccessToken: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
