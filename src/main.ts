@@ -36,6 +36,9 @@ async function main(): Promise<void> {
 
   await app.listen({ host: config.host, port: config.port });
   if (bootstrap) {
+    // With PORT=0 the OS picked the port: show the one really listening.
+    const address = app.server.address();
+    const baseUrl = config.port === 0 && typeof address === 'object' && address ? config.publicUrl.replace(/:0$/, `:${address.port}`) : config.publicUrl;
     // Printed once, straight to the terminal rather than the log: the token exists nowhere else.
     process.stdout.write(
       [
@@ -45,9 +48,9 @@ async function main(): Promise<void> {
         `  ${bootstrap.secret}`,
         '',
         'Try it:',
-        `  curl -H 'Authorization: SSWS ${bootstrap.secret}' ${config.publicUrl}/api/v1/email-servers`,
+        `  curl -H 'Authorization: SSWS ${bootstrap.secret}' ${baseUrl}/api/v1/email-servers`,
         '',
-        `API docs: ${config.publicUrl}/docs`,
+        `API docs: ${baseUrl}/docs`,
         '',
       ].join('\n'),
     );
