@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.ts';
+import { createDestinationPolicy, DestinationError, resolveDestination } from '../../src/smtp/destination-guard.ts';
+
+// Pure policy checks: nothing here opens a connection, so addresses beyond loopback are safe to name.
+describe('destination guard policy', () => {
+  const defaults = createDestinationPolicy({ allow: [], denyPrivate: false });
+
+  it('refuses loopback, link-local (cloud metadata), multicast, unspecified and reserved addresses by default', () => {
+    for (const address of [
+      '127.0.0.1',
+      '127.255.0.9',
+      '169.254.169.254',
+      '0.0.0.0',
+      '224.0.0.1',
+      '239.255.255.250',
+      '255.255.255.255',
+      '240.0.0.1',
+      '192.0.2.10',
+      '198.18.0.1',
+      '::1',
+      '::',
+      'fe80::1',
+      'ff02::1',
+      '2001:db8::25',
+      '::ffff:127.0.0.1',
+      '::ffff:a9fe:a9fe',
+      '64:ff9b::169.254.169.254',
+    ]) {
+      assert.equal(defaults.allows(address, address), false, address);
+    }
+  });
+
+  it('allows public and (by default) private addresses', () => {
+    for (const address of ['8.8.8.8', '203.0.114.1', '2a00:1450:4001::1b', '10.1.2.3', '172.16.0.25', '192.168.160.1', '100.64.0.1', 'fd00::25']) {
+      assert.equal(defaults.allows(address, address), true, address);
+    }
+  });
+
+  it('refuses private ranges when the operator says so', () => {
+    const strict = createDestinationPolicy({ allow: [], denyPrivate: true });
+    for (const address of ['10.1.2.3', '172.31.255.1', '192.168.1.1', '100.64.0.1', 'fd12::1', '::ffff:10.0.0.1']) {
+      assert.equal(strict.allows(address, address), false, address);
+    }
+    assert.equal(strict.allows('8.8.8.8', '8.8.8.8'), true);
+  });
+
+  it('lets the allowlist open CIDRs, single addresses and host names', () => {
+    const policy = createDestinationPolicy({ allow: ['127.0.0.1/32', '::1', 'relay.internal', '10.0.0.0/8'], denyPrivate: true });
+    assert.equal(policy.allows('127.0.0.1', '127.0.0.1'), true);
+    assert.equal(policy.allows('127.0.0.2', '127.0.0.2'), false);
+    assert.equal(policy.allows('::1', '::1'), true);
+    assert.equal(policy.allows('169.254.1.1', 'RELAY.internal.'), true);
+    assert.equal(policy.allows('10.9.9.9', '10.9.9.9'), true);
+    assert.equal(policy.allows('192.168.1.1', '192.168.1.1'), false);
+  });
+
+  it('resolves once and refuses a name when any of its addresses is refused', async () => {
+    let lookups = 0;
+    const lookup = async () => {
+      lookups++;
+      return [
+        { address: '203.0.114.7', family: 4 },
+        { address: '127.0.0.1', family: 4 },
+      ];
+    };
+    await assert.rejects(resolveDestination('mixed.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error: DestinationError) => error.reason === 'refused');
+    assert.equal(lookups, 1);
+    const vetted = await resolveDestination('mail.example', 587, defaults, { lookup: async () => [{ address: '203.0.114.7', family: 4 }], timeoutMs: 1000 });
+    assert.deepEqual(vetted, { host: 'mail.example', address: '203.0.114.7', port: 587, servername: 'mail.example' });
+    const literal = await resolveDestination('[2a00:1450:4001::1b]', 25, defaults, { timeoutMs: 1000 });
+    assert.equal(literal.address, '2a00:1450:4001::1b');
+    assert.equal(literal.servername, undefined);
+  });
+
+  it('reports a name that does not resolve as a DNS failure', async () => {
+    const lookup = async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+    };
+    await assert.rejects(resolveDestination('nowhere.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error: DestinationError) => error.reason === 'not_found');
+  });
+
+  it('reads MAILROUTE_SMTP_ALLOW and MAILROUTE_SMTP_DENY_PRIVATE, and rejects nonsense', () => {
+    const config = loadConfig({ MAILROUTE_SMTP_ALLOW: ' 127.0.0.1/32, Localhost ,::1/128', MAILROUTE_SMTP_DENY_PRIVATE: 'true' });
+    assert.deepEqual(config.smtp.allow, ['127.0.0.1/32', 'localhost', '::1/128']);
+    assert.equal(config.smtp.denyPrivate, true);
+    assert.equal(loadConfig({}).smtp.testsInFlightPerOrg, 3);
+    assert.throws(() => loadConfig({ MAILROUTE_SMTP_ALLOW: '10.0.0.0/33' }), /MAILROUTE_SMTP_ALLOW/);
+    assert.throws(() => loadConfig({ MAILROUTE_SMTP_ALLOW: 'http://x' }), /MAILROUTE_SMTP_ALLOW/);
+  });
+});
