@@ -70,7 +70,7 @@ describe('first start on an empty data directory (npm start)', () => {
     const output = running.output();
     const tokens = output.match(TOKEN) ?? [];
     assert.ok(tokens.length >= 1, output);
-    adminToken = tokens[0];
+    adminToken = tokens[0] ?? '';
     assert.match(output, /It is shown only this once/);
     assert.ok(output.includes(`curl -H 'Authorization: SSWS ${adminToken}' ${running.url}/api/v1/email-servers`), output);
     // The token appears in the banner (the line and the curl example), never in a JSON log line.
