@@ -1,7 +1,7 @@
 /**
  * Runs a command with a throwaway PostgreSQL cluster (and redis-server, when installed) on
  * 127.0.0.1, then stops them:  node --import tsx scripts/with-services.ts npm test
- * The command sees TEST_DATABASE_URL (and TEST_REDIS_URL). Install the servers first with
+ * The command sees TEST_DATABASE_URL, TEST_DATABASE_DATA_DIR (and TEST_REDIS_URL). Install the servers first with
  * scripts/install-services.sh (Debian/Ubuntu, as root) or your package manager.
  */
 import { spawn } from 'node:child_process';
@@ -45,7 +45,13 @@ try {
 
 const child = spawn(command, args, {
   stdio: 'inherit',
-  env: { ...process.env, TEST_DATABASE_URL: postgres.url(), ...(redis ? { TEST_REDIS_URL: redis.url } : {}) },
+  env: {
+    ...process.env,
+    TEST_DATABASE_URL: postgres.url(),
+    // For tests that inspect what reaches the disk (run CHECKPOINT first).
+    TEST_DATABASE_DATA_DIR: postgres.dataDir,
+    ...(redis ? { TEST_REDIS_URL: redis.url } : {}),
+  },
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
 const exitCode: number = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));

@@ -11,6 +11,10 @@ export interface Config {
   dataDir: string;
   /** `postgres://...` selects PostgreSQL; unset keeps the embedded SQLite store in `dataDir`. */
   databaseUrl?: string;
+  /** `redis://...`: rate-limit counters and DPoP proof ids shared by every instance; unset: per instance. */
+  redisUrl?: string;
+  /** Prefix of every Redis key, so several deployments can share one Redis. */
+  redisKeyPrefix: string;
   /** `documented` follows Okta's published reference; `okta` follows what Okta's servers send. */
   responseShape: 'documented' | 'okta';
   maxServersPerOrg: number;
@@ -66,6 +70,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     logLevel: env.LOG_LEVEL ?? 'info',
     dataDir: path.resolve(env.MAILROUTE_DATA_DIR ?? 'data'),
     databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    redisKeyPrefix: env.MAILROUTE_REDIS_KEY_PREFIX ?? 'mailroute:',
     responseShape: oneOf(env, 'MAILROUTE_RESPONSE_SHAPE', ['documented', 'okta'] as const, 'documented'),
     maxServersPerOrg: integer(env, 'MAILROUTE_MAX_SERVERS_PER_ORG', 10, 1, 10_000),
     encryptionKeys: env.MAILROUTE_ENCRYPTION_KEYS || undefined,
@@ -85,6 +91,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   };
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  if (config.redisUrl && !/^rediss?:\/\//.test(config.redisUrl)) {
+    throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   }
   return Object.freeze(config);
 }

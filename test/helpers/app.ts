@@ -11,6 +11,7 @@ import { bootstrapDefaultOrg } from '../../src/domain/bootstrap.ts';
 import { parseKeyring } from '../../src/secrets/keyring.ts';
 import { SecretBox } from '../../src/secrets/secret-box.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { openRedisSharedState } from '../../src/shared-state.ts';
 import { openStore } from '../../src/store/open-store.ts';
 
 export interface TestApp {
@@ -49,10 +50,19 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     PORT: '0',
     MAILROUTE_ENCRYPTION_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: await freshPostgresDatabase(process.env.TEST_DATABASE_URL) } : {}),
+    // One Redis for the whole run (npm run test:pg); a key prefix per app keeps their counters apart.
+    ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, MAILROUTE_REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` } : {}),
     ...env,
   });
   const store = await openStore(config);
-  const services = createServices({ config, store, secretBox: new SecretBox(parseKeyring(config.encryptionKeys!, 'test')) });
+  const sharedState = openRedisSharedState(config);
+  const services = createServices({
+    config,
+    store,
+    secretBox: new SecretBox(parseKeyring(config.encryptionKeys!, 'test')),
+    rateLimiter: sharedState?.rateLimiter,
+    dpopReplayCache: sharedState?.dpopReplayCache,
+  });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -85,6 +95,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async close() {
       await app.close();
       await store.close();
+      await sharedState?.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
