@@ -3,12 +3,14 @@ import { type Migration, Migrator } from 'kysely/migration';
 import * as foundation from './migrations/001-foundation.ts';
 import * as authAudit from './migrations/003-auth-audit.ts';
 import * as delivery from './migrations/004-delivery.ts';
+import * as oauthSmtp from './migrations/005-oauth-smtp.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
   '001-foundation': foundation,
   '003-auth-audit': authAudit,
   '004-delivery': delivery,
+  '005-oauth-smtp': oauthSmtp,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

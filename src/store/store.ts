@@ -38,7 +38,22 @@ export interface EmailServerRecord {
   caCertificate: string | null;
   createdAt: number;
   updatedAt: number;
+  /** OAuth 2.0 sign-in (OAUTH2_* authTypes, Okta's field names); unset or null otherwise. */
+  tokenEndpoint?: string | null;
+  clientId?: string | null;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | null;
+  scopes?: string[] | null;
+  signingAlgorithm?: string | null;
+  keyId?: string | null;
+  issuer?: string | null;
+  subject?: string | null;
+  audience?: string | null;
+  /** Sealed by SecretBox; never plaintext. */
+  clientSecretSealed?: string | null;
+  privateKeySealed?: string | null;
 }
+
+export type TokenEndpointAuthMethod = 'CLIENT_SECRET_BASIC' | 'CLIENT_SECRET_POST';
 
 export type EmailServerChanges = Partial<Omit<EmailServerRecord, 'id' | 'orgId' | 'createdAt'>>;
 

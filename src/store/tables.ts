@@ -35,6 +35,20 @@ export interface EmailServerTable {
   ca_certificate: string | null;
   created_at: number;
   updated_at: number;
+  /** OAuth 2.0 sign-in (migration 005); null for BASIC_SMTP_AUTH servers. */
+  token_endpoint: string | null;
+  client_id: string | null;
+  token_endpoint_auth_method: string | null;
+  /** JSON array of scopes. */
+  scopes: string | null;
+  signing_algorithm: string | null;
+  key_id: string | null;
+  oauth_issuer: string | null;
+  oauth_subject: string | null;
+  oauth_audience: string | null;
+  /** Sealed by SecretBox; never plaintext. */
+  client_secret_sealed: string | null;
+  private_key_sealed: string | null;
 }
 
 export interface Database {
