@@ -1,7 +1,7 @@
 import type { SmtpSettings } from '../config.ts';
 import { mailboxProblem } from '../smtp/address.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
-import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
+import { type SmtpDiagnosis, SmtpFailure } from '../smtp/diagnosis.ts';
 import { buildTestMessage } from '../smtp/test-message.ts';
 import { probeImplicitTls, probeStartTls } from '../smtp/tls-probe.ts';
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportDeps } from '../smtp/transport.ts';
@@ -42,6 +42,7 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
       const message = buildTestMessage({ alias: server.alias, host: server.host, port: server.port, from, to, now: new Date(deps.now()) });
       await transport.transporter.sendMail({ ...message, signal: abort.signal });
     } catch (error) {
+      if (!isSmtpError(error)) throw error;
       const attempt: SmtpAttempt = {
         host: server.host,
         port: server.port,
@@ -77,6 +78,13 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
       }
     },
   };
+}
+
+/** nodemailer and Node errors carry a string code; anything else is a bug and must surface as one (500), not as a diagnosis. */
+function isSmtpError(error: unknown): boolean {
+  if (error instanceof SmtpFailure) return true;
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  return typeof code === 'string' || name === 'AbortError';
 }
 
 /**

@@ -65,7 +65,7 @@ describe('destination guard policy', () => {
         { address: '127.0.0.1', family: 4 },
       ];
     };
-    await assert.rejects(resolveDestination('mixed.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error: DestinationError) => error.reason === 'refused');
+    await assert.rejects(resolveDestination('mixed.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error) => error instanceof DestinationError && error.reason === 'refused');
     assert.equal(lookups, 1);
     const vetted = await resolveDestination('mail.example', 587, defaults, { lookup: async () => [{ address: '203.0.114.7', family: 4 }], timeoutMs: 1000 });
     assert.deepEqual(vetted, { host: 'mail.example', address: '203.0.114.7', port: 587, servername: 'mail.example' });
@@ -78,7 +78,7 @@ describe('destination guard policy', () => {
     const lookup = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
-    await assert.rejects(resolveDestination('nowhere.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error: DestinationError) => error.reason === 'not_found');
+    await assert.rejects(resolveDestination('nowhere.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error) => error instanceof DestinationError && error.reason === 'not_found');
   });
 
   it('reads MAILROUTE_SMTP_ALLOW and MAILROUTE_SMTP_DENY_PRIVATE, and rejects nonsense', () => {

@@ -20,6 +20,27 @@ const DIAGNOSIS_DOC = [
   '`certificateSubject: ...`, `certificateIssuer: ...`, `tlsError: <why TLS failed>`, `hint: <what to do>`.',
   'A destination refused by the outbound guard has the single cause `destination: the destination is not allowed`.',
   'More than the allowed number of tests in flight for the org answers 429 E0000047.',
+  '',
+  'Example (a certificate from a private CA that was not given as `caCertificate`):',
+  '```json',
+  JSON.stringify(
+    {
+      errorCode: 'E0000223',
+      errorSummary: 'Connection with the specified SMTP server failed.',
+      errorLink: 'E0000223',
+      errorId: 'oaetmS7BUJbCmHGZhU3r5Ny0n',
+      errorCauses: [
+        'stage: tls',
+        'certificateSubject: CN=mail.example.com',
+        'certificateIssuer: CN=Example Corp Internal CA',
+        'tlsError: unable to verify the first certificate',
+        'hint: the certificate is not trusted: add the CA certificate (caCertificate) or use a certificate from a public CA',
+      ].map((errorSummary) => ({ errorSummary })),
+    },
+    null,
+    2,
+  ),
+  '```',
 ].join('\n');
 
 /** POST /api/v1/email-servers/{id}/test (Okta's testEmailServer). */
