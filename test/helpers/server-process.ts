@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,6 +79,23 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs the operator CLI (`node --import tsx src/cli.ts ...`) as its own process; rejects on a non-zero exit. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-cli-'));
+  try {
+    return await new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli.ts', ...args],
+        { cwd: REPO_ROOT, timeout: 60_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, MAILROUTE_DATA_DIR: dataDir, ...env } },
+        (error, stdout, stderr) => (error ? reject(new Error(`cli ${args.join(' ')} failed: ${stderr}`, { cause: error })) : resolve(stdout)),
+      );
+    });
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 /** Polls `read` until it returns a value (every 25 ms, at most `timeoutMs`). */

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../../src/config.ts';
-import { openRuntime } from '../../src/runtime.ts';
-import type { Services } from '../../src/services.ts';
+import { openPostgresStore } from '../../src/store/postgres.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createDatabase, type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../helpers/postgres-cluster.ts';
-import { type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
+import { runCli, type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
 
 // Two real server processes on one PostgreSQL database: what one writes, the other reads at once,
 // and the database (not process memory) enforces every invariant.
@@ -20,17 +18,17 @@ const serverBody = (alias: string) => ({ alias, host: '127.0.0.1', port: 2525, u
 describe('two instances on one PostgreSQL database', { skip }, () => {
   let cluster: PostgresCluster | undefined;
   let databaseUrl: string;
+  let env: Record<string, string>;
   let a: ServerProcess;
   let b: ServerProcess;
   let token: string;
-  /** The test's own services on the same database, standing in for an operator's tooling (the CLI). */
-  let services: Services;
+  /** The test's own connection, to check what the database holds. */
   let store: Store;
 
   before(async () => {
     if (!process.env.TEST_DATABASE_URL) cluster = await startPostgresCluster();
     databaseUrl = await createDatabase(process.env.TEST_DATABASE_URL ?? cluster!.url());
-    const env = {
+    env = {
       DATABASE_URL: databaseUrl,
       MAILROUTE_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       MAILROUTE_MAX_SERVERS_PER_ORG: String(MAX_SERVERS_PER_ORG),
@@ -38,8 +36,7 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     // Started together on an empty database: migrations and the first-start bootstrap race.
     [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
     token = await waitFor(() => a.bootstrapToken ?? b.bootstrapToken, 10_000, 'the bootstrap token');
-    ({ services } = await openRuntime(loadConfig({ DATABASE_URL: databaseUrl, MAILROUTE_ENCRYPTION_KEYS: env.MAILROUTE_ENCRYPTION_KEYS })));
-    store = services.store;
+    store = await openPostgresStore(databaseUrl);
   });
 
   after(async () => {
@@ -117,19 +114,21 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     assert.equal((listed.body['email-servers'] ?? listed.body).length, MAX_SERVERS_PER_ORG);
   });
 
-  test('a token revoked through one connection is refused by both instances on their next request', async () => {
-    const tokens = services.apiTokens;
-    const [org] = await store.orgs.list();
-    const { token: record, secret } = await tokens.create(org.id, 'to be revoked');
+  test('a token revoked with the CLI is refused by both instances on their next request', async () => {
+    const created = await runCli(['tokens', 'create', '--name', 'to be revoked'], env);
+    const id = /Created API token (\S+)/.exec(created)?.[1];
+    const secret = /Authorization: SSWS (\S+)/.exec(created)?.[1];
+    assert.ok(id && secret, created);
     for (const instance of [a, b]) assert.equal((await instance.api(SERVERS, secret)).status, 200);
 
-    assert.equal(await tokens.revoke(record.id), true);
+    assert.match(await runCli(['tokens', 'revoke', id], env), /Revoked API token/);
 
     for (const instance of [b, a]) {
       const refused = await instance.api(SERVERS, secret);
       assert.equal(refused.status, 401);
       assert.equal(refused.body.errorCode, 'E0000011');
     }
+    assert.notEqual((await store.apiTokens.list()).find((t) => t.id === id)?.revokedAt, null);
     // The admin token is untouched.
     assert.equal((await a.api(SERVERS, token)).status, 200);
   });
