@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createDeliveryServices } from './delivery/delivery-services.ts';
 import { createApiTokenService } from './domain/api-tokens.ts';
 import { createAuditService } from './domain/audit.ts';
+import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
 import { createEmailServerTestService } from './domain/email-server-test.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
@@ -54,11 +55,14 @@ export function createServices({ config, store, secretBox, ids = cryptoIds, now 
     // Notification delivery: the API's use cases, metrics, and the worker factory main.ts starts.
     delivery: createDeliveryServices({ config, store, secretBox, ids, now }),
     // The /test use case builds its transport exactly as delivery does (src/smtp/transport.ts).
-    emailServerTests: createEmailServerTestService({
-      emailServers: store.emailServers,
-      transport: { secretBox, settings: config.smtp },
-      settings: config.smtp,
-      now,
-    }),
+    emailServerTests: auditEmailServerTests(
+      createEmailServerTestService({
+        emailServers: store.emailServers,
+        transport: { secretBox, settings: config.smtp },
+        settings: config.smtp,
+        now,
+      }),
+      audit,
+    ),
   };
 }
