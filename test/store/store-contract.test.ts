@@ -70,7 +70,9 @@ for (const adapter of STORE_ADAPTERS) {
     test('orgs: createFirst creates only on an empty database, even when racing', async () => {
       const fresh = await adapter.open();
       try {
-        const attempts = Array.from({ length: 6 }, (_, i) => ({ id: `org-first-${i}`, name: 'default', createdAt: 1000 + i }));
+        // Open several connections first, so the attempts really run at the same time on PostgreSQL.
+        await Promise.all(Array.from({ length: 10 }, () => fresh.ping()));
+        const attempts = Array.from({ length: 10 }, (_, i) => ({ id: `org-first-${i}`, name: 'default', createdAt: 1000 + i }));
         const results = await Promise.all(attempts.map((org) => fresh.orgs.createFirst(org)));
         assert.equal(results.filter(Boolean).length, 1);
         const orgs = await fresh.orgs.list();
