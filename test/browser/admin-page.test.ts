@@ -1,12 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { chromiumMissing, launchChromium, screenshot, watchForProblems } from './chromium.ts';
 
 const SMTP_USER = 'relay-user';
 const SMTP_PASSWORD = 'correct horse battery staple';
+/** Text of an element as in the DOM (textContent), never null. */
+async function textOf(locator: Locator): Promise<string> {
+  return (await locator.textContent()) ?? '';
+}
+
+/** Polls the API until the notification reaches `status` (bounded: 100 rounds, ~10 s). */
+async function waitForStatus(t: TestApp, id: string, status: string): Promise<void> {
+  for (let round = 0; round < 100; round++) {
+    const res = await t.api(`/api/v1/mailroute/notifications/${id}`);
+    if (res.body?.status === status) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`notification ${id} never reached ${status}`);
+}
+
+const WELCOME = { template: 'welcome', variables: { firstName: 'Ada', orgName: 'Example', loginUrl: 'https://login.example.com/' } };
+
 const XSS_ALIAS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
 describe('admin page in Chromium', { skip: chromiumMissing }, () => {
@@ -16,11 +33,18 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
   let context: BrowserContext;
   let page: Page;
   let problems: string[];
+  let bounced: string;
+  let worker: { start(): void; stop(timeoutMs?: number): Promise<void> };
+  // Mutable: the test lets this recipient through later, so a resent message can succeed.
+  const rejectedRecipients = ['bounce@example.com'];
 
   before(async () => {
     // The SMTP test server lives on loopback, which the destination guard refuses unless allowlisted.
-    t = await startTestApp({ MAILROUTE_SMTP_ALLOW: '127.0.0.1' });
-    smtp = await startSmtpServer({ users: { [SMTP_USER]: SMTP_PASSWORD } });
+    t = await startTestApp({ MAILROUTE_SMTP_ALLOW: '127.0.0.1', MAILROUTE_DELIVERY_POLL_MS: '50' });
+    smtp = await startSmtpServer({ users: { [SMTP_USER]: SMTP_PASSWORD }, rejectRecipients: rejectedRecipients });
+    // The delivery worker, as main.ts starts it.
+    worker = t.services.delivery.createWorker(t.app.log);
+    worker.start();
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
@@ -30,6 +54,7 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
 
   after(async () => {
     await browser?.close();
+    await worker?.stop(2000);
     await smtp?.close();
     await t?.close();
   });
@@ -113,7 +138,7 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     await page.locator('#server-submit').click();
     const error = page.locator('#server-port-error');
     await error.waitFor({ state: 'visible' });
-    assert.match(await error.textContent(), /65535/);
+    assert.match(await textOf(error), /65535/);
     assert.equal(await page.locator('#server-port').getAttribute('aria-invalid'), 'true');
     assert.equal(await page.locator('#server-alias').getAttribute('aria-invalid'), null);
     // Focus moves to the field that needs fixing.
@@ -127,14 +152,14 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
   it('asks for the password again when the host changes, and says why', async () => {
     await row('Primary relay').getByRole('button', { name: 'Edit Primary relay' }).click();
     const hint = page.locator('#server-password-hint');
-    assert.match(await hint.textContent(), /password is set/i);
+    assert.match(await textOf(hint), /password is set/i);
     assert.equal(await page.locator('#server-password').inputValue(), '');
     await page.locator('#server-host').fill('localhost');
-    assert.match(await hint.textContent(), /Required again: the host, port or username changed/);
+    assert.match(await textOf(hint), /Required again: the host, port or username changed/);
     await page.locator('#server-submit').click();
     await page.locator('#server-password-error', { hasText: 'required' }).waitFor();
     await page.locator('#server-host').fill('127.0.0.1');
-    assert.match(await hint.textContent(), /password is set/i);
+    assert.match(await textOf(hint), /password is set/i);
     await page.getByRole('button', { name: 'Cancel' }).first().click();
   });
 
@@ -145,7 +170,7 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     await page.getByRole('button', { name: 'Send test', exact: true }).click();
     const outcome = page.locator('#test-result [data-outcome]');
     await outcome.waitFor();
-    assert.equal(await outcome.getAttribute('data-outcome'), 'passed', await outcome.textContent());
+    assert.equal(await outcome.getAttribute('data-outcome'), 'passed', await textOf(outcome));
     await page.getByText('Test email sent').waitFor();
     const [message] = await smtp.waitForMessages(1);
     assert.equal(message.from, 'admin@example.com');
@@ -163,14 +188,14 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     const outcome = page.locator('#test-result [data-outcome]');
     await outcome.waitFor();
     assert.equal(await outcome.getAttribute('data-outcome'), 'failed');
-    assert.equal(await outcome.getAttribute('data-failed-stage'), 'auth', await outcome.textContent());
+    assert.equal(await outcome.getAttribute('data-failed-stage'), 'auth', await textOf(outcome));
     assert.equal(await outcome.locator('[data-stage="connect"]').getAttribute('data-state'), 'passed');
     assert.equal(await outcome.locator('[data-stage="auth"]').getAttribute('data-state'), 'failed');
     assert.equal(await outcome.locator('[data-stage="data"]').getAttribute('data-state'), 'not reached');
-    assert.match(await outcome.locator('.test-reply').textContent(), /535/);
-    assert.ok((await outcome.locator('.test-hint').textContent()).length > 'Hint'.length + 5);
-    assert.match(await outcome.textContent(), /E0000224/);
-    assert.ok(!(await outcome.textContent()).includes('not the password'));
+    assert.match(await textOf(outcome.locator('.test-reply')), /535/);
+    assert.ok((await textOf(outcome.locator('.test-hint'))).length > 'Hint'.length + 5);
+    assert.match(await textOf(outcome), /E0000224/);
+    assert.ok(!(await textOf(outcome)).includes('not the password'));
     await screenshot(page, 'test-failed-auth');
     await page.keyboard.press('Escape');
   });
@@ -183,11 +208,11 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     await row('Wrong password relay').getByRole('button', { name: 'Enable Wrong password relay' }).click();
     const alert = page.locator('#servers-alert');
     await alert.waitFor({ state: 'visible' });
-    const text = await alert.textContent();
+    const text = await textOf(alert);
     assert.match(text, /only one server can be enabled at a time/);
     assert.match(text, /"Primary relay" is enabled now; disable it first/);
     assert.match(text, /E0000222/);
-    assert.match(await row('Wrong password relay').textContent(), /Disabled/);
+    assert.match(await textOf(row('Wrong password relay')), /Disabled/);
     await screenshot(page, 'servers-one-enabled-rule');
   });
 
@@ -209,6 +234,64 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
       list.body['email-servers'].map((s: { alias: string }) => s.alias),
       ['Primary relay'],
     );
+  });
+
+  it('lists deliveries with status, server, attempts and last reply, a per-hour chart, and filters by status', async () => {
+    const submit = async (recipient: string) => {
+      const res = await t.api('/api/v1/mailroute/notifications', { method: 'POST', body: { ...WELCOME, recipient } });
+      assert.equal(res.status, 202, res.text);
+      return res.body.id as string;
+    };
+    const sent = [await submit('ada@example.com'), await submit('grace@example.com')];
+    bounced = await submit('bounce@example.com');
+    for (const id of sent) await waitForStatus(t, id, 'sent');
+    await waitForStatus(t, bounced, 'failed');
+
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+    const rows = page.locator('#deliveries-list tbody tr');
+    await rows.nth(2).waitFor();
+    assert.equal(await rows.count(), 3);
+    const failedRow = page.locator(`tr[data-notification-id="${bounced}"]`);
+    const failedText = await textOf(failedRow);
+    assert.match(failedText, /bounce@example\.com/);
+    assert.match(failedText, /failed/);
+    assert.match(failedText, /Primary relay/);
+    assert.match(await textOf(failedRow.locator('td[data-label="Last reply"]')), /550/);
+    assert.equal(await textOf(failedRow.locator('td[data-label="Attempts"]')), '1');
+
+    // The chart's current hour holds the two sent and the one failed message.
+    const currentHour = page.locator('#deliveries-chart g[data-hour]').last();
+    assert.equal(await currentHour.getAttribute('data-sent'), '2');
+    assert.equal(await currentHour.getAttribute('data-failed'), '1');
+    assert.equal(await page.locator('#deliveries-chart g[data-hour]').count(), 24);
+    await screenshot(page, 'deliveries');
+
+    await page.getByLabel('Status').selectOption('failed');
+    await page.locator('#deliveries-list tbody tr').nth(1).waitFor({ state: 'detached' });
+    assert.deepEqual(await page.locator('#deliveries-list tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status'))), ['failed']);
+
+  });
+
+  it('shows each server\'s delivery health: last success and last error', async () => {
+    await page.getByRole('link', { name: 'Email servers' }).click();
+    const health = row('Primary relay').locator('[data-health-for]');
+    await health.locator('.health').waitFor();
+    const text = await textOf(health);
+    assert.match(text, /Last success: /);
+    assert.match(text, /Last error: .* — 550/);
+  });
+
+  it('resends a failed message from the deliveries view', async () => {
+    rejectedRecipients.length = 0;
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.getByLabel('Status').selectOption('failed');
+    await page.getByRole('button', { name: 'Resend to bounce@example.com' }).click();
+    await waitForStatus(t, bounced, 'sent');
+    await page.getByLabel('Status').selectOption('sent');
+    await page.locator(`tr[data-notification-id="${bounced}"][data-status="sent"]`).waitFor();
+    assert.ok(smtp.messages.some((m) => m.to.includes('bounce@example.com')));
+    await page.getByRole('link', { name: 'Email servers' }).click();
   });
 
   it('renders an alias containing <script> as text, without running it', async () => {

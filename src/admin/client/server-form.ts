@@ -11,9 +11,17 @@ const PASSWORD_NEW = 'Required. Write-only: it is stored encrypted and never sho
 const PASSWORD_KEEP = 'A password is set (never shown). Leave empty to keep it.';
 const PASSWORD_AGAIN =
   'Required again: the host, port or username changed, and the stored password is only ever sent to the server it was entered for.';
+const PASSWORD_AGAIN_CA = 'Required again: a new CA certificate decides which server is trusted, so the stored password is not reused for it.';
+const PASSWORD_NONE = 'Not used: with TLS mode "None" the relay is used without a password (nothing would protect it).';
+const PASSWORD_FIRST = 'Required: no password is stored yet, and every TLS mode except "None" signs in.';
 
 function input(name: FieldName): HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement {
   return byId(`server-${name}`);
+}
+
+/** An unauthenticated relay (TLS mode none) is the only kind of server without a stored password. */
+export function hasPassword(server: EmailServer): boolean {
+  return server.tlsMode !== 'none';
 }
 
 /** The enrol/edit dialog. The API is the one validator; its errorCauses are shown at each field. */
@@ -22,23 +30,35 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
   const form = byId<HTMLFormElement>('server-form');
   const alert = byId('server-form-alert');
   const passwordHint = byId('server-password-hint');
+  const automaticTls = input('tlsMode').querySelector<HTMLOptionElement>('option[value=""]')!;
   let editing: EmailServer | undefined;
 
-  function destinationChanged(): boolean {
-    if (!editing) return false;
-    return DESTINATION_FIELDS.some((field) => input(field).value.trim() !== String(editing![field]));
+  function passwordRule(): { required: boolean; unused: boolean; hint: string; attention: boolean } {
+    if (input('tlsMode').value === 'none') return { required: false, unused: true, hint: PASSWORD_NONE, attention: false };
+    if (!editing) return { required: true, unused: false, hint: PASSWORD_NEW, attention: false };
+    if (!hasPassword(editing)) return { required: true, unused: false, hint: PASSWORD_FIRST, attention: true };
+    if (DESTINATION_FIELDS.some((field) => input(field).value.trim() !== String(editing![field]))) {
+      return { required: true, unused: false, hint: PASSWORD_AGAIN, attention: true };
+    }
+    const ca = input('caCertificate').value.trim();
+    if (ca !== '' && ca !== (editing.caCertificate ?? '').trim()) return { required: true, unused: false, hint: PASSWORD_AGAIN_CA, attention: true };
+    return { required: false, unused: false, hint: PASSWORD_KEEP, attention: false };
   }
 
   function updatePasswordRequirement(): void {
-    const required = !editing || destinationChanged();
+    const rule = passwordRule();
     const password = input('password') as HTMLInputElement;
-    password.required = required;
-    password.placeholder = editing && !required ? '•••••••• (unchanged)' : '';
-    replaceChildren(passwordHint, !editing ? PASSWORD_NEW : required ? PASSWORD_AGAIN : PASSWORD_KEEP);
-    passwordHint.classList.toggle('field-hint-attention', Boolean(editing && required));
+    password.required = rule.required;
+    password.disabled = rule.unused;
+    if (rule.unused) password.value = '';
+    password.placeholder = editing && !rule.required && !rule.unused ? '•••••••• (unchanged)' : '';
+    replaceChildren(passwordHint, rule.hint);
+    passwordHint.classList.toggle('field-hint-attention', rule.attention);
   }
 
-  for (const field of DESTINATION_FIELDS) input(field).addEventListener('input', updatePasswordRequirement);
+  for (const field of [...DESTINATION_FIELDS, 'caCertificate', 'tlsMode'] as const) {
+    input(field).addEventListener(field === 'tlsMode' ? 'change' : 'input', updatePasswordRequirement);
+  }
 
   function readPort(): number | string {
     const raw = input('port').value.trim();
@@ -56,8 +76,10 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
       caCertificate: input('caCertificate').value.trim(),
     };
     const password = input('password').value;
+    const relay = values.tlsMode === 'none';
     if (!editing) {
-      const created: Record<string, unknown> = { alias: values.alias, host: values.host, port: values.port, username: values.username, password };
+      // An unauthenticated relay is enrolled with "password": "", as the API asks.
+      const created: Record<string, unknown> = { alias: values.alias, host: values.host, port: values.port, username: values.username, password: relay ? '' : password };
       if (values.tlsMode) created.tlsMode = values.tlsMode;
       if (values.caCertificate) created.caCertificate = values.caCertificate;
       return created;
@@ -67,9 +89,11 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
     for (const field of ['alias', 'host', 'port', 'username'] as const) {
       if (values[field] !== editing[field]) changes[field] = values[field];
     }
-    if (values.tlsMode !== (editing.tlsMode ?? '')) changes.tlsMode = values.tlsMode || null;
-    if (values.caCertificate !== (editing.caCertificate ?? '').trim()) changes.caCertificate = values.caCertificate || null;
-    if (password) changes.password = password;
+    if (values.tlsMode && values.tlsMode !== editing.tlsMode) changes.tlsMode = values.tlsMode;
+    // "" removes a stored CA certificate.
+    if (values.caCertificate !== (editing.caCertificate ?? '').trim()) changes.caCertificate = values.caCertificate;
+    if (relay && hasPassword(editing)) changes.password = '';
+    else if (password) changes.password = password;
     return changes;
   }
 
@@ -117,6 +141,7 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
       form.reset();
       clearFieldErrors(form);
       showAlert(alert);
+      automaticTls.disabled = false;
       replaceChildren(byId('server-dialog-title'), server ? `Edit ${server.alias}` : 'Enrol server');
       replaceChildren(byId('server-submit'), server ? 'Save changes' : 'Enrol server');
       if (server) {
@@ -125,6 +150,8 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
         input('port').value = String(server.port);
         input('username').value = server.username;
         input('tlsMode').value = server.tlsMode ?? '';
+        // The API has no way back to "automatic" once a mode is set, so it is not offered then.
+        automaticTls.disabled = Boolean(server.tlsMode);
         input('caCertificate').value = server.caCertificate ?? '';
       }
       updatePasswordRequirement();

@@ -1,22 +1,22 @@
 import { ApiFailure, apiRequest, unwrapList } from './api.ts';
+import { type ServerHealth, serverHealth } from './deliveries.ts';
 import { confirmAction } from './dialogs.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { createServerForm } from './server-form.ts';
 import { createTestDialog } from './test-dialog.ts';
 import { type EmailServer, effectiveTlsMode, TLS_MODE_LABELS } from './types.ts';
 
-/** Health as far as the service reports it; fields are read defensively because they are extensions. */
-function healthCell(server: EmailServer): HTMLElement {
-  const health = (server.health ?? {}) as Record<string, unknown>;
-  const lastSuccess = health.lastSuccessAt ?? server.lastSuccessAt;
-  const lastError = health.lastErrorAt ?? server.lastErrorAt;
-  const lastErrorText = health.lastError ?? server.lastError;
-  if (!lastSuccess && !lastError) return h('span', { class: 'muted' }, 'No deliveries yet');
+/** Delivery health: last success and last error through this server, when the delivery API reports any. */
+function healthCell(health: ServerHealth | undefined): HTMLElement {
+  if (!health) return h('span', { class: 'muted' }, '—');
+  if (!health.lastSuccessAt && !health.lastErrorAt) return h('span', { class: 'muted' }, 'No deliveries yet');
   return h(
     'div',
     { class: 'health' },
-    h('div', {}, h('span', { class: 'label' }, 'Last success: '), formatTime(lastSuccess)),
-    lastError ? h('div', { class: 'health-error' }, h('span', { class: 'label' }, 'Last error: '), formatTime(lastError), lastErrorText ? ` — ${String(lastErrorText)}` : '') : null,
+    h('div', {}, h('span', { class: 'label' }, 'Last success: '), formatTime(health.lastSuccessAt)),
+    health.lastErrorAt
+      ? h('div', { class: 'health-error' }, h('span', { class: 'label' }, 'Last error: '), formatTime(health.lastErrorAt), health.lastError ? ` — ${health.lastError}` : '')
+      : null,
   );
 }
 
@@ -32,6 +32,7 @@ export function createServersView() {
   const status = byId('servers-status');
   const rule = byId('one-enabled-rule');
   let servers: EmailServer[] = [];
+  let health = new Map<string, ServerHealth>();
 
   const form = createServerForm((server, created) => {
     announce(created ? `Enrolled ${server.alias}.` : `Saved ${server.alias}.`);
@@ -101,7 +102,7 @@ export function createServersView() {
       h('td', { 'data-label': 'Host' }, h('code', {}, `${server.host}:${server.port}`), h('div', { class: 'muted' }, server.username)),
       h('td', { 'data-label': 'TLS' }, tlsCell(server)),
       h('td', { 'data-label': 'State' }, h('span', { class: server.enabled ? 'badge badge-on' : 'badge' }, server.enabled ? 'Enabled' : 'Disabled')),
-      h('td', { 'data-label': 'Health' }, healthCell(server)),
+      h('td', { 'data-label': 'Health', 'data-health-for': server.id }, healthCell(health.get(server.id))),
       h(
         'td',
         {},
@@ -146,6 +147,13 @@ export function createServersView() {
     try {
       servers = unwrapList<EmailServer>(await apiRequest('GET', '/api/v1/email-servers'), 'email-servers');
       render();
+      // Health comes from the delivery API; without it (or without its scope) the column shows a dash.
+      const results = await Promise.allSettled(servers.map(async (server) => [server.id, await serverHealth(server.id)] as const));
+      health = new Map(results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])));
+      // Only the health cells change, so keyboard focus on a row's buttons stays where it is.
+      for (const cell of list.querySelectorAll<HTMLElement>('[data-health-for]')) {
+        replaceChildren(cell, healthCell(health.get(cell.dataset.healthFor ?? '')));
+      }
     } catch (error) {
       showError(error, 'Could not load servers');
     }
