@@ -102,7 +102,7 @@ describe('operable: OpenAPI, docs, health, logs, the error list', () => {
   it('the error table, the OpenAPI description and the README list the same error codes', () => {
     const tableCodes = [...new Set(Object.values(ERROR_TABLE).map((e) => e.errorCode))].sort();
     const readmeCodes = [...new Set(readmeErrorCodes())].sort();
-    assert.deepEqual(readmeCodes, tableCodes, 'README "## Errors" table and src/http/error-table.ts differ');
+    assert.deepEqual(readmeCodes, tableCodes, 'README "## Errors" table and src/http/error-table.ts differ: add new error codes to that README table');
     const openApiCodes = [...new Set(String(document.info.description).match(/E\d{7}/g) ?? [])].sort();
     assert.deepEqual(openApiCodes, tableCodes, 'OpenAPI description and src/http/error-table.ts differ');
     for (const entry of Object.values(ERROR_TABLE)) {
@@ -122,7 +122,7 @@ describe('the README documents every setting', () => {
     assert.ok(names.has('PORT') && names.has('MAILROUTE_RESPONSE_SHAPE'), [...names].join(', '));
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const missing = [...names].filter((name) => !readme.includes(`\`${name}\``));
-    assert.deepEqual(missing, [], 'settings missing from the README');
+    assert.deepEqual(missing, [], 'settings read by src/config.ts but missing from README.md (add them to its "## Configuration" table)');
   });
 });
 
