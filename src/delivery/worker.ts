@@ -31,7 +31,8 @@ export interface DeliveryWorkerDeps {
 
 const SERVER_CACHE_MS = 1000;
 const PURGE_EVERY_MS = 60_000;
-const FLUSH_DELAY_MS = 10;
+// Outcomes are recorded in batches: one transaction per batch, not per message.
+const FLUSH_DELAY_MS = 50;
 
 /**
  * Claims due messages in batches under a lease, sends each through its server's pooled transport,
@@ -70,8 +71,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
   async function run(): Promise<void> {
     while (running) {
-      const limit = Math.min(settings.batchSize, settings.concurrency - inFlight.size);
-      if (limit <= 0) {
+      const free = settings.concurrency - inFlight.size;
+      const limit = Math.min(settings.batchSize, free);
+      // Every claim is a write transaction: while busy, wait for room for a whole batch, not a few.
+      if (limit <= 0 || (limit < settings.batchSize && inFlight.size > 0)) {
         await pause(settings.pollMs);
         continue;
       }
@@ -92,11 +95,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   }
 
   function track(work: Promise<void>): void {
-    const atCapacity = inFlight.size + 1 >= settings.concurrency;
     inFlight.add(work);
     void work.finally(() => {
       inFlight.delete(work);
-      if (atCapacity) wake();
+      // Room for a full batch again (or idle): claim more now rather than at the next poll.
+      const free = settings.concurrency - inFlight.size;
+      if (free === settings.batchSize || inFlight.size === 0) wake();
     });
   }
 

@@ -2,6 +2,9 @@ import { startTestApp, type TestApp } from '../helpers/app.ts';
 import type { TestSmtpServer } from '../helpers/smtp-server.ts';
 
 /** Fast retries and polls, and loopback SMTP allowed through the destination guard. */
+/** A parsed JSON response body. */
+export type Json = Awaited<ReturnType<TestApp['api']>>['body'];
+
 export const FAST_DELIVERY_ENV = {
   MAILROUTE_SMTP_ALLOW: '127.0.0.1',
   MAILROUTE_DELIVERY_RETRY_BASE_MS: '50',
@@ -44,7 +47,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** Waits for a notification to reach `status` and returns it (with its attempt history). */
-export function waitForStatus(t: TestApp, id: string, status: string, timeoutMs?: number): Promise<any> {
+export function waitForStatus(t: TestApp, id: string, status: string, timeoutMs?: number): Promise<Json> {
   return waitFor(
     `notification ${id} to be ${status}`,
     async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
-import { createCustomServer, type DeliveryTestApp, startDeliveryApp, waitFor, waitForStatus, welcome } from './delivery-helpers.ts';
+import { createCustomServer, type DeliveryTestApp, type Json, startDeliveryApp, waitFor, waitForStatus, welcome } from './delivery-helpers.ts';
 
 const NOTIFICATIONS = '/api/v1/mailroute/notifications';
 
@@ -42,7 +42,7 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     assert.equal(done.attempts, 1);
     assert.equal(done.lastReplyCode, 250);
     assert.deepEqual(
-      done.attemptHistory.map((a: any) => [a.server, a.outcome, a.replyCode]),
+      done.attemptHistory.map((a: Json) => [a.server, a.outcome, a.replyCode]),
       [[customId, 'sent', 250]],
     );
   });
@@ -80,7 +80,7 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     assert.equal(failed.lastReplyCode, 550);
     assert.match(failed.lastReply, /550.*No such user here/);
     assert.deepEqual(
-      failed.attemptHistory.map((a: any) => [a.outcome, a.replyCode]),
+      failed.attemptHistory.map((a: Json) => [a.outcome, a.replyCode]),
       [['permanent', 550]],
     );
     const events = await t.api(`/api/v1/mailroute/delivery-events?notificationId=${res.body.id}`);
@@ -106,7 +106,7 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     const received = await waitFor('the resent message at the sink', () => customSink.messages.find((m) => m.to.includes('nobody@example.com')));
     assert.equal(received.parsed.messageId, failed.messageId);
     assert.equal((await t.services.store.outbox.get(t.orgId, res.body.id))?.content, null);
-    const results = (await t.api(`/api/v1/mailroute/delivery-events?notificationId=${res.body.id}`)).body.map((e: any) => e.outcome.result);
+    const results = (await t.api(`/api/v1/mailroute/delivery-events?notificationId=${res.body.id}`)).body.map((e: Json) => e.outcome.result);
     assert.deepEqual(results, ['SUCCESS', 'FAILURE']);
   });
 
@@ -167,16 +167,16 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     let next: string | undefined = `${NOTIFICATIONS}?limit=2`;
     for (let page = 0; next && page < 50; page++) {
       const res = await t.api(next);
-      seen.push(...res.body.map((n: any) => n.id));
+      seen.push(...res.body.map((n: Json) => n.id));
       next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
     }
-    assert.deepEqual(seen, all.body.map((n: any) => n.id));
+    assert.deepEqual(seen, all.body.map((n: Json) => n.id));
     assert.equal(new Set(seen).size, total);
 
     const viaDefault = await t.api(`${NOTIFICATIONS}?server=default`);
-    assert.ok(viaDefault.body.length >= 1 && viaDefault.body.every((n: any) => n.route === 'default'));
+    assert.ok(viaDefault.body.length >= 1 && viaDefault.body.every((n: Json) => n.route === 'default'));
     const viaCustom = await t.api(`${NOTIFICATIONS}?server=${customId}&status=sent`);
-    assert.ok(viaCustom.body.length >= 3 && viaCustom.body.every((n: any) => n.serverId === customId && n.status === 'sent'));
+    assert.ok(viaCustom.body.length >= 3 && viaCustom.body.every((n: Json) => n.serverId === customId && n.status === 'sent'));
     const future = await t.api(`${NOTIFICATIONS}?since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
     assert.deepEqual(future.body, []);
     const badTime = await t.api(`${NOTIFICATIONS}?since=yesterday`);
@@ -185,8 +185,8 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
 
     const hourly = await t.api('/api/v1/mailroute/notification-stats/hourly');
     assert.equal(hourly.status, 200);
-    const sum = hourly.body.hours.reduce((acc: any, h: any) => ({ sent: acc.sent + h.sent, failed: acc.failed + h.failed }), { sent: 0, failed: 0 });
-    const sentCount = all.body.filter((n: any) => n.status === 'sent').length;
+    const sum = hourly.body.hours.reduce((acc: Json, h: Json) => ({ sent: acc.sent + h.sent, failed: acc.failed + h.failed }), { sent: 0, failed: 0 });
+    const sentCount = all.body.filter((n: Json) => n.status === 'sent').length;
     assert.equal(sum.sent, sentCount);
     assert.equal(sum.failed, 1); // the 550, before its resend
 
