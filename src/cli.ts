@@ -152,7 +152,7 @@ async function rotateKeys({ services, keyFile }: Runtime, addedKey: boolean, out
   const report = await reencryptEmailServerSecrets({ emailServers: services.store.emailServers, secretBox: services.secretBox });
   out(`Stored secrets: ${report.examined}; re-encrypted: ${report.reencrypted}; already under ${keyId}: ${report.current}; failed: ${report.failed.length}`);
   for (const failure of report.failed) {
-    out(`  could not re-encrypt server ${failure.serverId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`);
+    out(`  could not re-encrypt the ${failure.field} of server ${failure.serverId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`);
   }
   out('Restart running mailroute instances so they load the new key.');
   return report.failed.length > 0 ? 1 : 0;

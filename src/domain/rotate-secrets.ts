@@ -1,5 +1,5 @@
 import type { SecretBox } from '../secrets/secret-box.ts';
-import type { EmailServerStore } from '../store/store.ts';
+import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { secretContext } from './destination.ts';
 
 export interface RotationReport {
@@ -10,12 +10,19 @@ export interface RotationReport {
   /** Already under the newest key: left as they are. */
   current: number;
   /** Secrets that could not be opened (their key is gone, or the row was edited); left as they are. */
-  failed: Array<{ orgId: string; serverId: string; keyId: string | undefined; reason: string }>;
+  failed: Array<{ orgId: string; serverId: string; field: string; keyId: string | undefined; reason: string }>;
 }
 
+/** Each sealed column of a server, with the field name its context is built from. */
+const SEALED_FIELDS = [
+  { column: 'passwordSecret', field: 'password' },
+  { column: 'clientSecretSealed', field: 'clientSecret' },
+  { column: 'privateKeySealed', field: 'privateKey' },
+] as const satisfies ReadonlyArray<{ column: keyof EmailServerRecord; field: string }>;
+
 /**
- * Re-encrypts every stored SMTP password under the keyring's newest key, so older keys can later be
- * removed. Each secret is opened under its own destination context and sealed again under the same
+ * Re-encrypts every stored SMTP secret (password, OAuth client secret, private key) under the
+ * keyring's newest key, so older keys can later be removed. Each secret is opened under its own destination context and sealed again under the same
  * context: rotation never re-binds a secret to a different destination.
  */
 export async function reencryptEmailServerSecrets(deps: {
@@ -25,28 +32,32 @@ export async function reencryptEmailServerSecrets(deps: {
   const { emailServers, secretBox } = deps;
   const report: RotationReport = { examined: 0, reencrypted: 0, current: 0, failed: [] };
   for (const server of await emailServers.listAll()) {
-    if (!server.passwordSecret) continue;
-    report.examined++;
-    if (secretBox.isCurrent(server.passwordSecret)) {
-      report.current++;
-      continue;
+    for (const { column, field } of SEALED_FIELDS) {
+      const sealed = server[column];
+      if (!sealed) continue;
+      report.examined++;
+      if (secretBox.isCurrent(sealed)) {
+        report.current++;
+        continue;
+      }
+      const context = secretContext(server, field);
+      let plaintext: string;
+      try {
+        plaintext = secretBox.open(sealed, context);
+      } catch (error) {
+        report.failed.push({
+          orgId: server.orgId,
+          serverId: server.id,
+          field,
+          keyId: secretBox.keyIdOf(sealed),
+          reason: error instanceof Error ? error.message : 'could not be decrypted',
+        });
+        continue;
+      }
+      // updatedAt is left alone: the server's configuration did not change.
+      await emailServers.update(server.orgId, server.id, { [column]: secretBox.seal(plaintext, context) });
+      report.reencrypted++;
     }
-    const context = secretContext(server);
-    let plaintext: string;
-    try {
-      plaintext = secretBox.open(server.passwordSecret, context);
-    } catch (error) {
-      report.failed.push({
-        orgId: server.orgId,
-        serverId: server.id,
-        keyId: secretBox.keyIdOf(server.passwordSecret),
-        reason: error instanceof Error ? error.message : 'could not be decrypted',
-      });
-      continue;
-    }
-    // updatedAt is left alone: the server's configuration did not change.
-    await emailServers.update(server.orgId, server.id, { passwordSecret: secretBox.seal(plaintext, context) });
-    report.reencrypted++;
   }
   return report;
 }

@@ -170,6 +170,45 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     });
   });
 
+  it('re-encrypts OAuth client secrets and private keys too, each under its own context', async () => {
+    const k5 = newKey('k5');
+    const k6 = newKey('k6');
+    let serverId = '';
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
+      const { store, secretBox, ids } = runtime.services;
+      const orgId = await ensureOrg(runtime);
+      const base = { id: ids.emailServer(), orgId, alias: 'oauth', host: 'smtp.oauth.example', port: 587, username: 'sender@example.com' };
+      const oauth = { tokenEndpoint: 'https://login.example.com/token', clientId: 'client-1' };
+      const record = {
+        ...base,
+        ...oauth,
+        authType: 'BASIC_SMTP_AUTH',
+        passwordSecret: null,
+        clientSecretSealed: secretBox.seal('client-secret-value', secretContext({ ...base, ...oauth }, 'clientSecret')),
+        privateKeySealed: secretBox.seal('private-key-pem', secretContext({ ...base, ...oauth }, 'privateKey')),
+        enabled: false,
+        tlsMode: null,
+        caCertificate: null,
+        createdAt: Date.now(),
+        updatedAt: Date.now(),
+      } as EmailServerRecord;
+      await store.emailServers.create(record, 1000);
+      serverId = record.id;
+    });
+    const res = await runCli(['keys', 'rotate'], { MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k2},${k5},${k6}` });
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stdout, /re-encrypted: 5; already under k6: 0; failed: 0/);
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k6 }, async (runtime) => {
+      const { store, secretBox } = runtime.services;
+      const record = (await store.emailServers.listAll()).find((r) => r.id === serverId)!;
+      assert.equal(secretBox.keyIdOf(record.clientSecretSealed!), 'k6');
+      assert.equal(secretBox.keyIdOf(record.privateKeySealed!), 'k6');
+      assert.equal(secretBox.open(record.clientSecretSealed!, secretContext(record, 'clientSecret')), 'client-secret-value');
+      assert.equal(secretBox.open(record.privateKeySealed!, secretContext(record, 'privateKey')), 'private-key-pem');
+      assert.equal(record.passwordSecret, null);
+    });
+  });
+
   it('reports secrets it cannot open (their key is missing) and exits 1, leaving them untouched', async () => {
     const k3 = newKey('k3');
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
@@ -177,11 +216,12 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     });
     const res = await runCli(['keys', 'rotate'], { MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k2},${newKey('k4')}` });
     assert.equal(res.code, 1, res.stdout);
-    assert.match(res.stdout, /Stored secrets: 4; re-encrypted: 3; already under k4: 0; failed: 1/);
-    assert.match(res.stdout, /could not re-encrypt server ces\w{17} \(org 00o\w{17}, key k3\)/);
+    // The OAuth server's two secrets are under k6, which this keyring lacks too.
+    assert.match(res.stdout, /Stored secrets: 6; re-encrypted: 0; already under k4: 0; failed: 6/);
+    assert.match(res.stdout, /could not re-encrypt the password of server ces\w{17} \(org 00o\w{17}, key k3\)/);
     assert.ok(!res.stdout.includes('under-k3'));
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
-      const record = (await runtime.services.store.emailServers.listAll()).find((r) => runtime.services.secretBox.keyIdOf(r.passwordSecret!) === 'k3');
+      const record = (await runtime.services.store.emailServers.listAll()).find((r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3');
       assert.ok(record);
       assert.equal(runtime.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'under-k3');
     });
