@@ -1,19 +1,24 @@
 import type autocannon from 'autocannon';
-import { type LoadResult, load, warmUp } from './load.ts';
+import { interleaved, type LoadResult, load } from './load.ts';
 import { type ServiceProcess, startService } from './processes.ts';
 
 export const API_CONNECTIONS = 50;
 
 export interface ApiFigures {
   store: string;
-  list: LoadResult;
-  getById: LoadResult;
+  /** Round results, in the order they ran (interleaved with the other targets). */
+  rounds: Record<ApiTarget, LoadResult[]>;
   createDelete: LoadResult;
-  /** GET by id again with request logging off (LOG_LEVEL=warn): what per-request logs cost. */
-  getByIdQuietLogs?: LoadResult;
   rssIdleMB: number;
   rssAfterLoadMB: number;
 }
+
+/**
+ * bare: the fastify hello-world; list, getById: the API; healthz: no auth, no store (what the
+ * framework, hooks and request logs cost alone); quietGetById: GET by id on a second service with
+ * LOG_LEVEL=warn, i.e. without the two info lines fastify logs per request.
+ */
+export type ApiTarget = 'bare' | 'list' | 'getById' | 'healthz' | 'quietGetById';
 
 /**
  * Settings for every service the bench starts: rate limits far above what the load generator can
@@ -26,6 +31,7 @@ export const BENCH_SERVICE_ENV: Record<string, string> = {
   MAILROUTE_RATE_LIMIT_WINDOW_SECONDS: '1',
   MAILROUTE_RATE_LIMIT_GENERAL: '1000000',
   MAILROUTE_RATE_LIMIT_TEST: '1000000',
+  MAILROUTE_RATE_LIMIT_NOTIFICATIONS: '1000000',
   MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: '1000',
   // The SMTP servers of the bench listen on loopback, which the destination guard refuses by default.
   MAILROUTE_SMTP_ALLOW: '127.0.0.1',
@@ -41,56 +47,50 @@ const SAMPLE_SERVER = {
   password: 'bench-password',
 };
 
-/** Bare fastify hello-world, measured the same way as the API. */
-export async function benchBaseline(url: string, seconds: number): Promise<LoadResult> {
-  const options = { url, connections: API_CONNECTIONS };
-  await warmUp(options);
-  return load({ ...options, durationSeconds: seconds });
-}
-
-export async function benchApi(storeName: string, env: Record<string, string>, seconds: number): Promise<ApiFigures> {
+/**
+ * The API on one store against a bare fastify hello-world (already running at `bareUrl`), each
+ * target measured in `rounds` short interleaved runs.
+ */
+export async function benchApi(
+  storeName: string,
+  bareUrl: string,
+  { env, quietEnv, rounds, secondsPerRound }: { env: Record<string, string>; quietEnv: Record<string, string>; rounds: number; secondsPerRound: number },
+): Promise<ApiFigures> {
   const service = await startService({ ...BENCH_SERVICE_ENV, ...env });
+  // The same settings, only quieter logs (each service needs its own database: the token is printed at the first start).
+  const quiet = await startService({ ...BENCH_SERVICE_ENV, ...quietEnv, LOG_LEVEL: 'warn' });
   try {
-    const headers = { authorization: `SSWS ${service.token}` };
     // Let start-up garbage settle before reading the idle figure.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const rssIdleMB = service.rssMB();
-
+    const headers = { authorization: `SSWS ${service.token}` };
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await createServer(service, { ...SAMPLE_SERVER, alias: `Bench server ${i}` }));
+    const quietId = await createServer(quiet, { ...SAMPLE_SERVER, alias: 'Bench server quiet' });
 
-    const listOptions = { url: `${service.url}/api/v1/email-servers`, connections: API_CONNECTIONS, headers };
-    await warmUp(listOptions);
-    const list = await load({ ...listOptions, durationSeconds: seconds });
-
-    const getOptions = { url: `${service.url}/api/v1/email-servers/${ids[2]}`, connections: API_CONNECTIONS, headers };
-    await warmUp(getOptions, 1);
-    const getById = await load({ ...getOptions, durationSeconds: seconds });
-
+    const connections = API_CONNECTIONS;
+    const results = await interleaved<ApiTarget>(
+      {
+        bare: { url: bareUrl, connections },
+        list: { url: `${service.url}/api/v1/email-servers`, connections, headers },
+        getById: { url: `${service.url}/api/v1/email-servers/${ids[2]}`, connections, headers },
+        healthz: { url: `${service.url}/healthz`, connections },
+        quietGetById: { url: `${quiet.url}/api/v1/email-servers/${quietId}`, connections, headers: { authorization: `SSWS ${quiet.token}` } },
+      },
+      rounds,
+      secondsPerRound,
+    );
     const createDelete = await load({
       url: service.url,
-      connections: API_CONNECTIONS,
-      durationSeconds: seconds,
+      connections,
+      durationSeconds: rounds * secondsPerRound,
       requests: createThenDelete(headers),
     });
     const rssAfterLoadMB = service.rssMB();
-    return { store: storeName, list, getById, createDelete, rssIdleMB, rssAfterLoadMB };
+    return { store: storeName, rounds: results, createDelete, rssIdleMB, rssAfterLoadMB };
   } finally {
     await service.stop();
-  }
-}
-
-/** GET by id on a service that logs only warnings, to show what per-request info logs cost. */
-export async function benchQuietLogs(env: Record<string, string>, seconds: number): Promise<LoadResult> {
-  const service = await startService({ ...BENCH_SERVICE_ENV, ...env, LOG_LEVEL: 'warn' });
-  try {
-    const headers = { authorization: `SSWS ${service.token}` };
-    const id = await createServer(service, SAMPLE_SERVER);
-    const options = { url: `${service.url}/api/v1/email-servers/${id}`, connections: API_CONNECTIONS, headers };
-    await warmUp(options);
-    return await load({ ...options, durationSeconds: seconds });
-  } finally {
-    await service.stop();
+    await quiet.stop();
   }
 }
 

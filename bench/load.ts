@@ -31,8 +31,8 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     url: options.url,
     connections: options.connections,
     ...(options.amount === undefined ? { duration: options.durationSeconds } : { amount: options.amount }),
-    method: options.method,
-    body: options.body,
+    ...(options.method ? { method: options.method } : {}),
+    ...(options.body === undefined ? {} : { body: options.body }),
     headers: options.headers,
     requests: options.requests,
     timeout: 10,
@@ -49,4 +49,44 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
 /** A short run to let the JIT and connection pools settle; its figures are thrown away. */
 export async function warmUp(options: Omit<LoadOptions, 'durationSeconds'>, seconds = 2): Promise<void> {
   await load({ ...options, durationSeconds: seconds });
+}
+
+/**
+ * Runs every target in turn, round after round, so a noisy neighbour (the machines are shared)
+ * hits all of them alike. Returns each target's round results in order.
+ */
+export async function interleaved<K extends string>(
+  targets: Record<K, Omit<LoadOptions, 'durationSeconds' | 'amount'>>,
+  rounds: number,
+  secondsPerRound: number,
+): Promise<Record<K, LoadResult[]>> {
+  const names = Object.keys(targets) as K[];
+  const results = Object.fromEntries(names.map((name) => [name, [] as LoadResult[]])) as Record<K, LoadResult[]>;
+  for (const name of names) await warmUp(targets[name], 1);
+  for (let round = 0; round < rounds; round++) {
+    for (const name of names) results[name].push(await load({ ...targets[name], durationSeconds: secondsPerRound }));
+  }
+  return results;
+}
+
+/** One figure from several rounds: medians of rate and latencies, sums of counts. */
+export function summarize(rounds: LoadResult[]): LoadResult {
+  return {
+    requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    total: rounds.reduce((sum, r) => sum + r.total, 0),
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0),
+  };
+}
+
+/** Median of the per-round ratios a/b: each ratio compares runs made seconds apart. */
+export function medianRatio(a: LoadResult[], b: LoadResult[]): number {
+  return median(a.map((r, i) => r.requestsPerSecond / b[i].requestsPerSecond));
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }

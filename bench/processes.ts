@@ -34,7 +34,8 @@ export interface ServiceProcess {
  */
 export async function startService(
   env: Record<string, string> = {},
-  { nodeArgs = [], timeoutMs = 30_000 }: { nodeArgs?: string[]; timeoutMs?: number } = {},
+  // BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service the bench starts.
+  { nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean), timeoutMs = 30_000 }: { nodeArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-bench-'));
   const logFile = path.join(dataDir, 'service.log');

@@ -2,7 +2,7 @@
 // Every figure that steers a decision is a ratio, because the machines are shared and noisy.
 import fs from 'node:fs';
 import path from 'node:path';
-import { apiSection, quietLogsSection } from './api-section.ts';
+import { apiSection } from './api-section.ts';
 import { deliverySection } from './delivery.ts';
 import { describeMachine } from './machine.ts';
 import { openBenchDatabase } from './postgres.ts';
@@ -10,8 +10,9 @@ import { ROOT, stopAllChildren } from './processes.ts';
 import { Report } from './report.ts';
 import { testEndpointSection } from './test-endpoint.ts';
 
-/** Seconds per load run; `BENCH_SECONDS` shortens a trial run. */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** Interleaved rounds per API figure and seconds per round; `BENCH_ROUNDS=1` makes a quick trial run. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const SECONDS_PER_ROUND = 2;
 /** Every part gets a hard ceiling so one stuck part cannot hold the run forever. */
 const PART_TIMEOUT_MS = 120_000;
 
@@ -22,8 +23,7 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',');
 
   const parts: Array<[name: string, area: string, run: () => Promise<void>, timeoutMs?: number]> = [
-    ['api-sqlite', 'API (SQLite)', () => apiSection(report, 'SQLite', {}, SECONDS)],
-    ['quiet-logs', 'API (SQLite)', () => quietLogsSection(report, SECONDS)],
+    ['api-sqlite', 'API (SQLite)', () => apiSection(report, 'SQLite', { env: {}, quietEnv: {}, rounds: ROUNDS, secondsPerRound: SECONDS_PER_ROUND })],
     ['test-endpoint', '/test', () => testEndpointSection(report)],
     ['delivery', 'Delivery', () => deliverySection(report), 240_000],
     ['api-postgres', 'API (PostgreSQL)', () => postgresSection(report)],
@@ -56,7 +56,12 @@ async function postgresSection(report: Report): Promise<void> {
   }
   try {
     report.figures.postgres = database.description;
-    await apiSection(report, 'PostgreSQL', { DATABASE_URL: await database.freshDatabase() }, SECONDS);
+    await apiSection(report, 'PostgreSQL', {
+      env: { DATABASE_URL: await database.freshDatabase() },
+      quietEnv: { DATABASE_URL: await database.freshDatabase() },
+      rounds: ROUNDS,
+      secondsPerRound: SECONDS_PER_ROUND,
+    });
   } finally {
     await database.close();
   }

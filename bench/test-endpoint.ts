@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import { TEST_TLS } from '../test/helpers/smtp-server.ts';
 import { BENCH_SERVICE_ENV } from './api.ts';
+import { median } from './load.ts';
 import { freePort, startChild, startService } from './processes.ts';
 import { format, type Report, verdict } from './report.ts';
 
@@ -135,11 +136,7 @@ async function createServer(url: string, token: string, port: number): Promise<s
   return JSON.parse(text).id;
 }
 
-export function median(values: number[]): number {
-  return percentile(values, 0.5);
-}
-
-export function percentile(values: number[], p: number): number {
+function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
