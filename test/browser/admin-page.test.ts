@@ -317,6 +317,42 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     await screenshot(page, 'servers');
   });
 
+  it('renders a hostile SMTP reply in the test diagnosis as text', async () => {
+    const hostileReply = '<img src=x onerror="window.__pwned = 3">Bad credentials';
+    const hostile = await startSmtpServer({
+      options: {
+        onAuth(_auth, _session, callback) {
+          callback(Object.assign(new Error(hostileReply), { responseCode: 535 }));
+        },
+      },
+    });
+    try {
+      const created = await t.api('/api/v1/email-servers', {
+        method: 'POST',
+        body: { alias: 'Hostile relay', host: '127.0.0.1', port: hostile.port, username: 'u', password: 'p', tlsMode: 'starttls', caCertificate: TEST_TLS.ca },
+      });
+      assert.equal(created.status, 201, created.text);
+      await page.reload();
+      await row('Hostile relay').getByRole('button', { name: /Send test email/ }).click();
+      await page.getByLabel('From', { exact: true }).fill('admin@example.com');
+      await page.getByLabel('To', { exact: true }).fill('someone@example.com');
+      await page.getByRole('button', { name: 'Send test', exact: true }).click();
+      const reply = page.locator('#test-result .test-reply');
+      await reply.waitFor();
+      assert.match(await textOf(reply), /<img src=x onerror=/);
+      const injected = await page.evaluate(() => ({
+        pwned: (window as unknown as { __pwned?: number }).__pwned,
+        images: document.querySelectorAll('#test-result img').length,
+      }));
+      assert.deepEqual(injected, { pwned: undefined, images: 0 });
+      await page.keyboard.press('Escape');
+      assert.equal((await t.api(`/api/v1/email-servers/${created.body.id}`, { method: 'DELETE' })).status, 204);
+      await page.reload();
+    } finally {
+      await hostile.close();
+    }
+  });
+
   it('fits a phone-width screen', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
@@ -324,6 +360,12 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.equal(overflow, 0, 'no horizontal scrolling at 390px');
     await screenshot(page, 'servers-phone');
+    await page.getByRole('link', { name: 'Deliveries' }).click();
+    await page.locator('#deliveries-list tbody tr').first().waitFor();
+    const deliveriesOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(deliveriesOverflow, 0, 'no horizontal scrolling at 390px on the deliveries view');
+    await screenshot(page, 'deliveries-phone');
+    await page.getByRole('link', { name: 'Email servers' }).click();
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 

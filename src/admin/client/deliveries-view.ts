@@ -95,7 +95,7 @@ export function createDeliveriesView() {
       const hours = ((hourly as { hours?: Array<{ hour: string; sent: number; failed: number }> })?.hours ?? []).map(
         (entry): HourCount => ({ hour: Date.parse(entry.hour), sent: entry.sent, failed: entry.failed }),
       );
-      replaceChildren(chart, hourlyChart(lastDayBuckets(hours, Date.now())));
+      replaceChildren(chart, hourlyChart(lastDayBuckets(hours, Date.now()), chart.clientWidth || 720));
       replaceChildren(status, `${messages.length} messages shown.`);
     } catch (error) {
       if (error instanceof ApiFailure && (error.status === 404 || error.status === 403)) {

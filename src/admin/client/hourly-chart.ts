@@ -8,8 +8,7 @@ export interface HourCount {
 }
 
 const HOUR = 3_600_000;
-const WIDTH = 960;
-const HEIGHT = 180;
+const HEIGHT = 170;
 const PLOT = { left: 32, right: 8, top: 10, bottom: 22 };
 
 /** The 24 hours ending with the current one, filled in from the counts (hours without mail are 0). */
@@ -27,11 +26,15 @@ function hourLabel(hour: number): string {
   return new Date(hour).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
-/** A bar chart of sent and failed per hour, drawn with DOM APIs (no markup strings). */
-export function hourlyChart(buckets: HourCount[]): HTMLElement {
+/**
+ * A bar chart of sent and failed per hour, drawn with DOM APIs (no markup strings). `width` is the
+ * container's width in CSS pixels, so labels keep their size on a phone rather than being scaled down.
+ */
+export function hourlyChart(buckets: HourCount[], width: number): HTMLElement {
+  const chartWidth = Math.max(280, Math.round(width));
   const totals = buckets.reduce((sum, b) => ({ sent: sum.sent + b.sent, failed: sum.failed + b.failed }), { sent: 0, failed: 0 });
   const max = Math.max(1, ...buckets.map((b) => Math.max(b.sent, b.failed)));
-  const plotWidth = WIDTH - PLOT.left - PLOT.right;
+  const plotWidth = chartWidth - PLOT.left - PLOT.right;
   const plotHeight = HEIGHT - PLOT.top - PLOT.bottom;
   const slot = plotWidth / buckets.length;
   const barWidth = Math.max(1, (slot - 4) / 2);
@@ -40,9 +43,9 @@ export function hourlyChart(buckets: HourCount[]): HTMLElement {
 
   const chart = svg(
     'svg',
-    { class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', 'aria-labelledby': 'deliveries-chart-title deliveries-chart-desc' },
+    { class: 'chart', viewBox: `0 0 ${chartWidth} ${HEIGHT}`, role: 'img', 'aria-labelledby': 'deliveries-chart-title deliveries-chart-desc' },
     svg('desc', { id: 'deliveries-chart-desc' }, summary),
-    svg('line', { class: 'chart-axis', x1: PLOT.left, y1: PLOT.top + plotHeight, x2: WIDTH - PLOT.right, y2: PLOT.top + plotHeight }),
+    svg('line', { class: 'chart-axis', x1: PLOT.left, y1: PLOT.top + plotHeight, x2: chartWidth - PLOT.right, y2: PLOT.top + plotHeight }),
     svg('text', { class: 'chart-label', x: PLOT.left - 4, y: PLOT.top + 8, 'text-anchor': 'end' }, String(max)),
     svg('text', { class: 'chart-label', x: PLOT.left - 4, y: PLOT.top + plotHeight, 'text-anchor': 'end' }, '0'),
     ...buckets.map((bucket, index) => {
