@@ -59,7 +59,8 @@ describe('operable: OpenAPI, docs, health, logs, the error list', () => {
       assert.ok(!successSchema.includes('"password"'), `${operationId} documents a password in its response`);
     }
     const createBody = document.paths['/api/v1/email-servers'].post.requestBody.content['application/json'].schema;
-    assert.deepEqual([...createBody.required].sort(), ['alias', 'host', 'password', 'port', 'username']);
+    // password is required for BASIC_SMTP_AUTH (the default) by the domain, since OAuth servers have none.
+    for (const field of ['alias', 'host', 'port', 'username']) assert.ok(createBody.required.includes(field), `${field} not required`);
     assert.equal(createBody.properties.password.writeOnly, true);
     assert.equal(createBody.properties.port.minimum, 1);
     assert.equal(createBody.properties.port.maximum, 65535);
