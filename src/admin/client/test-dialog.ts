@@ -38,10 +38,20 @@ export function readDiagnosis(causes: Cause[]): Diagnosis {
   return diagnosis;
 }
 
+/** Implicit TLS starts before the greeting; STARTTLS after it. */
+function stagesFor(mode: string): ReadonlyArray<readonly [string, string]> {
+  if (mode === 'implicit') return STAGES;
+  const withoutTls = STAGES.filter(([key]) => key !== 'tls');
+  const greeting = withoutTls.findIndex(([key]) => key === 'greeting');
+  return [...withoutTls.slice(0, greeting + 1), STAGES.find(([key]) => key === 'tls')!, ...withoutTls.slice(greeting + 1)];
+}
+
 function stageStates(server: EmailServer, failedStage: string | undefined): Array<[string, string, StageState]> {
-  const failedIndex = failedStage ? STAGES.findIndex(([key]) => key === failedStage) : -1;
-  const tlsSkipped = effectiveTlsMode(server).mode === 'none';
-  return STAGES.map(([key, label], index) => {
+  const { mode } = effectiveTlsMode(server);
+  const stages = stagesFor(mode);
+  const failedIndex = failedStage ? stages.findIndex(([key]) => key === failedStage) : -1;
+  const tlsSkipped = mode === 'none';
+  return stages.map(([key, label], index) => {
     if (key === 'tls' && tlsSkipped) return [key, label, 'skipped'];
     if (failedIndex < 0) return [key, label, failedStage ? 'not reached' : 'passed'];
     return [key, label, index < failedIndex ? 'passed' : index === failedIndex ? 'failed' : 'not reached'];
