@@ -29,6 +29,8 @@ export interface Config {
   tokenLastUsedIntervalSeconds: number;
   /** Notification delivery: routing defaults, workers, retries (see loadDeliveryConfig). */
   delivery: DeliveryConfig;
+  /** OAuth 2.0 sign-in to SMTP servers: token endpoint requests and the token cache (see loadSmtpOAuthSettings). */
+  smtpOAuth: SmtpOAuthSettings;
   /** Outbound SMTP: timeouts, the destination guard and the /test abuse bound (see loadSmtpSettings). */
   smtp: SmtpSettings;
 }
@@ -87,6 +89,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     },
     tokenLastUsedIntervalSeconds: integer(env, 'MAILROUTE_TOKEN_LAST_USED_INTERVAL_SECONDS', 60, 0, 86_400),
     delivery: loadDeliveryConfig(env, path.resolve(env.MAILROUTE_DATA_DIR ?? 'data')),
+    smtpOAuth: loadSmtpOAuthSettings(env),
     smtp: loadSmtpSettings(env),
   };
   if (config.databaseUrl && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
@@ -268,5 +271,23 @@ function loadDeliveryConfig(env: Env, dataDir: string): DeliveryConfig {
     maxAttempts: integer(env, 'MAILROUTE_DELIVERY_MAX_ATTEMPTS', 12, 1, 1000),
     maxAgeMs: integer(env, 'MAILROUTE_DELIVERY_MAX_AGE_MS', 2 * day, 1000, 30 * day),
     resendWindowMs: integer(env, 'MAILROUTE_DELIVERY_RESEND_WINDOW_MS', day, 0, 30 * day),
+  };
+}
+
+/** OAuth 2.0 sign-in to SMTP servers (issue 8). Token endpoints pass the SMTP destination guard (MAILROUTE_SMTP_ALLOW). */
+export interface SmtpOAuthSettings {
+  /** Whole token request: connect, TLS, response. */
+  tokenTimeoutMs: number;
+  /** A cached access token is replaced this long before it expires (at most half its lifetime). */
+  refreshMarginSeconds: number;
+  /** How long a token is cached when the endpoint does not say (`expires_in` absent). */
+  defaultLifetimeSeconds: number;
+}
+
+function loadSmtpOAuthSettings(env: Env): SmtpOAuthSettings {
+  return {
+    tokenTimeoutMs: integer(env, 'MAILROUTE_SMTP_OAUTH_TOKEN_TIMEOUT_MS', 10_000, 100, 120_000),
+    refreshMarginSeconds: integer(env, 'MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS', 60, 0, 3600),
+    defaultLifetimeSeconds: integer(env, 'MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS', 300, 1, 86_400),
   };
 }

@@ -9,6 +9,8 @@ import { createEmailServerService } from './domain/email-servers.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
 import { createRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 import type { SecretBox } from './secrets/secret-box.ts';
+import { createOAuthTokenClient } from './smtp/oauth/token-client.ts';
+import { createXOAuth2Strategies } from './smtp/oauth/xoauth2-strategy.ts';
 import type { Store } from './store/store.ts';
 
 export interface CoreDeps {
@@ -28,6 +30,10 @@ export type Services = ReturnType<typeof createServices>;
 /** Builds the domain services from their narrowed dependencies. Shared by the server and the CLI. */
 export function createServices({ config, store, secretBox, ids = cryptoIds, now = Date.now, ...shared }: CoreDeps) {
   const audit = createAuditService({ auditEvents: store.auditEvents, ids, now });
+  // OAuth 2.0 sign-in (XOAUTH2) for /test and delivery alike: one token cache, so one fetch serves both.
+  const smtpAuthStrategies = createXOAuth2Strategies(
+    createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtp, now }),
+  );
   return {
     config,
     store,
@@ -58,7 +64,7 @@ export function createServices({ config, store, secretBox, ids = cryptoIds, now 
     emailServerTests: auditEmailServerTests(
       createEmailServerTestService({
         emailServers: store.emailServers,
-        transport: { secretBox, settings: config.smtp },
+        transport: { secretBox, settings: config.smtp, authStrategies: smtpAuthStrategies },
         settings: config.smtp,
         now,
       }),

@@ -137,15 +137,20 @@ export function diagnosisCauses(diagnosis: SmtpDiagnosis): FieldProblem[] {
   if (diagnosis.tls?.subject) causes.push({ field: 'certificateSubject', message: diagnosis.tls.subject });
   if (diagnosis.tls?.issuer) causes.push({ field: 'certificateIssuer', message: diagnosis.tls.issuer });
   if (diagnosis.tls?.reason) causes.push({ field: 'tlsError', message: diagnosis.tls.reason });
+  // A token endpoint's refusal (E0000266), in OAuth's own words (RFC 6749 §5.2).
+  if (diagnosis.oauth?.error) causes.push({ field: 'error', message: diagnosis.oauth.error });
+  if (diagnosis.oauth?.errorDescription) causes.push({ field: 'error_description', message: diagnosis.oauth.errorDescription });
   if (diagnosis.hint) causes.push({ field: 'hint', message: diagnosis.hint });
   return causes;
 }
 
+const ERROR_KIND_OF = { auth: 'smtp_auth_failed', token: 'oauth_token_failed', connection: 'smtp_connection_failed' } as const;
+
 function toDomainError(diagnosis: SmtpDiagnosis): DomainError {
-  const kind = diagnosis.kind === 'auth' ? 'smtp_auth_failed' : 'smtp_connection_failed';
-  const error = new DomainError(kind, `SMTP test failed at ${diagnosis.stage ?? 'destination'} (${diagnosis.code ?? 'no code'})`, {
+  const error = new DomainError(ERROR_KIND_OF[diagnosis.kind], `SMTP test failed at ${diagnosis.stage ?? 'destination'} (${diagnosis.code ?? 'no code'})`, {
     causes: diagnosisCauses(diagnosis),
     retryable: diagnosis.retryable,
+    detail: diagnosis.detail,
   });
   return Object.assign(error, { diagnosis });
 }

@@ -3,6 +3,7 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import { type EmailServerChanges, type EmailServerRecord, type EmailServerStore, StoreConflictError } from '../store/store.ts';
 import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
 import { DESTINATION_FIELDS, secretContext } from './destination.ts';
+import { isOAuthAuthType, oauthChangesForUpdate, oauthFieldsForCreate } from './email-server-oauth.ts';
 import { tlsSettingsProblems } from '../smtp/tls-mode.ts';
 import { DomainError, invalidInput } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
@@ -47,7 +48,14 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
 
     async create(orgId: string, input: EmailServerPost, context: ChangeContext = SYSTEM_CONTEXT): Promise<EmailServerRecord> {
       const at = now();
-      const tlsProblems = tlsSettingsProblems({ tlsMode: input.tlsMode ?? null, hasPassword: input.password !== '', caCertificate: input.caCertificate });
+      // OAuth 2.0 servers have a client secret or private key instead of a password (src/domain/email-server-oauth.ts).
+      const oauth = isOAuthAuthType(input.authType);
+      // (For them tlsMode none is refused with its own message, by oauthFieldsForCreate.)
+      const tlsProblems = tlsSettingsProblems({
+        tlsMode: oauth ? null : (input.tlsMode ?? null),
+        hasPassword: oauth || input.password !== '',
+        caCertificate: input.caCertificate,
+      });
       if (tlsProblems.length > 0) throw invalidInput(tlsProblems);
       const base = {
         id: ids.emailServer(),
@@ -61,12 +69,13 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         ...base,
         authType: input.authType ?? 'BASIC_SMTP_AUTH',
         // "" (allowed only with tlsMode none) means no password at all.
-        passwordSecret: input.password === '' ? null : secretBox.seal(input.password, secretContext(base)),
+        passwordSecret: oauth || !input.password ? null : secretBox.seal(input.password, secretContext(base)),
         enabled: input.enabled ?? false,
         tlsMode: input.tlsMode ?? null,
         caCertificate: input.caCertificate || null,
         createdAt: at,
         updatedAt: at,
+        ...oauthFieldsForCreate(input, base, secretBox),
       };
       // A clear answer in the common case; the database constraint settles races.
       if (record.enabled && (await emailServers.getEnabled(orgId))) conflict(new StoreConflictError('one_enabled_server'));
@@ -78,9 +87,12 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
 
     async update(orgId: string, id: string, input: EmailServerRequest, context: ChangeContext = SYSTEM_CONTEXT): Promise<EmailServerRecord> {
       const current = await getOrThrow(orgId, id);
+      // The OAuth 2.0 rules (src/domain/email-server-oauth.ts); the password rules below are for password servers.
+      const oauth = oauthChangesForUpdate(current, input, secretBox);
+      const signsInWithOAuth = oauth?.oauth === true;
       const next = { ...current, ...definedFields(input) };
       const destinationChanged = DESTINATION_FIELDS.some((field) => next[field] !== current[field]);
-      if (destinationChanged && input.password === undefined) {
+      if (!signsInWithOAuth && destinationChanged && input.password === undefined) {
         throw invalidInput([
           {
             field: 'password',
@@ -89,14 +101,14 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         ]);
       }
       const newCa = input.caCertificate !== undefined && input.caCertificate !== '' && input.caCertificate !== current.caCertificate;
-      if (newCa && current.passwordSecret !== null && input.password === undefined) {
+      if (!signsInWithOAuth && newCa && current.passwordSecret !== null && input.password === undefined) {
         throw invalidInput([
           { field: 'password', message: 'The password is required when caCertificate changes, so a stored password is never sent to a server a new CA vouches for' },
         ]);
       }
       const tlsProblems = tlsSettingsProblems({
         tlsMode: input.tlsMode ?? current.tlsMode,
-        hasPassword: input.password === undefined ? current.passwordSecret !== null : input.password !== '',
+        hasPassword: signsInWithOAuth || (input.password === undefined ? current.passwordSecret !== null : input.password !== ''),
         caCertificate: input.caCertificate,
       });
       if (tlsProblems.length > 0) throw invalidInput(tlsProblems);
@@ -110,8 +122,9 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         tlsMode: input.tlsMode,
         caCertificate: input.caCertificate === undefined ? undefined : input.caCertificate || null,
         updatedAt: now(),
+        ...oauth?.changes,
       };
-      if (input.password !== undefined) changes.passwordSecret = input.password === '' ? null : secretBox.seal(input.password, secretContext(next));
+      if (!signsInWithOAuth && input.password !== undefined) changes.passwordSecret = input.password === '' ? null : secretBox.seal(input.password, secretContext(next));
       if (input.enabled && !current.enabled) {
         const enabled = await emailServers.getEnabled(orgId);
         if (enabled && enabled.id !== id) conflict(new StoreConflictError('one_enabled_server'));

@@ -9,6 +9,7 @@ export type ErrorKind =
   | 'enrolment_limit'
   | 'smtp_connection_failed'
   | 'smtp_auth_failed'
+  | 'oauth_token_failed'
   | 'too_many_in_flight'
   | 'unavailable';
 

@@ -43,6 +43,11 @@ export const ERROR_TABLE: Record<ApiErrorKind, ErrorTableEntry> = {
   },
   smtp_connection_failed: { status: 400, errorCode: 'E0000223', summary: 'Connection with the specified SMTP server failed.' },
   smtp_auth_failed: { status: 400, errorCode: 'E0000224', summary: 'Authentication with the specified SMTP server failed.' },
+  oauth_token_failed: {
+    status: 400,
+    errorCode: 'E0000266',
+    summary: 'Failed to get access token for SMTP server configuration. Failure details: {0}.',
+  },
   enrolment_limit: {
     status: 400,
     errorCode: 'E0000225',

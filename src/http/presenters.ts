@@ -1,5 +1,6 @@
 import type { EmailServerResponse } from '../schemas/email-server.ts';
 import type { EmailServerRecord } from '../store/store.ts';
+import { presentOAuthSettings } from './oauth-presenter.ts';
 
 /** The wire form of a server: Okta's fields in Okta's order; extension fields only when set. */
 export function presentEmailServer(server: EmailServerRecord): EmailServerResponse {
@@ -10,6 +11,7 @@ export function presentEmailServer(server: EmailServerRecord): EmailServerRespon
     id: server.id,
     username: server.username,
     enabled: server.enabled,
+    ...presentOAuthSettings(server),
     ...(server.tlsMode ? { tlsMode: server.tlsMode } : {}),
     ...(server.caCertificate ? { caCertificate: server.caCertificate } : {}),
   };

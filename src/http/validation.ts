@@ -2,12 +2,13 @@ import AjvModule, { type ErrorObject } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FieldProblem } from '../domain/errors.ts';
 import { CUSTOM_FORMATS } from '../schemas/formats.ts';
+import { requiredByAuthType } from './required-by-auth-type.ts';
 
 // ajv is CommonJS; under NodeNext its class sits on `default`.
 const Ajv = AjvModule.default;
 
 function createAjv(coerceTypes: boolean): InstanceType<typeof Ajv> {
-  return new Ajv({
+  const ajv = new Ajv({
     // Bodies are strict: a string port or `enabled: "yes"` is an error, not something to coerce.
     coerceTypes,
     allErrors: true,
@@ -17,6 +18,8 @@ function createAjv(coerceTypes: boolean): InstanceType<typeof Ajv> {
     strict: false,
     formats: CUSTOM_FORMATS,
   });
+  ajv.addKeyword(requiredByAuthType);
+  return ajv;
 }
 
 /** Request bodies are validated strictly; path and query strings are coerced (they are text on the wire). */

@@ -1,8 +1,9 @@
 import Type, { type Static } from 'typebox';
+import { OAUTH_AUTH_TYPES, oauthRequestProperties, oauthResponseProperties, REQUIRED_BY_AUTH_TYPE } from './email-server-oauth.ts';
 
 /** Wire schemas for Okta's EmailServer resource: the single source of validation, types and OpenAPI. */
 
-export const AUTH_TYPES = ['BASIC_SMTP_AUTH'] as const;
+export const AUTH_TYPES = ['BASIC_SMTP_AUTH', ...OAUTH_AUTH_TYPES] as const;
 
 export const LIMITS = { alias: 255, host: 253, username: 255, password: 1024 } as const;
 
@@ -38,13 +39,20 @@ export const EmailServerPost = Type.Object(
     host,
     port,
     username,
-    password,
+    // Required for BASIC_SMTP_AUTH only (see x-required-by-auth-type).
+    password: Type.Optional(password),
     enabled: Type.Optional(enabled),
     authType: Type.Optional(authType),
     tlsMode: Type.Optional(tlsMode),
     caCertificate: Type.Optional(caCertificate),
+    ...oauthRequestProperties,
   },
-  { title: 'EmailServerPost', description: 'A new email server. Unknown properties are ignored.' },
+  {
+    title: 'EmailServerPost',
+    description:
+      'A new email server. Unknown properties are ignored. Required besides alias, host, port and username, by authType: BASIC_SMTP_AUTH (the default) password; OAUTH2_CLIENT_CREDENTIALS clientId, clientSecret, tokenEndpoint, tokenEndpointAuthMethod, scopes; OAUTH2_JWT_BEARER_GRANT clientId, tokenEndpoint, signingAlgorithm, keyId, issuer, subject, audience, scopes, privateKey.',
+    'x-required-by-auth-type': REQUIRED_BY_AUTH_TYPE,
+  },
 );
 export type EmailServerPost = Static<typeof EmailServerPost>;
 
@@ -59,10 +67,12 @@ export const EmailServerRequest = Type.Object(
     authType: Type.Optional(authType),
     tlsMode: Type.Optional(tlsMode),
     caCertificate: Type.Optional(caCertificate),
+    ...oauthRequestProperties,
   },
   {
     title: 'EmailServerRequest',
-    description: 'Partial update: only the fields sent change. Changing host, port or username requires password too.',
+    description:
+      'Partial update: only the fields sent change. Changing host, port or username requires password too. For OAuth 2.0 servers the body must carry authType, and changing host, port, username, tokenEndpoint or clientId requires clientSecret (or privateKey) again. Changing authType requires every field the new type needs.',
   },
 );
 export type EmailServerRequest = Static<typeof EmailServerRequest>;
@@ -76,6 +86,7 @@ export const EmailServerResponse = Type.Object(
     id: Type.String({ description: 'ces + 17 characters' }),
     username: Type.String(),
     enabled: Type.Boolean(),
+    ...oauthResponseProperties,
     tlsMode: Type.Optional(
       Type.Unsafe<'implicit' | 'starttls' | 'none'>({ type: 'string', enum: ['implicit', 'starttls', 'none'], description: 'Extension; present only when set' }),
     ),

@@ -15,7 +15,25 @@ export interface SmtpAuthContext {
   secretBox: Pick<SecretBox, 'open'>;
 }
 
-export type SmtpAuthServer = Pick<EmailServerRecord, 'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret'>;
+export type SmtpAuthServer = Pick<EmailServerRecord, 'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret'> & OAuthSignInFields;
+
+/** The OAuth 2.0 fields (src/smtp/oauth/); optional, so password-only configurations need none. */
+export type OAuthSignInFields = Partial<
+  Pick<
+    EmailServerRecord,
+    | 'tokenEndpoint'
+    | 'clientId'
+    | 'tokenEndpointAuthMethod'
+    | 'scopes'
+    | 'signingAlgorithm'
+    | 'keyId'
+    | 'issuer'
+    | 'subject'
+    | 'audience'
+    | 'clientSecretSealed'
+    | 'privateKeySealed'
+  >
+>;
 
 export interface SmtpAuthSettings {
   /** nodemailer `auth`: user + pass, or `{ type: 'OAuth2', user, accessToken }` for XOAUTH2. */

@@ -16,9 +16,22 @@ export interface TlsFacts {
   reason?: string;
 }
 
+/** What an OAuth 2.0 token endpoint answered when it refused to issue an access token (RFC 6749 §5.2). */
+export interface OAuthErrorFacts {
+  /** The endpoint's `error`, e.g. `invalid_client`. */
+  error?: string;
+  /** The endpoint's `error_description`, cleaned and bounded. */
+  errorDescription?: string;
+  /** The HTTP status of the token response, when one came. */
+  status?: number;
+}
+
 export interface SmtpDiagnosis {
-  /** `auth` → E0000224; everything else (connection, DNS, TLS, protocol, refusals) → E0000223. */
-  kind: 'connection' | 'auth';
+  /**
+   * `auth` → E0000224; `token` (no OAuth 2.0 access token could be had) → E0000266; everything else
+   * (connection, DNS, TLS, protocol, refusals) → E0000223.
+   */
+  kind: 'connection' | 'auth' | 'token';
   /** Unset only for a refused destination, which says nothing beyond "not allowed". */
   stage?: SmtpStage;
   /** The server's reply, credentials redacted. */
@@ -31,6 +44,10 @@ export interface SmtpDiagnosis {
   retryable: boolean;
   /** nodemailer's or Node's error code, for logs (never shown with secrets). */
   code?: string;
+  /** Kind `token`: the token endpoint's OAuth error. */
+  oauth?: OAuthErrorFacts;
+  /** Kind `token`: the failure in a few words, for Okta's summary ("Failure details: {0}."). */
+  detail?: string;
 }
 
 /** A failure before any byte was sent: guard, DNS, unusable stored credentials. */

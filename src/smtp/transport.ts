@@ -26,7 +26,7 @@ import type { Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../config.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { EmailServerRecord, TlsMode } from '../store/store.ts';
-import { passwordAuth, type SmtpAuthSettings, type SmtpAuthStrategy } from './auth-strategy.ts';
+import { type OAuthSignInFields, passwordAuth, type SmtpAuthSettings, type SmtpAuthStrategy } from './auth-strategy.ts';
 import { SmtpFailure } from './diagnosis.ts';
 import { createDestinationPolicy, DestinationError, type HostLookup, resolveDestination, type VettedDestination } from './destination-guard.ts';
 import { effectiveTlsMode } from './tls-mode.ts';
@@ -35,7 +35,8 @@ import { effectiveTlsMode } from './tls-mode.ts';
 export type SmtpServerConfig = Pick<
   EmailServerRecord,
   'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret' | 'tlsMode' | 'caCertificate'
->;
+> &
+  OAuthSignInFields;
 
 export interface SmtpTransportDeps {
   secretBox: Pick<SecretBox, 'open'>;
