@@ -59,7 +59,7 @@ export function createServices({ config, store, secretBox, ids = cryptoIds, now 
       audit,
     }),
     // Notification delivery: the API's use cases, metrics, and the worker factory main.ts starts.
-    delivery: createDeliveryServices({ config, store, secretBox, ids, now }),
+    delivery: createDeliveryServices({ config, store, secretBox, ids, now, authStrategies: smtpAuthStrategies }),
     // The /test use case builds its transport exactly as delivery does (src/smtp/transport.ts).
     emailServerTests: auditEmailServerTests(
       createEmailServerTestService({

@@ -6,7 +6,7 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import type { Store } from '../store/store.ts';
 import { createNotificationService } from './notifications.ts';
 import { loadTemplateCatalog } from './template-catalog.ts';
-import { createTransportPool } from './transport-pool.ts';
+import { createTransportPool, type TransportPoolDeps } from './transport-pool.ts';
 import { createDeliveryWorker, type WorkerLogger } from './worker.ts';
 
 export interface DeliveryDeps {
@@ -15,13 +15,15 @@ export interface DeliveryDeps {
   secretBox: SecretBox;
   ids: IdGenerator;
   now: () => number;
+  /** Sign-in strategies beyond passwords (OAuth 2.0 XOAUTH2, src/smtp/oauth/). */
+  authStrategies?: TransportPoolDeps['authStrategies'];
 }
 
 /**
  * Delivery's parts: the notification use cases (for the API), metrics, and a factory for this
  * instance's worker (started by main.ts; tests start their own). Submissions wake local workers.
  */
-export function createDeliveryServices({ config, store, secretBox, ids, now }: DeliveryDeps) {
+export function createDeliveryServices({ config, store, secretBox, ids, now, authStrategies }: DeliveryDeps) {
   const settings = config.delivery;
   const metrics = createMetrics({ outbox: store.outbox, now });
   const wakeListeners = new Set<() => void>();
@@ -51,6 +53,7 @@ export function createDeliveryServices({ config, store, secretBox, ids, now }: D
         defaultSmtpUrl: settings.defaultSmtpUrl,
         defaultSmtpCa: settings.defaultSmtpCaFile ? fs.readFileSync(settings.defaultSmtpCaFile, 'utf8') : undefined,
         captureDir: settings.captureDir,
+        authStrategies,
       });
       const worker = createDeliveryWorker({
         outbox: store.outbox,

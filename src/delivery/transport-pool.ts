@@ -1,7 +1,7 @@
 import type { SmtpSettings } from '../config.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { staticPasswordAuth } from '../smtp/auth-strategy.ts';
-import { createSmtpTransport, type SmtpServerConfig } from '../smtp/transport.ts';
+import { createSmtpTransport, type SmtpServerConfig, type SmtpTransportDeps } from '../smtp/transport.ts';
 import type { EmailServerRecord, TlsMode } from '../store/store.ts';
 import { createCaptureTransport } from './capture-transport.ts';
 
@@ -34,6 +34,8 @@ export interface TransportPoolDeps {
   /** PEM CA bundle for the default server, when it uses a private CA. */
   defaultSmtpCa?: string;
   captureDir: string;
+  /** Sign-in strategies beyond passwords (OAuth 2.0 XOAUTH2), shared with /test so they share one token cache. */
+  authStrategies?: SmtpTransportDeps['authStrategies'];
 }
 
 interface Cached {
@@ -43,7 +45,18 @@ interface Cached {
 
 /** What, if changed, requires a new transport: destination, TLS, CA and the sealed password. */
 function fingerprintOf(server: EmailServerRecord): string {
-  return [server.updatedAt, server.host, server.port, server.username, server.authType, server.tlsMode, server.caCertificate, server.passwordSecret].join('\n');
+  return [
+    server.updatedAt,
+    server.host,
+    server.port,
+    server.username,
+    server.authType,
+    server.tlsMode,
+    server.caCertificate,
+    server.passwordSecret,
+    server.clientSecretSealed,
+    server.privateKeySealed,
+  ].join('\n');
 }
 
 /**
@@ -57,7 +70,7 @@ export function createTransportPool(deps: TransportPoolDeps) {
   async function build(label: string, server: SmtpServerConfig, extra: Partial<Parameters<typeof createSmtpTransport>[1]> = {}): Promise<DeliveryTransport> {
     const smtp = await createSmtpTransport(
       server,
-      { secretBox: deps.secretBox, settings: deps.smtp, ...extra },
+      { secretBox: deps.secretBox, settings: deps.smtp, authStrategies: deps.authStrategies, ...extra },
       { pool: true, maxConnections: deps.poolSize, maxMessages: 1000 },
     );
     // A pooled transport reports connection trouble on each send; a stray event must not crash the process.
