@@ -57,7 +57,10 @@ export async function startService(
   fs.closeSync(out);
   track(child);
   // main.ts prints the token once it is listening.
-  const text = await waitForOutput(child, logFile, (log) => /^\s+00[\w-]{30,}\s*$/m.test(log), timeoutMs);
+  const text = await waitForOutput(child, logFile, (log) => /^\s+00[\w-]{30,}\s*$/m.test(log), timeoutMs).catch((error) => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   const url = `http://127.0.0.1:${port}`;
   const token = text.match(/^\s+(00[\w-]{30,})\s*$/m)![1];
   return {
