@@ -91,6 +91,8 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
     });
     assert.equal(kept.status, 201);
 
+    if (t.services.store.kind === 'postgres') return assertAbsentFromPostgresFiles(t, passwords, kept.body.id);
+
     const readAll = () =>
       fs
         .readdirSync(t.dataDir)
@@ -113,3 +115,37 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
     closed = true;
   });
 });
+
+/**
+ * On PostgreSQL (npm run test:pg) the rows live in the server's data directory, which with-services
+ * exports as TEST_DATABASE_DATA_DIR: after a CHECKPOINT, scan this database's files and the WAL.
+ */
+async function assertAbsentFromPostgresFiles(t: TestApp, passwords: string[], keptId: string): Promise<void> {
+  const dataDir = process.env.TEST_DATABASE_DATA_DIR;
+  assert.ok(dataDir, 'TEST_DATABASE_DATA_DIR is not set: run the PostgreSQL pass with npm run test:pg');
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: t.services.config.databaseUrl });
+  await client.connect();
+  let oid: string;
+  try {
+    await client.query('CHECKPOINT');
+    oid = String((await client.query('SELECT oid FROM pg_database WHERE datname = current_database()')).rows[0].oid);
+  } finally {
+    await client.end();
+  }
+  const files = [path.join(dataDir, 'base', oid), path.join(dataDir, 'pg_wal')].flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .map((name) => path.join(dir, name))
+      .filter((file) => fs.statSync(file).isFile()),
+  );
+  const record = await t.services.store.emailServers.get(t.orgId, keptId);
+  assert.ok(record?.passwordSecret);
+  let ciphertextFound = false;
+  for (const file of files) {
+    const bytes = fs.readFileSync(file);
+    assertAbsent(bytes, passwords, file);
+    ciphertextFound ||= bytes.includes(record.passwordSecret!);
+  }
+  assert.ok(ciphertextFound, 'the ciphertext itself is not on disk: the scan is not reading the data');
+}
