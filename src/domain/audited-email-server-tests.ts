@@ -15,7 +15,8 @@ export function auditEmailServerTests(tests: EmailServerTestService, audit: Pick
         await tests.test(orgId, id, input);
       } catch (error) {
         // Not-found, bad addresses and too many tests in flight are refusals, not test outcomes.
-        if (error instanceof DomainError && (error.kind === 'smtp_connection_failed' || error.kind === 'smtp_auth_failed')) {
+        const testFailure = error instanceof DomainError && ['smtp_connection_failed', 'smtp_auth_failed', 'oauth_token_failed'].includes(error.kind);
+        if (error instanceof DomainError && testFailure) {
           const stage = error.causes.find((cause) => cause.field === 'stage' || cause.field === 'destination');
           const reason = stage ? `${error.kind} (${stage.field === 'stage' ? `stage ${stage.message}` : 'destination refused'})` : error.kind;
           await audit.record(orgId, context, { eventType: 'email_server.test', target, outcome: { result: 'FAILURE', reason } });
