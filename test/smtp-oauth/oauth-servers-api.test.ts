@@ -18,6 +18,33 @@ const { privateKeyPem, publicKey } = rsaKeyPair();
 /** A line from the middle of the PEM body: if the key leaked in any form, this would show. */
 const PRIVATE_KEY_PROBE = privateKeyPem.split('\n')[5];
 
+/**
+ * The files the data lives in: the SQLite database (and WAL) in the data directory, or, on
+ * PostgreSQL (npm run test:pg exports TEST_DATABASE_DATA_DIR), this database's files and the WAL
+ * after a CHECKPOINT.
+ */
+async function databaseFiles(t: TestApp): Promise<string[]> {
+  const pgDataDir = process.env.TEST_DATABASE_DATA_DIR;
+  if (!t.services.config.databaseUrl) return walkFiles(t.dataDir);
+  assert.ok(pgDataDir, 'TEST_DATABASE_DATA_DIR is not set: run the PostgreSQL pass with npm run test:pg');
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: t.services.config.databaseUrl });
+  await client.connect();
+  let oid: string;
+  try {
+    await client.query('CHECKPOINT');
+    oid = String((await client.query('SELECT oid FROM pg_database WHERE datname = current_database()')).rows[0].oid);
+  } finally {
+    await client.end();
+  }
+  return [path.join(pgDataDir, 'base', oid), path.join(pgDataDir, 'pg_wal')].flatMap((dir) =>
+    fs
+      .readdirSync(dir)
+      .map((name) => path.join(dir, name))
+      .filter((file) => fs.statSync(file).isFile()),
+  );
+}
+
 function walkFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
@@ -257,11 +284,16 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     const logs = t.logs.join('\n');
     assert.ok(logs.length > 0);
     for (const secret of secrets) assert.ok(!logs.includes(secret), `the logs contain ${secret.slice(0, 6)}…`);
-    const files = walkFiles(t.dataDir);
+    const files = await databaseFiles(t);
     assert.ok(files.length > 0);
+    const sealed = (await t.services.store.emailServers.get(t.orgId, created.body.id))?.clientSecretSealed;
+    assert.ok(sealed);
+    let ciphertextSeen = false;
     for (const file of files) {
       const bytes = fs.readFileSync(file);
       for (const secret of secrets) assert.equal(bytes.indexOf(secret), -1, `${path.basename(file)} contains ${secret.slice(0, 6)}…`);
+      ciphertextSeen ||= bytes.includes(sealed);
     }
+    assert.ok(ciphertextSeen, 'the sealed secret itself is not in the scanned files: the scan is not reading the data');
   });
 });
