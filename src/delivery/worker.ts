@@ -29,7 +29,6 @@ export interface DeliveryWorkerDeps {
   random?: () => number;
 }
 
-const SERVER_CACHE_MS = 1000;
 const PURGE_EVERY_MS = 60_000;
 // Outcomes are recorded in batches: one transaction per batch, not per message.
 const FLUSH_DELAY_MS = 50;
@@ -45,7 +44,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const owner = `${hostname()}:${process.pid}:${deps.ids.prefixed('', 8)}`;
   const inFlight = new Set<Promise<void>>();
   const pending: ClaimResult[] = [];
-  const serverCache = new Map<string, { expires: number; server: Promise<EmailServerRecord | undefined> }>();
+  // Server settings are read once per claimed batch, never kept across batches, so a change made
+  // through any instance applies to the next claim without waiting for a cache to expire.
+  const serverCache = new Map<string, Promise<EmailServerRecord | undefined>>();
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -82,6 +83,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       try {
         const at = now();
         claimed = await outbox.claim(owner, at, at + settings.leaseMs, limit);
+        serverCache.clear();
       } catch (error) {
         log.warn({ err: error }, 'delivery: claiming messages failed; retrying');
         await pause(settings.pollMs);
@@ -117,9 +119,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   function serverOf(message: OutboxMessage): Promise<EmailServerRecord | undefined> {
     const key = `${message.orgId}/${message.serverId}`;
     const hit = serverCache.get(key);
-    if (hit && hit.expires > now()) return hit.server;
+    if (hit) return hit;
     const server = deps.emailServers.get(message.orgId, message.serverId!);
-    serverCache.set(key, { expires: now() + SERVER_CACHE_MS, server });
+    serverCache.set(key, server);
     server.catch(() => serverCache.delete(key));
     return server;
   }

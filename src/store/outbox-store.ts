@@ -1,6 +1,6 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
-import type { SqlDialect } from './sql-store.ts';
+import { isUniqueViolation, type SqlDialect } from './sql-store.ts';
 import type { Database } from './tables.ts';
 
 export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
@@ -198,18 +198,55 @@ function nullable(value: number | null): number | null {
   return value === null ? null : Number(value);
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return code === '23505' || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
+// Rows per INSERT statement, well under SQLite's and PostgreSQL's bound-parameter limits.
+const ROWS_PER_STATEMENT = 200;
+
+/**
+ * Group commit: inserts that arrive while the event loop is busy share one transaction, so a burst
+ * of submissions costs one durable commit (one fsync on SQLite) instead of one each. Each caller
+ * still resolves only after its row is committed. If the shared transaction fails, each row is
+ * retried on its own so one bad row cannot fail the others.
+ */
+function createGroupInsert(db: Kysely<Database>) {
+  type Pending = { row: Insertable<OutboxMessageTable>; resolve: () => void; reject: (error: unknown) => void };
+  let queue: Pending[] = [];
+
+  async function flush(): Promise<void> {
+    const batch = queue;
+    queue = [];
+    try {
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
+          await trx.insertInto('outbox_messages').values(batch.slice(i, i + ROWS_PER_STATEMENT).map((p) => p.row)).execute();
+        }
+      });
+      for (const pending of batch) pending.resolve();
+    } catch {
+      for (const pending of batch) {
+        await db.insertInto('outbox_messages').values(pending.row).execute().then(pending.resolve, pending.reject);
+      }
+    }
+  }
+
+  return (row: Insertable<OutboxMessageTable>): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (queue.length === 0) setImmediate(() => void flush());
+      queue.push({ row, resolve, reject });
+    });
 }
 
 export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxStore {
+  const groupInsert = createGroupInsert(db);
   const byKey = (orgId: string, key: string) =>
     db.selectFrom('outbox_messages').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
 
   return {
     async insert(message, keyFreshSince) {
       // Bounded: each round either inserts, finds a fresh holder of the key, or frees a stale key.
+      if (message.idempotencyKey === null) {
+        await groupInsert(toRow(message));
+        return { message, created: true };
+      }
       for (let round = 0; round < 3; round++) {
         try {
           await db.insertInto('outbox_messages').values(toRow(message)).execute();

@@ -206,7 +206,7 @@ function toColumns(changes: EmailServerChanges): Partial<EmailServerTable> {
   return columns as Partial<EmailServerTable>;
 }
 
-function isUniqueViolation(error: unknown): boolean {
+export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === '23505' || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
 }

@@ -95,8 +95,10 @@ describe('operable: OpenAPI, docs, health, logs, the error list', () => {
     const res = await t.api('/api/v1/email-servers/cesNotThere000000000');
     const requestId = res.headers.get('x-okta-request-id');
     const lines = t.logs.map((l) => JSON.parse(l)).filter((l) => l.reqId === requestId);
-    assert.ok(lines.length >= 2, `expected request and response lines for ${requestId}`);
-    assert.ok(lines.some((l) => l.res?.statusCode === 404));
+    assert.equal(lines.length, 1, `expected one line for request ${requestId}`);
+    assert.equal(lines[0].res?.statusCode, 404);
+    assert.equal(lines[0].req?.method, 'GET');
+    assert.equal(lines[0].req?.url, '/api/v1/email-servers/cesNotThere000000000');
     assert.ok(!t.logs.join('\n').includes(t.token));
   });
 
