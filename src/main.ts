@@ -50,7 +50,8 @@ async function main(): Promise<void> {
         'Try it:',
         `  curl -H 'Authorization: SSWS ${bootstrap.secret}' ${baseUrl}/api/v1/email-servers`,
         '',
-        `API docs: ${baseUrl}/docs`,
+        `API docs:   ${baseUrl}/docs`,
+        `Admin page: ${baseUrl}/admin (sign in with the token above)`,
         '',
       ].join('\n'),
     );

@@ -66,7 +66,9 @@ export function createServersView() {
   async function setEnabled(server: EmailServer, enabled: boolean): Promise<void> {
     showAlert(alert);
     try {
-      await apiRequest('PATCH', `/api/v1/email-servers/${encodeURIComponent(server.id)}`, { enabled });
+      // A PATCH to an OAuth server must name its authType (Okta's rule), even for a toggle.
+      const oauth = server.authType && server.authType !== 'BASIC_SMTP_AUTH' ? { authType: server.authType } : {};
+      await apiRequest('PATCH', `/api/v1/email-servers/${encodeURIComponent(server.id)}`, { enabled, ...oauth });
       announce(`${server.alias} ${enabled ? 'enabled' : 'disabled'}.`);
       await refresh();
     } catch (error) {
