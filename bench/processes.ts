@@ -28,8 +28,8 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts mailroute the way production does (`node --import tsx src/main.ts`, the `npm start`
- * command minus npm) in its own process, with a fresh data directory. Its stdout (JSON logs and
+ * Starts mailroute the way production does (`node --enable-source-maps dist/main.js`, what
+ * `npm start` runs after compiling; run.ts builds dist/ first) in its own process, with a fresh data directory. Its stdout (JSON logs and
  * the one-time token) goes to a file, so the benchmark's event loop never drains the logs.
  */
 export async function startService(
@@ -42,7 +42,7 @@ export async function startService(
   // A port picked here rather than PORT=0: the listening line is not logged below LOG_LEVEL=info.
   const port = await freePort();
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--enable-source-maps', 'dist/main.js'], {
     cwd: ROOT,
     stdio: ['ignore', out, out],
     env: {

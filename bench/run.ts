@@ -1,5 +1,6 @@
 // `npm run bench`: mailroute's speed against baselines measured in the same run, on loopback only.
 // Every figure that steers a decision is a ratio, because the machines are shared and noisy.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { apiSection } from './api-section.ts';
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const report = new Report();
   const only = process.env.BENCH_ONLY?.split(',');
+  // Services run the compiled bundle, as `npm start` does.
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
 
   const parts: Array<[name: string, area: string, run: () => Promise<void>, timeoutMs?: number]> = [
     ['api-sqlite', 'API (SQLite)', () => apiSection(report, 'SQLite', { env: {}, quietEnv: {}, rounds: ROUNDS, secondsPerRound: SECONDS_PER_ROUND })],

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { PROJECT_ROOT } from '../project-root.ts';
 
-const CLIENT_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'client', 'main.ts');
+const CLIENT_ENTRY = path.join(PROJECT_ROOT, 'src', 'admin', 'client', 'main.ts');
 
 /**
  * Bundles the admin page's TypeScript into one ES module, in memory. Built on first request and

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import { createAdminBundle } from '../../admin/bundle.ts';
+import { PROJECT_ROOT } from '../../project-root.ts';
 
-const STATIC_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'admin', 'static');
+const STATIC_ROOT = path.join(PROJECT_ROOT, 'src', 'admin', 'static');
 
 /**
  * Strict policy: only this origin's scripts and styles, no inline code, no framing. Every value the
