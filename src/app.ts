@@ -78,7 +78,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
 
   await registerOpenApi(app, config.publicUrl);
   await app.register(healthRoutes, { store: services.store });
-  await app.register(adminRoutes);
+  await app.register(adminRoutes, { adminOAuth: config.adminOAuth });
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
   await app.register(emailServerTestRoutes, { emailServerTests: services.emailServerTests });
   await app.register(auditEventRoutes, { audit: services.audit });

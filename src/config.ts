@@ -23,6 +23,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** OAuth 2.0 access tokens (Bearer and DPoP); no issuers means only SSWS API tokens work. */
   oauth: OAuthConfig;
+  /** The admin page's OAuth sign-in (authorization code + PKCE); unset: API-token sign-in only. */
+  adminOAuth?: AdminOAuthConfig;
   /** Requests per org per window, by bucket (`general`: /api/v1/email-servers*, `test`: the SMTP test). */
   rateLimits: { windowSeconds: number; buckets: Record<string, number> };
   /** Minimum interval between writes of an API token's last-used time. */
@@ -65,6 +67,7 @@ type Env = Record<string, string | undefined>;
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const host = env.HOST ?? '127.0.0.1';
   const port = integer(env, 'PORT', 8080, 0, 65535);
+  const oauth = loadOAuthConfig(env);
   const config: Config = {
     host,
     port,
@@ -78,7 +81,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     maxServersPerOrg: integer(env, 'MAILROUTE_MAX_SERVERS_PER_ORG', 10, 1, 10_000),
     encryptionKeys: env.MAILROUTE_ENCRYPTION_KEYS || undefined,
     bodyLimitBytes: integer(env, 'MAILROUTE_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
-    oauth: loadOAuthConfig(env),
+    oauth,
+    adminOAuth: loadAdminOAuthConfig(env, oauth),
     rateLimits: {
       windowSeconds: integer(env, 'MAILROUTE_RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
       buckets: {
@@ -211,6 +215,28 @@ function loadOAuthConfig(env: Env): OAuthConfig {
     jwksCacheMaxAgeSeconds: integer(env, 'MAILROUTE_OAUTH_JWKS_CACHE_SECONDS', 600, 1, 86_400),
     jwksCooldownSeconds: integer(env, 'MAILROUTE_OAUTH_JWKS_COOLDOWN_SECONDS', 30, 0, 3600),
   };
+}
+
+/** The admin page's public OAuth client: it signs in against one of the trusted issuers. */
+export interface AdminOAuthConfig {
+  clientId: string;
+  issuer: string;
+  scopes: string[];
+}
+
+const ADMIN_OAUTH_SCOPES = 'okta.emailServers.read okta.emailServers.manage mailroute.notifications.read mailroute.notifications.send';
+
+function loadAdminOAuthConfig(env: Env, oauth: OAuthConfig): AdminOAuthConfig | undefined {
+  const clientId = env.MAILROUTE_ADMIN_OAUTH_CLIENT_ID?.trim();
+  if (!clientId) return undefined;
+  if (oauth.issuers.length === 0) throw new ConfigError('MAILROUTE_ADMIN_OAUTH_CLIENT_ID needs an OAuth issuer (MAILROUTE_OAUTH_ISSUER)');
+  // The admin page's tokens must be ones the API accepts, so its issuer is one of the trusted ones.
+  const issuer = env.MAILROUTE_ADMIN_OAUTH_ISSUER || oauth.issuers[0].issuer;
+  if (!oauth.issuers.some((trusted) => trusted.issuer === issuer)) {
+    throw new ConfigError(`MAILROUTE_ADMIN_OAUTH_ISSUER must be one of the configured OAuth issuers, got "${issuer}"`);
+  }
+  const scopes = (env.MAILROUTE_ADMIN_OAUTH_SCOPES || ADMIN_OAUTH_SCOPES).split(/[\s,]+/).filter(Boolean);
+  return { clientId, issuer, scopes };
 }
 
 /** Notification delivery settings (issue 6). */

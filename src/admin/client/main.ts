@@ -2,6 +2,7 @@ import { ApiFailure, apiRequest, setUnauthorizedHandler } from './api.ts';
 import { createDeliveriesView } from './deliveries-view.ts';
 import { installDialogClosers } from './dialogs.ts';
 import { byId, replaceChildren } from './dom.ts';
+import { setUpOAuthSignIn } from './oauth-sign-in-view.ts';
 import { createServersView } from './servers-view.ts';
 import { clearToken, getToken, setToken } from './session.ts';
 
@@ -82,6 +83,7 @@ function start(): void {
   byId('sign-out').addEventListener('click', () => signOut());
   window.addEventListener('hashchange', route);
   route();
+  void setUpOAuthSignIn(route);
 }
 
 start();
