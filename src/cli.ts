@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
+import { reencryptMessageContent } from './delivery/reencrypt-content.ts';
 import { reencryptEmailServerSecrets } from './domain/rotate-secrets.ts';
 import { SCOPES } from './http/auth.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
@@ -17,7 +18,8 @@ const USAGE = `Usage: npm run cli -- <command>
   tokens revoke TOKEN_ID
                         revoke an API token; it stops working on its next request
   keys rotate           add a new encryption key (when keys live in the data directory) and
-                        re-encrypt every stored secret under the newest key
+                        re-encrypt every stored secret and all notification content under
+                        the newest key
   orgs create NAME      create an org
   orgs list             list orgs
 
@@ -150,12 +152,23 @@ async function rotateKeys({ services, keyFile }: Runtime, addedKey: boolean, out
   else out(`Created the key file ${keyFile} with key ${keyId}`);
 
   const report = await reencryptEmailServerSecrets({ emailServers: services.store.emailServers, secretBox: services.secretBox });
-  out(`Stored secrets: ${report.examined}; re-encrypted: ${report.reencrypted}; already under ${keyId}: ${report.current}; failed: ${report.failed.length}`);
+  out(
+    `Stored secrets: ${report.examined}; re-encrypted: ${report.reencrypted}; already under ${keyId}: ${report.current}; ` +
+      `failed: ${report.failed.length}; changed meanwhile (left as written): ${report.skipped}`,
+  );
   for (const failure of report.failed) {
     out(`  could not re-encrypt the ${failure.field} of server ${failure.serverId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`);
   }
+  const content = await reencryptMessageContent({ outbox: services.store.outbox, secretBox: services.secretBox });
+  out(
+    `Notification content: ${content.examined}; re-encrypted: ${content.reencrypted}; already under ${keyId}: ${content.current}; ` +
+      `failed: ${content.failed.length}; purged or changed meanwhile (left as written): ${content.skipped}`,
+  );
+  for (const failure of content.failed) {
+    out(`  could not re-encrypt the content of message ${failure.messageId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`);
+  }
   out('Restart running mailroute instances so they load the new key.');
-  return report.failed.length > 0 ? 1 : 0;
+  return report.failed.length + content.failed.length > 0 ? 1 : 0;
 }
 
 async function createOrg({ services }: Runtime, args: string[], out: Out): Promise<number> {

@@ -13,3 +13,9 @@ export function sealContent(secretBox: Pick<SecretBox, 'seal'>, orgId: string, m
 export function openContent(secretBox: Pick<SecretBox, 'open'>, orgId: string, messageId: string, sealed: string): RenderedMessage {
   return JSON.parse(secretBox.open(sealed, contentContext(orgId, messageId))) as RenderedMessage;
 }
+
+/** The same content sealed again under the newest key, for key rotation; throws when it cannot be opened. */
+export function resealContent(secretBox: Pick<SecretBox, 'open' | 'seal'>, orgId: string, messageId: string, sealed: string): string {
+  const context = contentContext(orgId, messageId);
+  return secretBox.seal(secretBox.open(sealed, context), context);
+}

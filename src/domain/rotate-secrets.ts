@@ -9,6 +9,8 @@ export interface RotationReport {
   reencrypted: number;
   /** Already under the newest key: left as they are. */
   current: number;
+  /** Changed (or deleted) between the read and the write, e.g. by a PATCH: the newer write stands. */
+  skipped: number;
   /** Secrets that could not be opened (their key is gone, or the row was edited); left as they are. */
   failed: Array<{ orgId: string; serverId: string; field: string; keyId: string | undefined; reason: string }>;
 }
@@ -22,15 +24,17 @@ const SEALED_FIELDS = [
 
 /**
  * Re-encrypts every stored SMTP secret (password, OAuth client secret, private key) under the
- * keyring's newest key, so older keys can later be removed. Each secret is opened under its own destination context and sealed again under the same
- * context: rotation never re-binds a secret to a different destination.
+ * keyring's newest key, so older keys can later be removed. Each secret is opened under its own
+ * destination context and sealed again under the same context: rotation never re-binds a secret
+ * to a different destination. Each write is a compare-and-set on the ciphertext that was read, so
+ * a secret replaced meanwhile (already under the newest key) is never overwritten with the old one.
  */
 export async function reencryptEmailServerSecrets(deps: {
-  emailServers: Pick<EmailServerStore, 'listAll' | 'update'>;
+  emailServers: Pick<EmailServerStore, 'listAll' | 'replaceSecret'>;
   secretBox: SecretBox;
 }): Promise<RotationReport> {
   const { emailServers, secretBox } = deps;
-  const report: RotationReport = { examined: 0, reencrypted: 0, current: 0, failed: [] };
+  const report: RotationReport = { examined: 0, reencrypted: 0, current: 0, skipped: 0, failed: [] };
   for (const server of await emailServers.listAll()) {
     for (const { column, field } of SEALED_FIELDS) {
       const sealed = server[column];
@@ -55,8 +59,9 @@ export async function reencryptEmailServerSecrets(deps: {
         continue;
       }
       // updatedAt is left alone: the server's configuration did not change.
-      await emailServers.update(server.orgId, server.id, { [column]: secretBox.seal(plaintext, context) });
-      report.reencrypted++;
+      const replaced = await emailServers.replaceSecret(server.orgId, server.id, column, sealed, secretBox.seal(plaintext, context));
+      if (replaced) report.reencrypted++;
+      else report.skipped++;
     }
   }
   return report;

@@ -88,6 +88,21 @@ export interface PageCursor {
   id: string;
 }
 
+/** A message's sealed content, as key rotation reads it. */
+export interface SealedContent {
+  id: string;
+  orgId: string;
+  content: string;
+}
+
+/** Compare-and-set of one message's content: applied only while it still holds `expected`. */
+export interface ContentReplacement {
+  orgId: string;
+  id: string;
+  expected: string;
+  next: string;
+}
+
 export interface OutboxStore {
   /**
    * Inserts the message, unless the org already used its idempotency key at or after `keyFreshSince`:
@@ -106,6 +121,13 @@ export interface OutboxStore {
   /** Puts a failed message (with its content) back in the queue. */
   requeue(orgId: string, id: string, now: number): Promise<OutboxMessage | undefined>;
   purgeExpiredContent(now: number): Promise<number>;
+  /** Up to `limit` messages that still have content, across orgs, in id order after `afterId` (keyset). */
+  listSealedContent(limit: number, afterId?: string): Promise<SealedContent[]>;
+  /**
+   * Applies the replacements in one transaction, each only where the content is still `expected`
+   * (purged or re-sealed meanwhile: skipped). Returns the ids that were replaced.
+   */
+  replaceContent(replacements: ContentReplacement[]): Promise<Set<string>>;
   listEvents(orgId: string, filter: { since?: number; until?: number; messageId?: string }, limit: number, after?: PageCursor): Promise<DeliveryEvent[]>;
   hourlyCounts(orgId: string, since: number, until: number): Promise<Array<{ hour: number; sent: number; failed: number }>>;
   /** Across all orgs, for metrics. */
@@ -428,6 +450,31 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
         .where('content_purge_at', '<=', now)
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
+    },
+
+    async listSealedContent(limit, afterId) {
+      let query = db.selectFrom('outbox_messages').select(['id', 'org_id', 'content']).where('content', 'is not', null);
+      if (afterId !== undefined) query = query.where('id', '>', afterId);
+      const rows = await query.orderBy('id').limit(limit).execute();
+      return rows.map((row) => ({ id: row.id, orgId: row.org_id, content: row.content as string }));
+    },
+
+    async replaceContent(replacements) {
+      const replaced = new Set<string>();
+      if (replacements.length === 0) return replaced;
+      await db.transaction().execute(async (trx) => {
+        for (const r of replacements) {
+          const result = await trx
+            .updateTable('outbox_messages')
+            .set({ content: r.next })
+            .where('org_id', '=', r.orgId)
+            .where('id', '=', r.id)
+            .where('content', '=', r.expected)
+            .executeTakeFirst();
+          if (Number(result.numUpdatedRows) > 0) replaced.add(r.id);
+        }
+      });
+      return replaced;
     },
 
     async listEvents(orgId, filter, limit, after) {

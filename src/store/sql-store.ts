@@ -7,6 +7,7 @@ import {
   type EmailServerStore,
   type Org,
   type OrgStore,
+  type SealedServerColumn,
   type Store,
   StoreConflictError,
   type TlsMode,
@@ -196,6 +197,12 @@ const COLUMN_OF = {
   privateKeySealed: 'private_key_sealed',
 } as const satisfies Record<keyof EmailServerChanges, keyof EmailServerTable>;
 
+const SEALED_COLUMN_OF = {
+  passwordSecret: 'password_secret',
+  clientSecretSealed: 'client_secret_sealed',
+  privateKeySealed: 'private_key_sealed',
+} as const satisfies Record<SealedServerColumn, keyof EmailServerTable>;
+
 function toColumns(changes: EmailServerChanges): Partial<EmailServerTable> {
   const columns: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(changes)) {
@@ -277,6 +284,19 @@ function emailServerStore(db: Kysely<Database>, dialect: SqlDialect): EmailServe
     },
     async listAll() {
       return (await db.selectFrom('email_servers').selectAll().orderBy('created_at').execute()).map(toEmailServer);
+    },
+    async replaceSecret(orgId, id, column, expected, next) {
+      const name = SEALED_COLUMN_OF[column];
+      // One conditional statement: atomic on SQLite; on PostgreSQL a concurrent writer's commit
+      // makes the WHERE be re-checked against its row, so a newer secret is never overwritten.
+      const result = await db
+        .updateTable('email_servers')
+        .set({ [name]: next })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where(name, '=', expected)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

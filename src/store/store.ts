@@ -57,6 +57,9 @@ export type TokenEndpointAuthMethod = 'CLIENT_SECRET_BASIC' | 'CLIENT_SECRET_POS
 
 export type EmailServerChanges = Partial<Omit<EmailServerRecord, 'id' | 'orgId' | 'createdAt'>>;
 
+/** The columns of a server that hold a SecretBox ciphertext. */
+export type SealedServerColumn = 'passwordSecret' | 'clientSecretSealed' | 'privateKeySealed';
+
 /** Raised by the store when a write would break an invariant the database enforces. */
 export class StoreConflictError extends Error {
   constructor(readonly constraint: 'one_enabled_server' | 'enrolment_limit') {
@@ -96,6 +99,11 @@ export interface EmailServerStore {
   delete(orgId: string, id: string): Promise<boolean>;
   /** Every org's servers, for maintenance such as key rotation. */
   listAll(): Promise<EmailServerRecord[]>;
+  /**
+   * Compare-and-set of one sealed column: writes `next` only while the column still holds
+   * `expected`. False when the server is gone or the secret changed meanwhile. updatedAt stays.
+   */
+  replaceSecret(orgId: string, id: string, column: SealedServerColumn, expected: string, next: string): Promise<boolean>;
 }
 
 export interface Store {

@@ -4,12 +4,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
+import { openContent } from '../../src/delivery/message-content.ts';
+import { reencryptMessageContent } from '../../src/delivery/reencrypt-content.ts';
 import { secretContext } from '../../src/domain/destination.ts';
+import { reencryptEmailServerSecrets } from '../../src/domain/rotate-secrets.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { KEY_FILE_NAME } from '../../src/secrets/keyring.ts';
 import { SecretDecryptionError } from '../../src/secrets/secret-box.ts';
 import type { EmailServerRecord } from '../../src/store/store.ts';
 import { runCli, tempDataDir } from '../cli/run-cli.ts';
+import { waitFor, welcome } from '../delivery/delivery-helpers.ts';
 
 const newKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 
@@ -224,6 +228,166 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
       const record = (await runtime.services.store.emailServers.listAll()).find((r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3');
       assert.ok(record);
       assert.equal(runtime.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'under-k3');
+    });
+  });
+});
+
+const quietLog = { debug() {}, warn() {}, error() {} };
+
+describe('key rotation of queued notification content', () => {
+  const dataDir = tempDataDir();
+  const k1 = newKey('k1');
+  const k2 = newKey('k2');
+  const k3 = newKey('k3');
+  const env = (keys: string) => ({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: keys, MAILROUTE_DELIVERY_POLL_MS: '50' });
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  let orgId = '';
+  const queued: string[] = [];
+
+  it('`keys rotate` re-encrypts every queued message under the newest key; the old key can go and the mail is still delivered', async () => {
+    await withRuntime(env(k1), async (runtime) => {
+      orgId = await ensureOrg(runtime);
+      await addServers(runtime, ['content-test']);
+      for (const name of ['Ada', 'Grace', 'Edsger']) {
+        const { message } = await runtime.services.delivery.notifications.submit(orgId, welcome(`${name.toLowerCase()}@example.com`, { variables: { firstName: name, orgName: 'Example', loginUrl: 'https://login.example.com/' } }));
+        queued.push(message.id);
+      }
+    });
+
+    const res = await runCli(['keys', 'rotate'], env(`${k1},${k2}`));
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stdout, /Stored secrets: 1; re-encrypted: 1; already under k2: 0; failed: 0; changed meanwhile \(left as written\): 0/);
+    assert.match(res.stdout, /Notification content: 3; re-encrypted: 3; already under k2: 0; failed: 0; purged or changed meanwhile \(left as written\): 0/);
+
+    // k1 is dropped: every queued message still opens, under k2, bound to its own org and id.
+    await withRuntime(env(k2), async (runtime) => {
+      const { store, secretBox, delivery } = runtime.services;
+      for (const [i, id] of queued.entries()) {
+        const message = await store.outbox.get(orgId, id);
+        assert.equal(message?.status, 'queued');
+        assert.equal(secretBox.keyIdOf(message.content!), 'k2');
+        assert.equal(openContent(secretBox, orgId, id, message.content!).text.includes(['Ada', 'Grace', 'Edsger'][i]), true);
+        // Bound to its message: another message's id does not open it.
+        assert.throws(() => openContent(secretBox, orgId, queued[(i + 1) % queued.length], message.content!), SecretDecryptionError);
+      }
+
+      // The worker delivers them (to the capture directory: no default SMTP server is set).
+      const worker = delivery.createWorker(quietLog);
+      worker.start();
+      try {
+        for (const id of queued) {
+          const sent = await waitFor(`message ${id} to be sent`, async () => {
+            const message = await store.outbox.get(orgId, id);
+            return message?.status === 'sent' ? message : message?.status === 'failed' ? assert.fail(`${id} failed: ${message.lastReply}`) : undefined;
+          });
+          const eml = fs.readFileSync(path.join(dataDir, 'captured-mail', `${sent.messageIdHeader.replace(/[<>]/g, '')}.eml`), 'utf8');
+          assert.match(eml, /Ada|Grace|Edsger/);
+        }
+      } finally {
+        await worker.stop(2000);
+      }
+    });
+  });
+
+  it('works in batches: a small batch size still reaches every message, and a second run finds all current', async () => {
+    const ids: string[] = [];
+    await withRuntime(env(k2), async (runtime) => {
+      for (let i = 0; i < 7; i++) ids.push((await runtime.services.delivery.notifications.submit(orgId, welcome(`batch${i}@example.com`))).message.id);
+    });
+    await withRuntime(env(`${k2},${k3}`), async (runtime) => {
+      const { store, secretBox } = runtime.services;
+      const reads: number[] = [];
+      const outbox = {
+        listSealedContent: async (limit: number, afterId?: string) => {
+          const batch = await store.outbox.listSealedContent(limit, afterId);
+          reads.push(batch.length);
+          return batch;
+        },
+        replaceContent: store.outbox.replaceContent.bind(store.outbox),
+      };
+      const report = await reencryptMessageContent({ outbox, secretBox, batchSize: 3 });
+      // The three sent messages had their content purged on delivery: only the seven new ones remain.
+      assert.deepEqual({ ...report, failed: report.failed.length }, { examined: 7, reencrypted: 7, current: 0, skipped: 0, failed: 0 });
+      assert.deepEqual(reads, [3, 3, 1]);
+      for (const id of ids) {
+        const message = await store.outbox.get(orgId, id);
+        assert.equal(secretBox.keyIdOf(message!.content!), 'k3');
+        assert.equal(openContent(secretBox, orgId, id, message!.content!).subject.length > 0, true);
+      }
+      const again = await reencryptMessageContent({ outbox: store.outbox, secretBox, batchSize: 3 });
+      assert.deepEqual({ ...again, failed: again.failed.length }, { examined: 7, reencrypted: 0, current: 7, skipped: 0, failed: 0 });
+    });
+  });
+
+  it('a message re-sealed between the read and the write keeps the newer content (counted as skipped)', async () => {
+    const k4 = newKey('k4');
+    let raced = '';
+    await withRuntime(env(`${k3}`), async (runtime) => {
+      raced = (await runtime.services.delivery.notifications.submit(orgId, welcome('race@example.com'))).message.id;
+    });
+    // Under k3,k4 every queued message (the seven from before and the raced one) is due for rotation.
+    await withRuntime(env(`${k3},${k4}`), async (runtime) => {
+      const { store, secretBox } = runtime.services;
+      const original = (await store.outbox.get(orgId, raced))!;
+      let written = '';
+      const outbox = {
+        listSealedContent: async (limit: number, afterId?: string) => {
+          const batch = await store.outbox.listSealedContent(limit, afterId);
+          const read = batch.find((m) => m.id === raced);
+          if (read) {
+            // Another writer replaces the content after rotation read it.
+            written = secretBox.seal(JSON.stringify({ subject: 'newer', text: 'newer', html: '<p>newer</p>' }), contentContextOf(read));
+            assert.deepEqual([...(await store.outbox.replaceContent([{ orgId, id: raced, expected: read.content, next: written }]))], [raced]);
+          }
+          return batch;
+        },
+        replaceContent: store.outbox.replaceContent.bind(store.outbox),
+      };
+      const report = await reencryptMessageContent({ outbox, secretBox });
+      assert.deepEqual({ ...report, failed: report.failed.length }, { examined: 8, reencrypted: 7, current: 0, skipped: 1, failed: 0 });
+      const after = (await store.outbox.get(orgId, raced))!;
+      assert.notEqual(after.content, original.content);
+      assert.equal(after.content, written);
+      assert.equal(openContent(secretBox, orgId, raced, after.content!).subject, 'newer');
+    });
+  });
+});
+
+/** The context message-content.ts seals under (mirrored here to play a concurrent writer). */
+function contentContextOf(message: { orgId: string; id: string }): string {
+  return ['mailroute-notification-v1', 'content', message.orgId, message.id].join('\n');
+}
+
+describe('key rotation of server secrets racing an edit', () => {
+  const dataDir = tempDataDir();
+  const k1 = newKey('k1');
+  const k2 = newKey('k2');
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('a password changed between the read and the write is not overwritten with the re-encrypted old one', async () => {
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
+      await addServers(runtime, ['old-a', 'old-b']);
+    });
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
+      const { store, secretBox, emailServers } = runtime.services;
+      const emailServerStore = {
+        // The read happens, then a PATCH lands (the real use case), then the rotation writes.
+        listAll: async () => {
+          const servers = await store.emailServers.listAll();
+          const edited = servers.find((s) => s.alias === 's0')!;
+          await emailServers.update(edited.orgId, edited.id, { password: 'patched-during-rotation' });
+          return servers;
+        },
+        replaceSecret: store.emailServers.replaceSecret.bind(store.emailServers),
+      };
+      const report = await reencryptEmailServerSecrets({ emailServers: emailServerStore, secretBox });
+      assert.deepEqual({ ...report, failed: report.failed.length }, { examined: 2, reencrypted: 1, current: 0, skipped: 1, failed: 0 });
+    });
+    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
+      const rows = await openAll(runtime);
+      assert.deepEqual(sortedPasswords(rows), ['old-b', 'patched-during-rotation']);
+      assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set(['k2']));
     });
   });
 });

@@ -75,5 +75,81 @@ for (const adapter of STORE_ADAPTERS) {
       assert.equal(again.message.id, first.id);
       assert.equal(await store.outbox.get(orgId, second.id), undefined);
     });
+
+    test('sealed content: listed across orgs in id order by keyset, without purged rows', async () => {
+      const own = await adapter.open();
+      try {
+        const orgs = [unique('org'), unique('org')];
+        for (const id of orgs) await own.orgs.create({ id, name: id, createdAt: 1 });
+        const messages = Array.from({ length: 7 }, (_, i) => message(orgs[i % 2], { content: `sealed-${i}` }));
+        const purged = message(orgs[0], { content: null });
+        for (const m of [...messages, purged]) await own.outbox.insert(m, 0);
+        const seen: Array<{ id: string; orgId: string; content: string }> = [];
+        let afterId: string | undefined;
+        for (let round = 0; round < 10; round++) {
+          const batch = await own.outbox.listSealedContent(3, afterId);
+          if (batch.length === 0) break;
+          assert.ok(batch.length <= 3);
+          seen.push(...batch);
+          afterId = batch[batch.length - 1].id;
+        }
+        const expected = messages.map((m) => ({ id: m.id, orgId: m.orgId, content: m.content as string })).sort((a, b) => (a.id < b.id ? -1 : 1));
+        assert.deepEqual(seen, expected);
+      } finally {
+        await own.close();
+      }
+    });
+
+    test('sealed content: replaced only while it is still the expected ciphertext, in its own org', async () => {
+      const [a, b, c, d] = Array.from({ length: 4 }, (_, i) => message(orgId, { content: `old-${i}` }));
+      for (const m of [a, b, c, d]) await store.outbox.insert(m, 0);
+      // b was re-sealed by someone else; c's org does not match; d is absent from this batch.
+      const replaced = await store.outbox.replaceContent([
+        { orgId, id: a.id, expected: 'old-0', next: 'new-0' },
+        { orgId, id: b.id, expected: 'stale', next: 'new-1' },
+        { orgId: unique('org'), id: c.id, expected: 'old-2', next: 'new-2' },
+      ]);
+      assert.deepEqual([...replaced], [a.id]);
+      assert.deepEqual(
+        await Promise.all([a, b, c, d].map(async (m) => (await store.outbox.get(orgId, m.id))?.content)),
+        ['new-0', 'old-1', 'old-2', 'old-3'],
+      );
+      assert.deepEqual([...(await store.outbox.replaceContent([]))], []);
+    });
+
+    test('sealed content: content purged after the read is not brought back', async () => {
+      const own = await adapter.open();
+      try {
+        const org = unique('org');
+        await own.orgs.create({ id: org, name: org, createdAt: 1 });
+        const m = message(org, { content: 'old' });
+        await own.outbox.insert(m, 0);
+        const [read] = await own.outbox.listSealedContent(10);
+        assert.equal(read.content, 'old');
+        // Delivered meanwhile: the worker's completion purges the content.
+        const [claimed] = await own.outbox.claim('worker-1', m.nextAttemptAt, m.nextAttemptAt + 60_000, 10);
+        assert.equal(claimed.id, m.id);
+        const done = await own.outbox.complete([
+          {
+            id: m.id,
+            leaseOwner: 'worker-1',
+            claimedAttempts: claimed.attempts,
+            status: 'sent',
+            nextAttemptAt: m.nextAttemptAt,
+            finalAt: m.nextAttemptAt,
+            lastReplyCode: 250,
+            lastReply: '250 OK',
+            content: null,
+            contentPurgeAt: null,
+          },
+        ]);
+        assert.deepEqual([...done], [m.id]);
+        assert.equal((await own.outbox.replaceContent([{ orgId: org, id: m.id, expected: 'old', next: 'new' }])).size, 0);
+        assert.equal((await own.outbox.get(org, m.id))?.content, null);
+        assert.deepEqual(await own.outbox.listSealedContent(10), []);
+      } finally {
+        await own.close();
+      }
+    });
   });
 }

@@ -208,6 +208,37 @@ for (const adapter of STORE_ADAPTERS) {
       assert.equal((await store.emailServers.list(orgId)).filter((s) => s.enabled).length, 1);
     });
 
+    test('email servers: replaceSecret writes only while the column still holds the expected ciphertext', async () => {
+      const orgId = await newOrg();
+      const otherOrg = await newOrg();
+      const server = serverRecord(orgId, { passwordSecret: 'pw-old', clientSecretSealed: 'cs-old', privateKeySealed: 'pk-old', updatedAt: 1_700_000_000_123 });
+      await store.emailServers.create(server, 10);
+      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-new'), true);
+      // Changed meanwhile (the expected ciphertext is no longer there): refused, the newer value stays.
+      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-stale'), false);
+      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'clientSecretSealed', 'cs-other', 'cs-new'), false);
+      // Another org's id, or a missing server: refused.
+      assert.equal(await store.emailServers.replaceSecret(otherOrg, server.id, 'privateKeySealed', 'pk-old', 'pk-new'), false);
+      assert.equal(await store.emailServers.replaceSecret(orgId, unique('ces'), 'privateKeySealed', 'pk-old', 'pk-new'), false);
+      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'privateKeySealed', 'pk-old', 'pk-new'), true);
+      const stored = await store.emailServers.get(orgId, server.id);
+      assert.equal(stored?.passwordSecret, 'pw-new');
+      assert.equal(stored?.clientSecretSealed, 'cs-old');
+      assert.equal(stored?.privateKeySealed, 'pk-new');
+      assert.equal(stored?.updatedAt, server.updatedAt, 'a re-encryption is not an edit');
+    });
+
+    test('email servers: racing replaceSecret calls from one expected ciphertext — exactly one wins', async () => {
+      const orgId = await newOrg();
+      const server = serverRecord(orgId, { passwordSecret: 'pw-old' });
+      await store.emailServers.create(server, 10);
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', `pw-${i}`)),
+      );
+      assert.equal(outcomes.filter(Boolean).length, 1);
+      assert.equal((await store.emailServers.get(orgId, server.id))?.passwordSecret, `pw-${outcomes.indexOf(true)}`);
+    });
+
     test('email servers: the enrolment limit holds, per org, also under concurrent creates', async () => {
       const orgId = await newOrg();
       const otherOrg = await newOrg();
