@@ -13,6 +13,7 @@ import { SecretBox } from '../../src/secrets/secret-box.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openRedisSharedState } from '../../src/shared-state.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { createDatabase } from './postgres-cluster.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -49,7 +50,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'debug',
     PORT: '0',
     MAILROUTE_ENCRYPTION_KEYS: `test:${randomBytes(32).toString('base64')}`,
-    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: await freshPostgresDatabase(process.env.TEST_DATABASE_URL) } : {}),
+    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: await createDatabase(process.env.TEST_DATABASE_URL) } : {}),
     // One Redis for the whole run (npm run test:pg); a key prefix per app keeps their counters apart.
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, MAILROUTE_REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` } : {}),
     ...env,
@@ -120,22 +121,6 @@ export async function request(
     body = undefined;
   }
   return { status: response.status, headers: response.headers, text, body };
-}
-
-/** Creates a throwaway database on the PostgreSQL server named by `baseUrl` and returns its URL. */
-async function freshPostgresDatabase(baseUrl: string): Promise<string> {
-  const { default: pg } = await import('pg');
-  const name = `mailroute_test_${randomBytes(6).toString('hex')}`;
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 /** The reference request sample from Okta's documentation. */

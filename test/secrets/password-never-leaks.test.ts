@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiResponse, request, startTestApp, type TestApp } from '../helpers/app.ts';
+import { databaseFiles } from '../helpers/database-files.ts';
 
 /** Every encoding a careless implementation might store or print a password in. */
 function encodingsOf(secret: string): string[] {
@@ -116,29 +117,9 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
   });
 });
 
-/**
- * On PostgreSQL (npm run test:pg) the rows live in the server's data directory, which with-services
- * exports as TEST_DATABASE_DATA_DIR: after a CHECKPOINT, scan this database's files and the WAL.
- */
+/** On PostgreSQL (npm run test:pg) the rows live in the server's data directory: scan its files. */
 async function assertAbsentFromPostgresFiles(t: TestApp, passwords: string[], keptId: string): Promise<void> {
-  const dataDir = process.env.TEST_DATABASE_DATA_DIR;
-  assert.ok(dataDir, 'TEST_DATABASE_DATA_DIR is not set: run the PostgreSQL pass with npm run test:pg');
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: t.services.config.databaseUrl });
-  await client.connect();
-  let oid: string;
-  try {
-    await client.query('CHECKPOINT');
-    oid = String((await client.query('SELECT oid FROM pg_database WHERE datname = current_database()')).rows[0].oid);
-  } finally {
-    await client.end();
-  }
-  const files = [path.join(dataDir, 'base', oid), path.join(dataDir, 'pg_wal')].flatMap((dir) =>
-    fs
-      .readdirSync(dir)
-      .map((name) => path.join(dir, name))
-      .filter((file) => fs.statSync(file).isFile()),
-  );
+  const files = await databaseFiles(t);
   const record = await t.services.store.emailServers.get(t.orgId, keptId);
   assert.ok(record?.passwordSecret);
   let ciphertextFound = false;

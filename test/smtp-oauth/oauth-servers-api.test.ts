@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import okta from '@okta/okta-sdk-nodejs';
 import { type ApiResponse, startTestApp, type TestApp } from '../helpers/app.ts';
+import { databaseFiles } from '../helpers/database-files.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 import { TEST_TLS } from '../helpers/smtp-server.ts';
 import { rsaKeyPair, startTokenEndpoint, type TestTokenEndpoint } from './helpers/token-endpoint.ts';
@@ -17,40 +18,6 @@ const KEY_ID = 'kid-api-test-0001';
 const { privateKeyPem, publicKey } = rsaKeyPair();
 /** A line from the middle of the PEM body: if the key leaked in any form, this would show. */
 const PRIVATE_KEY_PROBE = privateKeyPem.split('\n')[5];
-
-/**
- * The files the data lives in: the SQLite database (and WAL) in the data directory, or, on
- * PostgreSQL (npm run test:pg exports TEST_DATABASE_DATA_DIR), this database's files and the WAL
- * after a CHECKPOINT.
- */
-async function databaseFiles(t: TestApp): Promise<string[]> {
-  const pgDataDir = process.env.TEST_DATABASE_DATA_DIR;
-  if (!t.services.config.databaseUrl) return walkFiles(t.dataDir);
-  assert.ok(pgDataDir, 'TEST_DATABASE_DATA_DIR is not set: run the PostgreSQL pass with npm run test:pg');
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: t.services.config.databaseUrl });
-  await client.connect();
-  let oid: string;
-  try {
-    await client.query('CHECKPOINT');
-    oid = String((await client.query('SELECT oid FROM pg_database WHERE datname = current_database()')).rows[0].oid);
-  } finally {
-    await client.end();
-  }
-  return [path.join(pgDataDir, 'base', oid), path.join(pgDataDir, 'pg_wal')].flatMap((dir) =>
-    fs
-      .readdirSync(dir)
-      .map((name) => path.join(dir, name))
-      .filter((file) => fs.statSync(file).isFile()),
-  );
-}
-
-function walkFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? walkFiles(full) : [full];
-  });
-}
 
 describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules, secrets', () => {
   let t: TestApp;
