@@ -32,12 +32,24 @@ export interface AuditEntry {
 export type AuditService = ReturnType<typeof createAuditService>;
 
 export function createAuditService({ auditEvents, ids, now }: { auditEvents: AuditEventStore; ids: Pick<IdGenerator, 'prefixed'>; now: () => number }) {
+  let sequence = 0;
+  /**
+   * Events are listed by time, then id. Several events often share a millisecond (an update and the
+   * disable it caused), so the id carries the time and a per-process counter before its random
+   * part: events recorded by one instance list in the order they happened.
+   */
+  function orderedId(at: number): string {
+    sequence = (sequence + 1) % 36 ** 4;
+    return ids.prefixed(`aev${at.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}`, 7);
+  }
+
   return {
     async record(orgId: string, context: ChangeContext, entry: AuditEntry): Promise<void> {
+      const occurredAt = now();
       const event: AuditEvent = {
-        id: ids.prefixed('aev', 20),
+        id: orderedId(occurredAt),
         orgId,
-        occurredAt: now(),
+        occurredAt,
         eventType: entry.eventType,
         actorId: context.actor.id,
         actorType: context.actor.type,
