@@ -11,3 +11,8 @@ export const OktaError = Type.Object(
   { title: 'OktaError' },
 );
 export type OktaError = Static<typeof OktaError>;
+
+/** Response schemas for a route's error statuses: every one answers with Okta's envelope. */
+export function oktaErrorResponses(...statuses: number[]): Record<number, typeof OktaError> {
+  return Object.fromEntries(statuses.map((status) => [status, OktaError]));
+}

@@ -4,7 +4,7 @@ import type { AuditService } from '../../domain/audit.ts';
 import { invalidInput } from '../../domain/errors.ts';
 import type { AuditEvent } from '../../store/audit-store.ts';
 import { AuditEventQuery, AuditEventResponse } from '../../schemas/audit-event.ts';
-import { OktaError } from '../../schemas/error.ts';
+import { oktaErrorResponses } from '../../schemas/error.ts';
 import { principalOf, SCOPES } from '../auth.ts';
 
 export interface AuditEventRoutesOptions {
@@ -28,7 +28,7 @@ export const auditEventRoutes: FastifyPluginAsyncTypebox<AuditEventRoutesOptions
         'Needs okta.emailServers.manage or okta.logs.read, or an unrestricted API token. When more events remain, a `Link: <...>; rel="next"` header names the next page.',
       tags: ['AuditEvent'],
       querystring: AuditEventQuery,
-      response: { 200: Type.Array(AuditEventResponse), ...Object.fromEntries([400, 401, 403, 429].map((s) => [s, OktaError])) },
+      response: { 200: Type.Array(AuditEventResponse), ...oktaErrorResponses(400, 401, 403, 429) },
     },
     handler: async (request, reply) => {
       const { since, until, after, limit = 100 } = request.query;

@@ -4,7 +4,7 @@ import type { AuditedEmailServerTests } from '../../domain/audited-email-server-
 import { DomainError } from '../../domain/errors.ts';
 import { EmailServerIdParams } from '../../schemas/email-server.ts';
 import { EmailTestAddresses } from '../../schemas/email-server-test.ts';
-import { OktaError } from '../../schemas/error.ts';
+import { oktaErrorResponses } from '../../schemas/error.ts';
 import { changeContextOf, MANAGE_SCOPES, principalOf } from '../auth.ts';
 
 export interface EmailServerTestRoutesOptions {
@@ -62,10 +62,7 @@ export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRou
       body: EmailTestAddresses,
       response: {
         204: Type.Null({ description: 'The server accepted the test message; no body' }),
-        400: OktaError,
-        403: OktaError,
-        404: OktaError,
-        429: OktaError,
+        ...oktaErrorResponses(400, 403, 404, 429),
       },
     },
     handler: async (request, reply) => {

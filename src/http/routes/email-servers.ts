@@ -9,7 +9,7 @@ import {
   EmailServerRequest,
   EmailServerResponse,
 } from '../../schemas/email-server.ts';
-import { OktaError } from '../../schemas/error.ts';
+import { oktaErrorResponses as errors } from '../../schemas/error.ts';
 import { changeContextOf, MANAGE_SCOPES, principalOf, READ_SCOPES } from '../auth.ts';
 import { presentEmailServer } from '../presenters.ts';
 
@@ -19,7 +19,6 @@ export interface EmailServerRoutesOptions {
 }
 
 const tags = ['EmailServer'];
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, OktaError]));
 
 /** Okta's Email Servers API. Routes only translate HTTP to the domain service and back. */
 export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptions> = async (app, { emailServers, responseShape }) => {

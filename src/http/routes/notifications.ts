@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { NotificationService } from '../../delivery/notifications.ts';
 import { invalidInput } from '../../domain/errors.ts';
-import { OktaError } from '../../schemas/error.ts';
+import { oktaErrorResponses as errors } from '../../schemas/error.ts';
 import {
   DeliveryEvent,
   EventListQuery,
@@ -29,7 +29,6 @@ export const DELIVERY_EVENTS_PATH = '/api/v1/mailroute/delivery-events';
 export const HOURLY_PATH = '/api/v1/mailroute/notification-stats/hourly';
 
 const tags = ['Notification'];
-const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, OktaError]));
 // Submissions come in bursts from the identity platform: their own rate-limit bucket.
 const config = (scopes: readonly string[]) => ({ scopes, rateLimitBucket: 'notifications' });
 
