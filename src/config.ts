@@ -68,12 +68,13 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const host = env.HOST ?? '127.0.0.1';
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const oauth = loadOAuthConfig(env);
+  const dataDir = path.resolve(env.MAILROUTE_DATA_DIR ?? 'data');
   const config: Config = {
     host,
     port,
     publicUrl: (env.MAILROUTE_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, ''),
     logLevel: env.LOG_LEVEL ?? 'info',
-    dataDir: path.resolve(env.MAILROUTE_DATA_DIR ?? 'data'),
+    dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     redisKeyPrefix: env.MAILROUTE_REDIS_KEY_PREFIX ?? 'mailroute:',
@@ -92,7 +93,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       },
     },
     tokenLastUsedIntervalSeconds: integer(env, 'MAILROUTE_TOKEN_LAST_USED_INTERVAL_SECONDS', 60, 0, 86_400),
-    delivery: loadDeliveryConfig(env, path.resolve(env.MAILROUTE_DATA_DIR ?? 'data')),
+    delivery: loadDeliveryConfig(env, dataDir),
     smtpOAuth: loadSmtpOAuthSettings(env),
     smtp: loadSmtpSettings(env),
   };
