@@ -87,8 +87,3 @@ export function unwrapList<T>(data: unknown, key: string): T[] {
   const wrapped = (data as Record<string, unknown> | undefined)?.[key];
   return Array.isArray(wrapped) ? (wrapped as T[]) : [];
 }
-
-export function unwrapOne<T>(data: unknown, key: string): T {
-  const wrapped = (data as Record<string, unknown> | undefined)?.[key];
-  return (Array.isArray(wrapped) ? wrapped[0] : data) as T;
-}
