@@ -106,5 +106,7 @@ function describe(result: LoadResult): string {
 }
 
 function failures(result: LoadResult): string {
-  return result.failures > 0 ? `; ${result.failures.toLocaleString('en-US')} of ${result.total.toLocaleString('en-US')} failed` : '';
+  return result.failures > 0
+    ? `; ${result.failures.toLocaleString('en-US')} of ${result.total.toLocaleString('en-US')} failed`
+    : '';
 }

@@ -54,7 +54,12 @@ const SAMPLE_SERVER = {
 export async function benchApi(
   storeName: string,
   bareUrl: string,
-  { env, quietEnv, rounds, secondsPerRound }: { env: Record<string, string>; quietEnv: Record<string, string>; rounds: number; secondsPerRound: number },
+  {
+    env,
+    quietEnv,
+    rounds,
+    secondsPerRound,
+  }: { env: Record<string, string>; quietEnv: Record<string, string>; rounds: number; secondsPerRound: number },
 ): Promise<ApiFigures> {
   const service = await startService({ ...BENCH_SERVICE_ENV, ...env });
   // The same settings, only quieter logs (each service needs its own database: the token is printed at the first start).
@@ -75,7 +80,11 @@ export async function benchApi(
         list: { url: `${service.url}/api/v1/email-servers`, connections, headers },
         getById: { url: `${service.url}/api/v1/email-servers/${ids[2]}`, connections, headers },
         healthz: { url: `${service.url}/healthz`, connections },
-        quietGetById: { url: `${quiet.url}/api/v1/email-servers/${quietId}`, connections, headers: { authorization: `SSWS ${quiet.token}` } },
+        quietGetById: {
+          url: `${quiet.url}/api/v1/email-servers/${quietId}`,
+          connections,
+          headers: { authorization: `SSWS ${quiet.token}` },
+        },
       },
       rounds,
       secondsPerRound,

@@ -46,7 +46,9 @@ export async function deliverySection(report: Report): Promise<void> {
 
     const rawPooled = await rawPooledRun(sink, port);
     const service = await startService({ ...BENCH_SERVICE_ENV, MAILROUTE_DELIVERY_POOL_SIZE: String(POOL_SIZE) });
-    let mailroute: { seconds: number; acceptedSeconds: number; acceptedPerSecond: number; failures: number } | undefined;
+    let mailroute:
+      | { seconds: number; acceptedSeconds: number; acceptedPerSecond: number; failures: number }
+      | undefined;
     try {
       const headers = { authorization: `SSWS ${service.token}`, 'content-type': 'application/json' };
       const probe = await fetch(`${service.url}${NOTIFICATIONS_PATH}`, { method: 'POST', headers, body: '{}' });
@@ -68,7 +70,12 @@ export async function deliverySection(report: Report): Promise<void> {
       const acceptedSeconds = (performance.now() - started) / 1000;
       await sink.ask({ op: 'waitFor', count: MESSAGES - accepted.failures }, DELIVERY_TIMEOUT_MS);
       const seconds = (performance.now() - started) / 1000;
-      mailroute = { seconds, acceptedSeconds, acceptedPerSecond: MESSAGES / acceptedSeconds, failures: accepted.failures };
+      mailroute = {
+        seconds,
+        acceptedSeconds,
+        acceptedPerSecond: MESSAGES / acceptedSeconds,
+        failures: accepted.failures,
+      };
       memoryAfterDeliveryRow(report, service.rssMB());
     } finally {
       await service.stop();
@@ -107,7 +114,12 @@ function transportOptions(port: number) {
 
 async function rawPooledRun(sink: ChildServer, port: number): Promise<{ seconds: number }> {
   await sink.ask({ op: 'reset' });
-  const transport = nodemailer.createTransport({ ...transportOptions(port), pool: true, maxConnections: POOL_SIZE, maxMessages: Number.POSITIVE_INFINITY });
+  const transport = nodemailer.createTransport({
+    ...transportOptions(port),
+    pool: true,
+    maxConnections: POOL_SIZE,
+    maxMessages: Number.POSITIVE_INFINITY,
+  });
   try {
     const started = performance.now();
     // The pool queues them; all are handed over at once as a queue of due messages would be.
@@ -119,7 +131,10 @@ async function rawPooledRun(sink: ChildServer, port: number): Promise<{ seconds:
   }
 }
 
-async function perMessageRun(sink: ChildServer, port: number): Promise<{ rate: number; sent: number; failures: number }> {
+async function perMessageRun(
+  sink: ChildServer,
+  port: number,
+): Promise<{ rate: number; sent: number; failures: number }> {
   await sink.ask({ op: 'reset' });
   let sent = 0;
   let failures = 0;
@@ -159,5 +174,8 @@ async function createEnabledServer(url: string, headers: Record<string, string>,
       caCertificate: TEST_TLS.ca,
     }),
   });
-  if (response.status !== 201) throw new Error(`creating the delivery server answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  if (response.status !== 201)
+    throw new Error(
+      `creating the delivery server answered ${response.status}: ${(await response.text()).slice(0, 300)}`,
+    );
 }

@@ -26,7 +26,8 @@ export interface LoadOptions {
 
 /** One bounded autocannon run (by duration or count; autocannon stops on its own). */
 export async function load(options: LoadOptions): Promise<LoadResult> {
-  if (options.durationSeconds === undefined && options.amount === undefined) throw new Error('a load run needs a duration or an amount');
+  if (options.durationSeconds === undefined && options.amount === undefined)
+    throw new Error('a load run needs a duration or an amount');
   const result = await autocannon({
     url: options.url,
     connections: options.connections,

@@ -1,4 +1,9 @@
-import { createDatabase, type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../test/helpers/postgres-cluster.ts';
+import {
+  createDatabase,
+  type PostgresCluster,
+  postgresSkipReason,
+  startPostgresCluster,
+} from '../test/helpers/postgres-cluster.ts';
 
 export interface BenchDatabase {
   /** Where the figures came from, for the table. */
@@ -20,7 +25,11 @@ export async function openBenchDatabase(): Promise<BenchDatabase | { unavailable
     if (!['127.0.0.1', 'localhost', '[::1]', '::1'].includes(host)) {
       return { unavailable: `DATABASE_URL points at ${host}; the bench runs on loopback only` };
     }
-    return { description: 'PostgreSQL from DATABASE_URL', freshDatabase: () => createDatabase(url), close: async () => {} };
+    return {
+      description: 'PostgreSQL from DATABASE_URL',
+      freshDatabase: () => createDatabase(url),
+      close: async () => {},
+    };
   }
   const missing = postgresSkipReason();
   if (missing) return { unavailable: missing };

@@ -35,7 +35,10 @@ export interface ServiceProcess {
 export async function startService(
   env: Record<string, string> = {},
   // BENCH_SERVICE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every service the bench starts.
-  { nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean), timeoutMs = 30_000 }: { nodeArgs?: string[]; timeoutMs?: number } = {},
+  {
+    nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    timeoutMs = 30_000,
+  }: { nodeArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<ServiceProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-bench-'));
   const logFile = path.join(dataDir, 'service.log');
@@ -57,10 +60,12 @@ export async function startService(
   fs.closeSync(out);
   track(child);
   // main.ts prints the token once it is listening.
-  const text = await waitForOutput(child, logFile, (log) => /^\s+00[\w-]{30,}\s*$/m.test(log), timeoutMs).catch((error) => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    throw error;
-  });
+  const text = await waitForOutput(child, logFile, (log) => /^\s+00[\w-]{30,}\s*$/m.test(log), timeoutMs).catch(
+    (error) => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      throw error;
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const token = text.match(/^\s+(00[\w-]{30,})\s*$/m)![1];
   return {
@@ -130,7 +135,12 @@ export async function startChild(file: string, args: string[] = [], timeoutMs = 
   };
 }
 
-async function waitForOutput(child: ChildProcess, file: string, done: (text: string) => boolean, timeoutMs: number): Promise<string> {
+async function waitForOutput(
+  child: ChildProcess,
+  file: string,
+  done: (text: string) => boolean,
+  timeoutMs: number,
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let exited: number | null = null;
   child.once('exit', (code) => {

@@ -22,7 +22,12 @@ export class Report {
   }
 
   unavailable(area: string, reason: string): void {
-    this.add({ area, measure: 'not available', mailroute: reason.replace(/\s+/g, ' ').slice(0, 200), verdict: 'not available' });
+    this.add({
+      area,
+      measure: 'not available',
+      mailroute: reason.replace(/\s+/g, ' ').slice(0, 200),
+      verdict: 'not available',
+    });
   }
 
   markdown(machine: Machine, elapsedSeconds: number): string {
@@ -33,7 +38,10 @@ export class Report {
       '',
       `| ${header.join(' | ')} |`,
       `|${header.map(() => '---').join('|')}|`,
-      ...this.rows.map((r) => `| ${[r.area, r.measure, r.mailroute, r.baseline, r.ratio, r.target, r.verdict].map(escapeCell).join(' | ')} |`),
+      ...this.rows.map(
+        (r) =>
+          `| ${[r.area, r.measure, r.mailroute, r.baseline, r.ratio, r.target, r.verdict].map(escapeCell).join(' | ')} |`,
+      ),
     ];
     return lines.join('\n');
   }
@@ -45,7 +53,8 @@ function escapeCell(text: string): string {
 
 export const format = {
   rps: (value: number) => `${Math.round(value).toLocaleString('en-US')} req/s`,
-  rate: (value: number, unit: string) => `${value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1)} ${unit}`,
+  rate: (value: number, unit: string) =>
+    `${value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1)} ${unit}`,
   ms: (value: number) => `${value >= 10 ? Math.round(value) : value.toFixed(1)} ms`,
   mb: (value: number) => `${Math.round(value)} MB`,
   percent: (ratio: number) => `${Math.round(ratio * 100)}%`,

@@ -26,7 +26,11 @@ async function main(): Promise<void> {
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
 
   const parts: Array<[name: string, area: string, run: () => Promise<void>, timeoutMs?: number]> = [
-    ['api-sqlite', 'API (SQLite)', () => apiSection(report, 'SQLite', { env: {}, quietEnv: {}, rounds: ROUNDS, secondsPerRound: SECONDS_PER_ROUND })],
+    [
+      'api-sqlite',
+      'API (SQLite)',
+      () => apiSection(report, 'SQLite', { env: {}, quietEnv: {}, rounds: ROUNDS, secondsPerRound: SECONDS_PER_ROUND }),
+    ],
     ['test-endpoint', '/test', () => testEndpointSection(report)],
     ['delivery', 'Delivery', () => deliverySection(report), 240_000],
     ['api-postgres', 'API (PostgreSQL)', () => postgresSection(report)],
@@ -47,7 +51,10 @@ async function main(): Promise<void> {
   const dir = path.join(ROOT, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.md'), `${markdown}\n`);
-  fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify({ machine, rows: report.rows, figures: report.figures }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'latest.json'),
+    `${JSON.stringify({ machine, rows: report.rows, figures: report.figures }, null, 2)}\n`,
+  );
   process.stdout.write(`${markdown}\n\nWritten to bench/results/latest.md and latest.json\n`);
 }
 

@@ -49,7 +49,12 @@ export async function testEndpointSection(report: Report): Promise<void> {
       });
       const started = performance.now();
       try {
-        await transport.sendMail({ from: ADDRESSES.fromAddress, to: ADDRESSES.toAddress, subject: 'mailroute bench', text: 'bench' });
+        await transport.sendMail({
+          from: ADDRESSES.fromAddress,
+          to: ADDRESSES.toAddress,
+          subject: 'mailroute bench',
+          text: 'bench',
+        });
         return { ms: performance.now() - started, ok: true };
       } catch {
         return { ms: performance.now() - started, ok: false };
@@ -95,7 +100,14 @@ export async function testEndpointSection(report: Report): Promise<void> {
 
     const api = median(apiTimes);
     const raw = median(rawTimes);
-    report.figures.testEndpoint = { apiTimes, rawTimes, closedTimes, closedStatus, rawClosedMs: rawClosed.ms, failures };
+    report.figures.testEndpoint = {
+      apiTimes,
+      rawTimes,
+      closedTimes,
+      closedStatus,
+      rawClosedMs: rawClosed.ms,
+      failures,
+    };
     report.add({
       area,
       measure: `successful /test, median of ${apiTimes.length} (STARTTLS + AUTH)`,
@@ -132,7 +144,8 @@ async function createServer(url: string, token: string, port: number): Promise<s
     }),
   });
   const text = await response.text();
-  if (response.status !== 201) throw new Error(`creating the sink's server answered ${response.status}: ${text.slice(0, 300)}`);
+  if (response.status !== 201)
+    throw new Error(`creating the sink's server answered ${response.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text).id;
 }
 

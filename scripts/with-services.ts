@@ -54,6 +54,8 @@ const child = spawn(command, args, {
   },
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-const exitCode: number = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+const exitCode: number = await new Promise((resolve) =>
+  child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))),
+);
 await stopServices();
 process.exit(exitCode);

@@ -1,5 +1,5 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type HTTPMethods, LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type HTTPMethods, LogController } from 'fastify';
 import { ApiError } from './http/api-error.ts';
 import { createAuthHook } from './http/auth.ts';
 import { authDepsOf } from './http/auth-deps.ts';

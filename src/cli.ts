@@ -78,7 +78,12 @@ async function run(argv: string[], out: Out): Promise<number> {
 async function createToken({ services }: Runtime, args: string[], out: Out): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { name: { type: 'string' }, org: { type: 'string' }, scopes: { type: 'string' }, 'expires-in-days': { type: 'string' } },
+    options: {
+      name: { type: 'string' },
+      org: { type: 'string' },
+      scopes: { type: 'string' },
+      'expires-in-days': { type: 'string' },
+    },
   });
   const name = values.name?.trim();
   if (!name) throw new UsageError('tokens create needs --name NAME');
@@ -87,16 +92,22 @@ async function createToken({ services }: Runtime, args: string[], out: Out): Pro
   const orgId = await resolveOrg(services.store.orgs, values.org);
   let scopes: string[] | null = null;
   if (values.scopes !== undefined) {
-    scopes = values.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+    scopes = values.scopes
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s));
     if (scopes.length === 0 || unknown.length > 0) {
-      throw new UsageError(`--scopes must list some of: ${KNOWN_SCOPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+      throw new UsageError(
+        `--scopes must list some of: ${KNOWN_SCOPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+      );
     }
   }
   let expiresAt: number | null = null;
   if (values['expires-in-days'] !== undefined) {
     const days = Number(values['expires-in-days']);
-    if (!Number.isFinite(days) || days <= 0 || days > 3650) throw new UsageError('--expires-in-days must be a number of days between 0 and 3650');
+    if (!Number.isFinite(days) || days <= 0 || days > 3650)
+      throw new UsageError('--expires-in-days must be a number of days between 0 and 3650');
     expiresAt = services.now() + Math.round(days * DAY_MS);
   }
 
@@ -151,13 +162,18 @@ async function rotateKeys({ services, keyFile }: Runtime, addedKey: boolean, out
   else if (!keyFile) out(`Keys come from MAILROUTE_ENCRYPTION_KEYS: re-encrypting under its last key, ${keyId}`);
   else out(`Created the key file ${keyFile} with key ${keyId}`);
 
-  const report = await reencryptEmailServerSecrets({ emailServers: services.store.emailServers, secretBox: services.secretBox });
+  const report = await reencryptEmailServerSecrets({
+    emailServers: services.store.emailServers,
+    secretBox: services.secretBox,
+  });
   out(
     `Stored secrets: ${report.examined}; re-encrypted: ${report.reencrypted}; already under ${keyId}: ${report.current}; ` +
       `failed: ${report.failed.length}; changed meanwhile (left as written): ${report.skipped}`,
   );
   for (const failure of report.failed) {
-    out(`  could not re-encrypt the ${failure.field} of server ${failure.serverId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`);
+    out(
+      `  could not re-encrypt the ${failure.field} of server ${failure.serverId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`,
+    );
   }
   const content = await reencryptMessageContent({ outbox: services.store.outbox, secretBox: services.secretBox });
   out(
@@ -165,7 +181,9 @@ async function rotateKeys({ services, keyFile }: Runtime, addedKey: boolean, out
       `failed: ${content.failed.length}; purged or changed meanwhile (left as written): ${content.skipped}`,
   );
   for (const failure of content.failed) {
-    out(`  could not re-encrypt the content of message ${failure.messageId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`);
+    out(
+      `  could not re-encrypt the content of message ${failure.messageId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`,
+    );
   }
   out('Restart running mailroute instances so they load the new key.');
   return report.failed.length + content.failed.length > 0 ? 1 : 0;
@@ -195,7 +213,10 @@ async function resolveOrg(orgs: Runtime['services']['store']['orgs'], orgId: str
     return orgId;
   }
   const [first] = await orgs.list();
-  if (!first) throw new UsageError('there is no org yet: start the server once (npm start) or run: npm run cli -- orgs create NAME');
+  if (!first)
+    throw new UsageError(
+      'there is no org yet: start the server once (npm start) or run: npm run cli -- orgs create NAME',
+    );
   return first.id;
 }
 
@@ -212,7 +233,11 @@ function iso(epochMs: number | null): string {
 run(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError || error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`mailroute: ${(error as Error).message}\n\n${USAGE}\n`);
       process.exit(2);
     }

@@ -72,7 +72,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const config: Config = {
     host,
     port,
-    publicUrl: (env.MAILROUTE_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, ''),
+    publicUrl: (env.MAILROUTE_PUBLIC_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
+      /\/+$/,
+      '',
+    ),
     logLevel: env.LOG_LEVEL ?? 'info',
     dataDir,
     databaseUrl: env.DATABASE_URL || undefined,
@@ -168,7 +171,18 @@ function loadSmtpSettings(env: Env): SmtpSettings {
   };
 }
 
-const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 /** One issuer from MAILROUTE_OAUTH_ISSUER & co., or several as JSON in MAILROUTE_OAUTH_ISSUERS. */
 function loadOAuthConfig(env: Env): OAuthConfig {
@@ -177,7 +191,9 @@ function loadOAuthConfig(env: Env): OAuthConfig {
     try {
       raw = JSON.parse(env.MAILROUTE_OAUTH_ISSUERS);
     } catch {
-      throw new ConfigError('MAILROUTE_OAUTH_ISSUERS must be a JSON array of {issuer, audience, jwksUri, org | orgClaim}');
+      throw new ConfigError(
+        'MAILROUTE_OAUTH_ISSUERS must be a JSON array of {issuer, audience, jwksUri, org | orgClaim}',
+      );
     }
     if (!Array.isArray(raw)) throw new ConfigError('MAILROUTE_OAUTH_ISSUERS must be a JSON array');
   } else if (env.MAILROUTE_OAUTH_ISSUER) {
@@ -195,7 +211,8 @@ function loadOAuthConfig(env: Env): OAuthConfig {
     if (typeof entry?.issuer !== 'string' || !/^https?:\/\//.test(entry.issuer)) {
       throw new ConfigError('each OAuth issuer needs an http(s) `issuer` URL');
     }
-    if (entry.org && entry.orgClaim) throw new ConfigError(`OAuth issuer ${entry.issuer}: set org or orgClaim, not both`);
+    if (entry.org && entry.orgClaim)
+      throw new ConfigError(`OAuth issuer ${entry.issuer}: set org or orgClaim, not both`);
     return {
       issuer: entry.issuer,
       // Okta's authorization servers publish their keys at {issuer}/v1/keys.
@@ -204,7 +221,9 @@ function loadOAuthConfig(env: Env): OAuthConfig {
       ...(entry.orgClaim ? { orgClaim: entry.orgClaim } : { org: entry.org ?? 'default' }),
     };
   });
-  const algorithms = (env.MAILROUTE_OAUTH_ALGORITHMS || ASYMMETRIC_ALGORITHMS.join(',')).split(',').map((a) => a.trim());
+  const algorithms = (env.MAILROUTE_OAUTH_ALGORITHMS || ASYMMETRIC_ALGORITHMS.join(','))
+    .split(',')
+    .map((a) => a.trim());
   const rejected = algorithms.filter((a) => !ASYMMETRIC_ALGORITHMS.includes(a));
   // Shared-secret (HS*) and unsigned (`none`) tokens are never acceptable for a resource server.
   if (rejected.length > 0) throw new ConfigError(`MAILROUTE_OAUTH_ALGORITHMS: not allowed: ${rejected.join(', ')}`);
@@ -225,12 +244,14 @@ export interface AdminOAuthConfig {
   scopes: string[];
 }
 
-const ADMIN_OAUTH_SCOPES = 'okta.emailServers.read okta.emailServers.manage mailroute.notifications.read mailroute.notifications.send';
+const ADMIN_OAUTH_SCOPES =
+  'okta.emailServers.read okta.emailServers.manage mailroute.notifications.read mailroute.notifications.send';
 
 function loadAdminOAuthConfig(env: Env, oauth: OAuthConfig): AdminOAuthConfig | undefined {
   const clientId = env.MAILROUTE_ADMIN_OAUTH_CLIENT_ID?.trim();
   if (!clientId) return undefined;
-  if (oauth.issuers.length === 0) throw new ConfigError('MAILROUTE_ADMIN_OAUTH_CLIENT_ID needs an OAuth issuer (MAILROUTE_OAUTH_ISSUER)');
+  if (oauth.issuers.length === 0)
+    throw new ConfigError('MAILROUTE_ADMIN_OAUTH_CLIENT_ID needs an OAuth issuer (MAILROUTE_OAUTH_ISSUER)');
   // The admin page's tokens must be ones the API accepts, so its issuer is one of the trusted ones.
   const issuer = env.MAILROUTE_ADMIN_OAUTH_ISSUER || oauth.issuers[0].issuer;
   if (!oauth.issuers.some((trusted) => trusted.issuer === issuer)) {
@@ -276,10 +297,13 @@ export interface DeliveryConfig {
 function loadDeliveryConfig(env: Env, dataDir: string): DeliveryConfig {
   const defaultSmtpUrl = env.MAILROUTE_DEFAULT_SMTP_URL || undefined;
   if (defaultSmtpUrl && !/^smtps?:\/\/[^/]/.test(defaultSmtpUrl)) {
-    throw new ConfigError('MAILROUTE_DEFAULT_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465');
+    throw new ConfigError(
+      'MAILROUTE_DEFAULT_SMTP_URL must look like smtp://user:pass@host:587 or smtps://user:pass@host:465',
+    );
   }
   const fromAddress = env.MAILROUTE_MAIL_FROM || 'mailroute <no-reply@mailroute.localhost>';
-  if (!/@[^@\s>]+>?$/.test(fromAddress) || /[\r\n]/.test(fromAddress)) throw new ConfigError('MAILROUTE_MAIL_FROM must be an email address');
+  if (!/@[^@\s>]+>?$/.test(fromAddress) || /[\r\n]/.test(fromAddress))
+    throw new ConfigError('MAILROUTE_MAIL_FROM must be an email address');
   const day = 86_400_000;
   return {
     defaultSmtpUrl,

@@ -14,10 +14,17 @@ async function main(): Promise<void> {
       'no MAILROUTE_ENCRYPTION_KEYS set: generated an encryption key in the data directory (mode 0600). Back it up; without it stored passwords cannot be decrypted.',
     );
   }
-  const bootstrap = await bootstrapDefaultOrg({ orgs: services.store.orgs, apiTokens: services.apiTokens, ids: services.ids, now: services.now });
+  const bootstrap = await bootstrapDefaultOrg({
+    orgs: services.store.orgs,
+    apiTokens: services.apiTokens,
+    ids: services.ids,
+    now: services.now,
+  });
 
   // Delivery workers: claim due messages (including leases a killed process left behind).
-  const worker = config.delivery.workers ? services.delivery.createWorker(app.log.child({ component: 'delivery' })) : undefined;
+  const worker = config.delivery.workers
+    ? services.delivery.createWorker(app.log.child({ component: 'delivery' }))
+    : undefined;
   worker?.start();
 
   let closing = false;
@@ -38,7 +45,10 @@ async function main(): Promise<void> {
   if (bootstrap) {
     // With PORT=0 the OS picked the port: show the one really listening.
     const address = app.server.address();
-    const baseUrl = config.port === 0 && typeof address === 'object' && address ? config.publicUrl.replace(/:0$/, `:${address.port}`) : config.publicUrl;
+    const baseUrl =
+      config.port === 0 && typeof address === 'object' && address
+        ? config.publicUrl.replace(/:0$/, `:${address.port}`)
+        : config.publicUrl;
     // Printed once, straight to the terminal rather than the log: the token exists nowhere else.
     process.stdout.write(
       [

@@ -19,6 +19,12 @@ export async function openRuntime(config: Readonly<Config>): Promise<Runtime> {
   const { keyring, file, generated } = loadKeyring(config.encryptionKeys, config.dataDir);
   const store = await openStore(config);
   const sharedState = openRedisSharedState(config);
-  const services = createServices({ config, store, secretBox: new SecretBox(keyring), rateLimiter: sharedState?.rateLimiter, dpopReplayCache: sharedState?.dpopReplayCache });
+  const services = createServices({
+    config,
+    store,
+    secretBox: new SecretBox(keyring),
+    rateLimiter: sharedState?.rateLimiter,
+    dpopReplayCache: sharedState?.dpopReplayCache,
+  });
   return { services, sharedState, keyFile: file, generatedKeyFile: generated ? file : undefined };
 }

@@ -16,7 +16,9 @@ export interface SharedState {
  * balancer spends one budget per org and refuses a proof another instance has seen. Without it each
  * instance counts alone (createServices' in-memory defaults).
  */
-export function openRedisSharedState(config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'rateLimits'>): SharedState | undefined {
+export function openRedisSharedState(
+  config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'rateLimits'>,
+): SharedState | undefined {
   if (!config.redisUrl) return undefined;
   const redis = new Redis(config.redisUrl, {
     // Connect on first use, so commands that never meter requests (the CLI) open no connection.

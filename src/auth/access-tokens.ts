@@ -71,7 +71,9 @@ export function createAccessTokenVerifier(config: OAuthConfig) {
 
       const orgRef = issuer.orgClaim ? claims[issuer.orgClaim] : issuer.org;
       if (typeof orgRef !== 'string' || orgRef === '') throw new AccessTokenError('no org claim');
-      const actor = [claims.cid, claims.client_id, claims.sub].find((value) => typeof value === 'string' && value !== '');
+      const actor = [claims.cid, claims.client_id, claims.sub].find(
+        (value) => typeof value === 'string' && value !== '',
+      );
       const cnf = claims.cnf as { jkt?: unknown } | undefined;
       return {
         issuer,

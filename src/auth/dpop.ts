@@ -30,7 +30,13 @@ export interface DpopRequest {
 
 export type DpopVerifier = ReturnType<typeof createDpopVerifier>;
 
-export function createDpopVerifier({ algorithms, maxAgeSeconds, clockSkewSeconds, replayCache, now = Date.now }: DpopVerifierDeps) {
+export function createDpopVerifier({
+  algorithms,
+  maxAgeSeconds,
+  clockSkewSeconds,
+  replayCache,
+  now = Date.now,
+}: DpopVerifierDeps) {
   const windowSeconds = maxAgeSeconds + clockSkewSeconds;
   return {
     algorithms,
@@ -52,12 +58,15 @@ export function createDpopVerifier({ algorithms, maxAgeSeconds, clockSkewSeconds
       const expected = new Set(request.urls.map(normalizeHtu));
       if (typeof htu !== 'string' || !expected.has(normalizeHtu(htu))) throw new DpopProofError('htu mismatch');
       const nowSeconds = now() / 1000;
-      if (typeof iat !== 'number' || Math.abs(nowSeconds - iat) > windowSeconds) throw new DpopProofError('iat outside window');
-      if (ath !== createHash('sha256').update(request.accessToken, 'ascii').digest('base64url')) throw new DpopProofError('ath mismatch');
+      if (typeof iat !== 'number' || Math.abs(nowSeconds - iat) > windowSeconds)
+        throw new DpopProofError('iat outside window');
+      if (ath !== createHash('sha256').update(request.accessToken, 'ascii').digest('base64url'))
+        throw new DpopProofError('ath mismatch');
       const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
       if (thumbprint !== request.boundKeyThumbprint) throw new DpopProofError('key does not match cnf.jkt');
       // Claimed last, so a rejected proof cannot use up a jti. Kept twice the window: a proof stays acceptable for ±window around now.
-      if (!(await replayCache.claim(`dpop:${thumbprint}:${jti}`, 2 * windowSeconds * 1000))) throw new DpopProofError('jti replayed');
+      if (!(await replayCache.claim(`dpop:${thumbprint}:${jti}`, 2 * windowSeconds * 1000)))
+        throw new DpopProofError('jti replayed');
     },
   };
 }

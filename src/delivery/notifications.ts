@@ -2,11 +2,18 @@ import { invalidInput, notFound } from '../domain/errors.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import type { DeliveryAttempt, DeliveryEvent, MessageFilter, OutboxMessage, OutboxStore, PageCursor } from '../store/outbox-store.ts';
+import type {
+  DeliveryAttempt,
+  DeliveryEvent,
+  MessageFilter,
+  OutboxMessage,
+  OutboxStore,
+  PageCursor,
+} from '../store/outbox-store.ts';
 import type { EmailServerStore } from '../store/store.ts';
 import { sealContent } from './message-content.ts';
-import { renderTemplate } from './templates.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
+import { renderTemplate } from './templates.ts';
 
 /** The same idempotency key within this window returns the first message. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -50,12 +57,16 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     async submit(orgId: string, input: NotificationInput): Promise<{ message: OutboxMessage; created: boolean }> {
       const resolved = templates.resolve(input.template, input.locale);
       if (!resolved) {
-        throw invalidInput([{ field: 'template', message: `Unknown template; available: ${templates.names().join(', ')}` }]);
+        throw invalidInput([
+          { field: 'template', message: `Unknown template; available: ${templates.names().join(', ')}` },
+        ]);
       }
       const variables = Object.fromEntries(Object.entries(input.variables ?? {}).map(([k, v]) => [k, String(v)]));
       const rendered = renderTemplate(resolved.source, variables);
       if (!rendered.ok) {
-        throw invalidInput(rendered.missing.map((name) => ({ field: `variables.${name}`, message: 'The field cannot be left blank' })));
+        throw invalidInput(
+          rendered.missing.map((name) => ({ field: `variables.${name}`, message: 'The field cannot be left blank' })),
+        );
       }
       const at = now();
       // Routed now and pinned: a message for a custom server is retried there, never sent via the default.
@@ -98,26 +109,39 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       return { message, attempts: await outbox.attempts(orgId, id) };
     },
 
-    list: (orgId: string, filter: MessageFilter, limit: number, after?: PageCursor) => outbox.list(orgId, filter, limit, after),
+    list: (orgId: string, filter: MessageFilter, limit: number, after?: PageCursor) =>
+      outbox.list(orgId, filter, limit, after),
 
     /** Puts a failed message back in the queue, with the same Message-ID, routed as it was. */
     async resend(orgId: string, id: string): Promise<OutboxMessage> {
       const current = await getOrThrow(orgId, id);
       if (current.status !== 'failed') {
-        throw invalidInput([{ field: 'notificationId', message: `Only failed notifications can be resent; this one is ${current.status}` }]);
+        throw invalidInput([
+          {
+            field: 'notificationId',
+            message: `Only failed notifications can be resent; this one is ${current.status}`,
+          },
+        ]);
       }
       const requeued = await outbox.requeue(orgId, id, now());
       if (!requeued) {
         throw invalidInput([
-          { field: 'notificationId', message: 'The content of this notification was removed when its resend window ended; submit it again' },
+          {
+            field: 'notificationId',
+            message: 'The content of this notification was removed when its resend window ended; submit it again',
+          },
         ]);
       }
       deps.onQueued();
       return requeued;
     },
 
-    events: (orgId: string, filter: { since?: number; until?: number; messageId?: string }, limit: number, after?: PageCursor): Promise<DeliveryEvent[]> =>
-      outbox.listEvents(orgId, filter, limit, after),
+    events: (
+      orgId: string,
+      filter: { since?: number; until?: number; messageId?: string },
+      limit: number,
+      after?: PageCursor,
+    ): Promise<DeliveryEvent[]> => outbox.listEvents(orgId, filter, limit, after),
 
     hourly: (orgId: string, since: number, until: number) => outbox.hourlyCounts(orgId, since, until),
   };

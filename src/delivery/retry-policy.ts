@@ -8,7 +8,11 @@ export interface RetrySettings {
 }
 
 /** Exponential backoff with jitter: half the delay is fixed, half random, so retries spread out. */
-export function backoffDelay(attempt: number, settings: Pick<RetrySettings, 'retryBaseMs' | 'retryMaxMs'>, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  settings: Pick<RetrySettings, 'retryBaseMs' | 'retryMaxMs'>,
+  random = Math.random,
+): number {
   const exponential = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** Math.min(attempt - 1, 40));
   return Math.round(exponential / 2 + random() * (exponential / 2));
 }

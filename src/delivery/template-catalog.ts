@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config.ts';
 import { BUILTIN_TEMPLATES } from './builtin-templates.ts';
-import { DEFAULT_LOCALE, LOCALE_PATTERN, localeChain, TEMPLATE_NAME, type TemplateLocales, type TemplateSource } from './templates.ts';
+import {
+  DEFAULT_LOCALE,
+  LOCALE_PATTERN,
+  localeChain,
+  TEMPLATE_NAME,
+  type TemplateLocales,
+  type TemplateSource,
+} from './templates.ts';
 
 export interface ResolvedTemplate {
   name: string;
@@ -31,7 +38,9 @@ export function loadTemplateCatalog(templatesDir: string | undefined): TemplateC
       const merged = templates.get(name) ?? new Map();
       for (const [locale, source] of locales) merged.set(locale, source);
       if (!merged.has(DEFAULT_LOCALE)) {
-        throw new ConfigError(`template "${name}" in ${templatesDir} has no "${DEFAULT_LOCALE}" locale folder to fall back to`);
+        throw new ConfigError(
+          `template "${name}" in ${templatesDir} has no "${DEFAULT_LOCALE}" locale folder to fall back to`,
+        );
       }
       templates.set(name, merged);
     }
@@ -51,25 +60,33 @@ export function loadTemplateCatalog(templatesDir: string | undefined): TemplateC
 }
 
 function readTemplateDirectory(dir: string): Map<string, TemplateLocales> {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ConfigError(`MAILROUTE_TEMPLATES_DIR ${dir} is not a directory`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new ConfigError(`MAILROUTE_TEMPLATES_DIR ${dir} is not a directory`);
   const found = new Map<string, TemplateLocales>();
   for (const name of fs.readdirSync(dir).sort()) {
     const templateDir = path.join(dir, name);
     if (!fs.statSync(templateDir).isDirectory() || name.startsWith('.')) continue;
-    if (!TEMPLATE_NAME.test(name)) throw new ConfigError(`template folder "${name}": names are lowercase letters, digits, ., _ and -`);
+    if (!TEMPLATE_NAME.test(name))
+      throw new ConfigError(`template folder "${name}": names are lowercase letters, digits, ., _ and -`);
     const locales: TemplateLocales = new Map();
     for (const locale of fs.readdirSync(templateDir).sort()) {
       const localeDir = path.join(templateDir, locale);
       if (!fs.statSync(localeDir).isDirectory() || locale.startsWith('.')) continue;
       if (locale !== DEFAULT_LOCALE && !LOCALE_PATTERN.test(locale)) {
-        throw new ConfigError(`template "${name}": "${locale}" is not a locale (use e.g. fr, fr-CA or ${DEFAULT_LOCALE})`);
+        throw new ConfigError(
+          `template "${name}": "${locale}" is not a locale (use e.g. fr, fr-CA or ${DEFAULT_LOCALE})`,
+        );
       }
       const read = (file: string) => {
         const full = path.join(localeDir, file);
         if (!fs.existsSync(full)) throw new ConfigError(`template "${name}" locale "${locale}" lacks ${file}`);
         return fs.readFileSync(full, 'utf8');
       };
-      locales.set(locale.toLowerCase(), { subject: read(PARTS.subject).trim(), text: read(PARTS.text), html: read(PARTS.html) });
+      locales.set(locale.toLowerCase(), {
+        subject: read(PARTS.subject).trim(),
+        text: read(PARTS.text),
+        html: read(PARTS.html),
+      });
     }
     found.set(name, locales);
   }

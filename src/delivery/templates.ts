@@ -51,7 +51,9 @@ export function localeChain(locale: string | undefined): string[] {
 export type RenderResult = { ok: true; message: RenderedMessage } | { ok: false; missing: string[] };
 
 export function renderTemplate(source: TemplateSource, variables: Record<string, string>): RenderResult {
-  const missing = requiredVariables(source).filter((name) => !Object.hasOwn(variables, name) || variables[name].trim() === '');
+  const missing = requiredVariables(source).filter(
+    (name) => !Object.hasOwn(variables, name) || variables[name].trim() === '',
+  );
   if (missing.length > 0) return { ok: false, missing };
   const fill = (template: string, encode: (value: string) => string) =>
     template.replace(PLACEHOLDER, (_match, name: string) => encode(variables[name]));

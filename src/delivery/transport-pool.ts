@@ -67,7 +67,11 @@ function fingerprintOf(server: EmailServerRecord): string {
 export function createTransportPool(deps: TransportPoolDeps) {
   const cache = new Map<string, Cached>();
 
-  async function build(label: string, server: SmtpServerConfig, extra: Partial<Parameters<typeof createSmtpTransport>[1]> = {}): Promise<DeliveryTransport> {
+  async function build(
+    label: string,
+    server: SmtpServerConfig,
+    extra: Partial<Parameters<typeof createSmtpTransport>[1]> = {},
+  ): Promise<DeliveryTransport> {
     const smtp = await createSmtpTransport(
       server,
       { secretBox: deps.secretBox, settings: deps.smtp, authStrategies: deps.authStrategies, ...extra },
@@ -86,10 +90,18 @@ export function createTransportPool(deps: TransportPoolDeps) {
     };
   }
 
-  function cached(key: string, fingerprint: string, create: () => Promise<DeliveryTransport>): Promise<DeliveryTransport> {
+  function cached(
+    key: string,
+    fingerprint: string,
+    create: () => Promise<DeliveryTransport>,
+  ): Promise<DeliveryTransport> {
     const hit = cache.get(key);
     if (hit && hit.fingerprint === fingerprint) return hit.transport;
-    if (hit) void hit.transport.then((t) => t.close(), () => {});
+    if (hit)
+      void hit.transport.then(
+        (t) => t.close(),
+        () => {},
+      );
     const transport = create();
     cache.set(key, { fingerprint, transport });
     // A failed build (DNS, guard, secret) is not kept: the next attempt tries again.
@@ -118,7 +130,11 @@ export function createTransportPool(deps: TransportPoolDeps) {
     },
 
     closeAll(): void {
-      for (const { transport } of cache.values()) void transport.then((t) => t.close(), () => {});
+      for (const { transport } of cache.values())
+        void transport.then(
+          (t) => t.close(),
+          () => {},
+        );
       cache.clear();
     },
   };
@@ -127,11 +143,19 @@ export function createTransportPool(deps: TransportPoolDeps) {
 export type TransportPool = ReturnType<typeof createTransportPool>;
 
 /** `smtp://user:pass@host:587` (STARTTLS), `smtps://...:465` (implicit TLS); `?tls=none` for a plain relay. */
-export function defaultServerConfig(url: string, ca?: string): { server: SmtpServerConfig; user: string; pass: string } {
+export function defaultServerConfig(
+  url: string,
+  ca?: string,
+): { server: SmtpServerConfig; user: string; pass: string } {
   const parsed = new URL(url);
   const implicit = parsed.protocol === 'smtps:';
   const tlsParam = parsed.searchParams.get('tls');
-  const tlsMode: TlsMode = tlsParam === 'none' || tlsParam === 'starttls' || tlsParam === 'implicit' ? tlsParam : implicit ? 'implicit' : 'starttls';
+  const tlsMode: TlsMode =
+    tlsParam === 'none' || tlsParam === 'starttls' || tlsParam === 'implicit'
+      ? tlsParam
+      : implicit
+        ? 'implicit'
+        : 'starttls';
   const user = decodeURIComponent(parsed.username);
   return {
     server: {

@@ -133,7 +133,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (message.attempts > settings.maxAttempts || started - message.queuedAt > settings.maxAgeMs) {
       return finish(base, message, label, 'failed', null, `gave up after ${message.attempts - 1} attempts`);
     }
-    if (!message.content) return finish(base, message, label, 'failed', null, 'the message content is no longer available');
+    if (!message.content)
+      return finish(base, message, label, 'failed', null, 'the message content is no longer available');
 
     let transport: DeliveryTransport | undefined;
     let outcome: SendOutcome;
@@ -142,7 +143,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (message.route === 'custom') {
         const record = await serverOf(message);
         if (!record) {
-          return finish(base, message, label, 'failed', null, 'the email server this message was routed to was deleted');
+          return finish(
+            base,
+            message,
+            label,
+            'failed',
+            null,
+            'the email server this message was routed to was deleted',
+          );
         }
         transport = await deps.transports.forServer(record);
       } else {
@@ -163,7 +171,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (error instanceof SmtpFailure) {
         // Built before any byte was sent: a refused destination will not change by itself.
         const d = error.diagnosis;
-        outcome = { outcome: d.refused ? 'permanent' : 'transient', replyCode: d.reply?.code ?? null, reply: oneLine(d.hint ?? error.message) };
+        outcome = {
+          outcome: d.refused ? 'permanent' : 'transient',
+          replyCode: d.reply?.code ?? null,
+          reply: oneLine(d.hint ?? error.message),
+        };
       } else {
         outcome = classifySendError(error);
       }
@@ -173,7 +185,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     metrics.attempts.inc({ server, outcome: outcome.outcome });
     metrics.sendSeconds.observe({ outcome: outcome.outcome }, (ended - started) / 1000);
     (outcome.outcome === 'sent' ? metrics.serverLastSuccess : metrics.serverLastError).set({ server }, ended / 1000);
-    log.debug({ notification: message.id, server, outcome: outcome.outcome, replyCode: outcome.replyCode }, 'delivery attempt');
+    log.debug(
+      { notification: message.id, server, outcome: outcome.outcome, replyCode: outcome.replyCode },
+      'delivery attempt',
+    );
 
     const attempt: DeliveryAttempt = {
       id: deps.ids.prefixed('dat'),
@@ -190,7 +205,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (outcome.outcome === 'permanent') return finish(base, message, server, 'failed', attempt, outcome.reply);
     const retryAt = ended + backoffDelay(message.attempts, settings, random);
     if (message.attempts >= settings.maxAttempts || retryAt - message.queuedAt > settings.maxAgeMs) {
-      return finish(base, message, server, 'failed', attempt, `${outcome.reply} (gave up after ${message.attempts} attempts)`);
+      return finish(
+        base,
+        message,
+        server,
+        'failed',
+        attempt,
+        `${outcome.reply} (gave up after ${message.attempts} attempts)`,
+      );
     }
     push({
       ...base,

@@ -22,7 +22,13 @@ export interface ApiTokenServiceDeps {
 export type ApiTokenService = ReturnType<typeof createApiTokenService>;
 
 /** SSWS API tokens. Only a SHA-256 hash is stored; the secret is shown once, at creation. */
-export function createApiTokenService({ apiTokens, ids, now, audit, lastUsedIntervalMs = 60_000 }: ApiTokenServiceDeps) {
+export function createApiTokenService({
+  apiTokens,
+  ids,
+  now,
+  audit,
+  lastUsedIntervalMs = 60_000,
+}: ApiTokenServiceDeps) {
   return {
     async create(
       orgId: string,
@@ -42,7 +48,10 @@ export function createApiTokenService({ apiTokens, ids, now, audit, lastUsedInte
         lastUsedAt: null,
       };
       await apiTokens.create(token, hashToken(secret));
-      await audit?.record(orgId, context, { eventType: 'api_token.create', target: { id: token.id, type: 'ApiToken' } });
+      await audit?.record(orgId, context, {
+        eventType: 'api_token.create',
+        target: { id: token.id, type: 'ApiToken' },
+      });
       return { token, secret };
     },
 
@@ -50,7 +59,8 @@ export function createApiTokenService({ apiTokens, ids, now, audit, lastUsedInte
       const hash = hashToken(secret);
       const found = await apiTokens.findByHash(hash);
       // The lookup is by hash; the constant-time comparison guards against any index side channel.
-      if (!found || !timingSafeEqual(Buffer.from(found.tokenHash), Buffer.from(hash))) return { ok: false, reason: 'unknown' };
+      if (!found || !timingSafeEqual(Buffer.from(found.tokenHash), Buffer.from(hash)))
+        return { ok: false, reason: 'unknown' };
       if (found.token.revokedAt !== null) return { ok: false, reason: 'revoked' };
       if (found.token.expiresAt !== null && found.token.expiresAt <= now()) return { ok: false, reason: 'expired' };
       const at = now();

@@ -31,7 +31,15 @@ export interface AuditEntry {
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
-export function createAuditService({ auditEvents, ids, now }: { auditEvents: AuditEventStore; ids: Pick<IdGenerator, 'prefixed'>; now: () => number }) {
+export function createAuditService({
+  auditEvents,
+  ids,
+  now,
+}: {
+  auditEvents: AuditEventStore;
+  ids: Pick<IdGenerator, 'prefixed'>;
+  now: () => number;
+}) {
   let sequence = 0;
   /**
    * Events are listed by time, then id. Several events often share a millisecond (an update and the

@@ -12,10 +12,19 @@ export const OAUTH_DESTINATION_FIELDS = [...DESTINATION_FIELDS, 'tokenEndpoint',
  * replayed to a new destination even by someone who edits the database row.
  */
 export function secretContext(
-  server: Pick<EmailServerRecord, 'orgId' | 'id' | (typeof DESTINATION_FIELDS)[number]> & Partial<Pick<EmailServerRecord, 'tokenEndpoint' | 'clientId'>>,
+  server: Pick<EmailServerRecord, 'orgId' | 'id' | (typeof DESTINATION_FIELDS)[number]> &
+    Partial<Pick<EmailServerRecord, 'tokenEndpoint' | 'clientId'>>,
   field = 'password',
 ): string {
-  const parts: Array<string | number> = ['mailroute-email-server-v1', field, server.orgId, server.id, server.host.toLowerCase(), server.port, server.username];
+  const parts: Array<string | number> = [
+    'mailroute-email-server-v1',
+    field,
+    server.orgId,
+    server.id,
+    server.host.toLowerCase(),
+    server.port,
+    server.username,
+  ];
   // Password contexts stay exactly as they were (existing rows must open); OAuth secrets also bind the token endpoint and client.
   if (field !== 'password') parts.push(server.tokenEndpoint ?? '', server.clientId ?? '');
   return parts.join('\n');

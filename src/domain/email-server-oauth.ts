@@ -1,5 +1,5 @@
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
-import { type OAuthAuthType, OAUTH_AUTH_TYPES, REQUIRED_BY_AUTH_TYPE } from '../schemas/email-server-oauth.ts';
+import { OAUTH_AUTH_TYPES, type OAuthAuthType, REQUIRED_BY_AUTH_TYPE } from '../schemas/email-server-oauth.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { readRsaPrivateKey } from '../smtp/oauth/grants.ts';
 import { isLoopbackAddress } from '../smtp/oauth/token-endpoint.ts';
@@ -29,7 +29,16 @@ const SETTINGS_OF = {
 } as const;
 const SETTINGS_BY_TYPE: Record<OAuthAuthType, ReadonlyArray<keyof typeof SETTINGS_OF>> = {
   OAUTH2_CLIENT_CREDENTIALS: ['clientId', 'tokenEndpoint', 'tokenEndpointAuthMethod', 'scopes'],
-  OAUTH2_JWT_BEARER_GRANT: ['clientId', 'tokenEndpoint', 'signingAlgorithm', 'keyId', 'issuer', 'subject', 'audience', 'scopes'],
+  OAUTH2_JWT_BEARER_GRANT: [
+    'clientId',
+    'tokenEndpoint',
+    'signingAlgorithm',
+    'keyId',
+    'issuer',
+    'subject',
+    'audience',
+    'scopes',
+  ],
 };
 const SECRET_OF = { OAUTH2_CLIENT_CREDENTIALS: 'clientSecret', OAUTH2_JWT_BEARER_GRANT: 'privateKey' } as const;
 const SEALED_OF = { clientSecret: 'clientSecretSealed', privateKey: 'privateKeySealed' } as const;
@@ -62,7 +71,8 @@ export function tokenEndpointProblem(value: string): string | undefined {
   } catch {
     return message;
   }
-  if (url.username || url.password || url.hash) return 'The field must be an https URL without credentials or a fragment';
+  if (url.username || url.password || url.hash)
+    return 'The field must be an https URL without credentials or a fragment';
   if (url.protocol === 'https:') return undefined;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (url.protocol === 'http:' && (host === 'localhost' || isLoopbackAddress(host))) return undefined;
@@ -72,7 +82,10 @@ export function tokenEndpointProblem(value: string): string | undefined {
 function valueProblems(type: OAuthAuthType, input: OAuthInput, tlsMode: TlsMode | null): FieldProblem[] {
   const problems: FieldProblem[] = [];
   if (tlsMode === 'none') {
-    problems.push({ field: 'tlsMode', message: 'tlsMode none sends everything in clear, so it cannot be used with OAuth 2.0 sign-in' });
+    problems.push({
+      field: 'tlsMode',
+      message: 'tlsMode none sends everything in clear, so it cannot be used with OAuth 2.0 sign-in',
+    });
   }
   if (input.tokenEndpoint !== undefined) {
     const problem = tokenEndpointProblem(input.tokenEndpoint);
@@ -125,16 +138,26 @@ export interface OAuthUpdate {
  * - Changing type requires every field the new type needs; the old type's fields are cleared.
  * - Changing host, port, username, tokenEndpoint, clientId (or the CA) requires the secret again.
  */
-export function oauthChangesForUpdate(current: EmailServerRecord, input: EmailServerRequest, secretBox: Pick<SecretBox, 'seal'>): OAuthUpdate | undefined {
+export function oauthChangesForUpdate(
+  current: EmailServerRecord,
+  input: EmailServerRequest,
+  secretBox: Pick<SecretBox, 'seal'>,
+): OAuthUpdate | undefined {
   const currentIsOAuth = isOAuthAuthType(current.authType);
   if (currentIsOAuth && input.authType === undefined) {
-    throw invalidInput([{ field: 'authType', message: `The field is required when updating an OAuth 2.0 server (this one is ${current.authType})` }]);
+    throw invalidInput([
+      {
+        field: 'authType',
+        message: `The field is required when updating an OAuth 2.0 server (this one is ${current.authType})`,
+      },
+    ]);
   }
   const type = input.authType ?? current.authType;
   if (!isOAuthAuthType(type)) {
     if (!currentIsOAuth) return undefined;
     // OAuth → password: the password is the only credential left.
-    if (input.password === undefined) throw invalidInput([{ field: 'password', message: 'The field cannot be left blank' }]);
+    if (input.password === undefined)
+      throw invalidInput([{ field: 'password', message: 'The field cannot be left blank' }]);
     return { oauth: false, changes: { ...CLEARED } };
   }
 
@@ -143,17 +166,21 @@ export function oauthChangesForUpdate(current: EmailServerRecord, input: EmailSe
   const settings = settingsFrom(type, input);
   const destination = {
     ...current,
-    ...Object.fromEntries((['host', 'port', 'username'] as const).filter((f) => input[f] !== undefined).map((f) => [f, input[f]])),
+    ...Object.fromEntries(
+      (['host', 'port', 'username'] as const).filter((f) => input[f] !== undefined).map((f) => [f, input[f]]),
+    ),
     ...settings,
   };
   const problems: FieldProblem[] = [];
   if (switching) {
     for (const field of REQUIRED_BY_AUTH_TYPE[type]) {
-      if (input[field as keyof EmailServerRequest] === undefined) problems.push({ field, message: 'The field cannot be left blank' });
+      if (input[field as keyof EmailServerRequest] === undefined)
+        problems.push({ field, message: 'The field cannot be left blank' });
     }
   } else if (input[secretField] === undefined) {
     const moved = OAUTH_DESTINATION_FIELDS.some((field) => destination[field] !== current[field]);
-    const newCa = input.caCertificate !== undefined && input.caCertificate !== '' && input.caCertificate !== current.caCertificate;
+    const newCa =
+      input.caCertificate !== undefined && input.caCertificate !== '' && input.caCertificate !== current.caCertificate;
     if (moved || newCa) {
       problems.push({
         field: secretField,
@@ -166,6 +193,7 @@ export function oauthChangesForUpdate(current: EmailServerRecord, input: EmailSe
 
   const changes: EmailServerChanges = switching ? { ...CLEARED, passwordSecret: null, ...settings } : settings;
   const secret = input[secretField];
-  if (secret !== undefined) changes[SEALED_OF[secretField]] = secretBox.seal(secret, secretContext(destination, secretField));
+  if (secret !== undefined)
+    changes[SEALED_OF[secretField]] = secretBox.seal(secret, secretContext(destination, secretField));
   return { oauth: true, changes };
 }

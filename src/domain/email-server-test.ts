@@ -39,7 +39,14 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
     let transport: SmtpTransport | undefined;
     try {
       transport = await createSmtpTransport(server, deps.transport);
-      const message = buildTestMessage({ alias: server.alias, host: server.host, port: server.port, from, to, now: new Date(deps.now()) });
+      const message = buildTestMessage({
+        alias: server.alias,
+        host: server.host,
+        port: server.port,
+        from,
+        to,
+        now: new Date(deps.now()),
+      });
       await transport.transporter.sendMail({ ...message, signal: abort.signal });
     } catch (error) {
       if (!isSmtpError(error)) throw error;
@@ -51,7 +58,8 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
         secrets: transport?.secrets ?? [],
       };
       const diagnosis = diagnoseSmtpError(error, attempt);
-      if (transport) await explain(diagnosis, transport, Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)));
+      if (transport)
+        await explain(diagnosis, transport, Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)));
       throw toDomainError(diagnosis);
     } finally {
       clearTimeout(timer);
@@ -66,7 +74,9 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
       if (!server) throw notFound(id, 'EmailServer');
       const running = inFlight.get(orgId) ?? 0;
       if (running >= settings.testsInFlightPerOrg) {
-        throw new DomainError('too_many_in_flight', `org ${orgId} already has ${running} SMTP tests in flight`, { retryable: true });
+        throw new DomainError('too_many_in_flight', `org ${orgId} already has ${running} SMTP tests in flight`, {
+          retryable: true,
+        });
       }
       inFlight.set(orgId, running + 1);
       try {
@@ -92,7 +102,10 @@ function isSmtpError(error: unknown): boolean {
  * the request spoke only the older `from`/`to`.
  */
 function readAddresses(input: EmailTestAddressesInput): { from: string; to: string } {
-  const older = input.fromAddress === undefined && input.toAddress === undefined && (input.from !== undefined || input.to !== undefined);
+  const older =
+    input.fromAddress === undefined &&
+    input.toAddress === undefined &&
+    (input.from !== undefined || input.to !== undefined);
   const read = (current: 'fromAddress' | 'toAddress', legacy: 'from' | 'to') => {
     const field = input[current] !== undefined ? current : input[legacy] !== undefined || older ? legacy : current;
     return { field, value: input[field] };
@@ -110,8 +123,15 @@ function readAddresses(input: EmailTestAddressesInput): { from: string; to: stri
 /** After a failure: look closer (without credentials) to say who presented a refused certificate, or whether a silent port speaks TLS. */
 async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeoutMs: number): Promise<void> {
   const { destination, tlsMode } = transport;
-  if (diagnosis.stage === 'tls' && diagnosis.tls?.reason && /certificate|altname/i.test(`${diagnosis.tls.reason} ${diagnosis.hint}`)) {
-    const facts = tlsMode === 'implicit' ? await probeImplicitTls(destination, timeoutMs) : await probeStartTls(destination, timeoutMs);
+  if (
+    diagnosis.stage === 'tls' &&
+    diagnosis.tls?.reason &&
+    /certificate|altname/i.test(`${diagnosis.tls.reason} ${diagnosis.hint}`)
+  ) {
+    const facts =
+      tlsMode === 'implicit'
+        ? await probeImplicitTls(destination, timeoutMs)
+        : await probeStartTls(destination, timeoutMs);
     if (facts) diagnosis.tls = { ...diagnosis.tls, ...facts };
     return;
   }
@@ -139,18 +159,27 @@ export function diagnosisCauses(diagnosis: SmtpDiagnosis): FieldProblem[] {
   if (diagnosis.tls?.reason) causes.push({ field: 'tlsError', message: diagnosis.tls.reason });
   // A token endpoint's refusal (E0000266), in OAuth's own words (RFC 6749 §5.2).
   if (diagnosis.oauth?.error) causes.push({ field: 'error', message: diagnosis.oauth.error });
-  if (diagnosis.oauth?.errorDescription) causes.push({ field: 'error_description', message: diagnosis.oauth.errorDescription });
+  if (diagnosis.oauth?.errorDescription)
+    causes.push({ field: 'error_description', message: diagnosis.oauth.errorDescription });
   if (diagnosis.hint) causes.push({ field: 'hint', message: diagnosis.hint });
   return causes;
 }
 
-const ERROR_KIND_OF = { auth: 'smtp_auth_failed', token: 'oauth_token_failed', connection: 'smtp_connection_failed' } as const;
+const ERROR_KIND_OF = {
+  auth: 'smtp_auth_failed',
+  token: 'oauth_token_failed',
+  connection: 'smtp_connection_failed',
+} as const;
 
 function toDomainError(diagnosis: SmtpDiagnosis): DomainError {
-  const error = new DomainError(ERROR_KIND_OF[diagnosis.kind], `SMTP test failed at ${diagnosis.stage ?? 'destination'} (${diagnosis.code ?? 'no code'})`, {
-    causes: diagnosisCauses(diagnosis),
-    retryable: diagnosis.retryable,
-    detail: diagnosis.detail,
-  });
+  const error = new DomainError(
+    ERROR_KIND_OF[diagnosis.kind],
+    `SMTP test failed at ${diagnosis.stage ?? 'destination'} (${diagnosis.code ?? 'no code'})`,
+    {
+      causes: diagnosisCauses(diagnosis),
+      retryable: diagnosis.retryable,
+      detail: diagnosis.detail,
+    },
+  );
   return Object.assign(error, { diagnosis });
 }

@@ -1,13 +1,17 @@
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { type EmailServerChanges, type EmailServerRecord, type EmailServerStore, StoreConflictError } from '../store/store.ts';
+import { tlsSettingsProblems } from '../smtp/tls-mode.ts';
+import {
+  type EmailServerChanges,
+  type EmailServerRecord,
+  type EmailServerStore,
+  StoreConflictError,
+} from '../store/store.ts';
 import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
 import { DESTINATION_FIELDS, secretContext } from './destination.ts';
 import { isOAuthAuthType, oauthChangesForUpdate, oauthFieldsForCreate } from './email-server-oauth.ts';
-import { tlsSettingsProblems } from '../smtp/tls-mode.ts';
-import { DomainError, invalidInput } from './errors.ts';
+import { DomainError, invalidInput, notFound } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
-import { notFound } from './errors.ts';
 
 export interface EmailServerServiceDeps {
   emailServers: EmailServerStore;
@@ -46,7 +50,11 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
 
     get: getOrThrow,
 
-    async create(orgId: string, input: EmailServerPost, context: ChangeContext = SYSTEM_CONTEXT): Promise<EmailServerRecord> {
+    async create(
+      orgId: string,
+      input: EmailServerPost,
+      context: ChangeContext = SYSTEM_CONTEXT,
+    ): Promise<EmailServerRecord> {
       const at = now();
       // OAuth 2.0 servers have a client secret or private key instead of a password (src/domain/email-server-oauth.ts).
       const oauth = isOAuthAuthType(input.authType);
@@ -78,14 +86,21 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         ...oauthFieldsForCreate(input, base, secretBox),
       };
       // A clear answer in the common case; the database constraint settles races.
-      if (record.enabled && (await emailServers.getEnabled(orgId))) conflict(new StoreConflictError('one_enabled_server'));
+      if (record.enabled && (await emailServers.getEnabled(orgId)))
+        conflict(new StoreConflictError('one_enabled_server'));
       await emailServers.create(record, maxServersPerOrg).catch(conflict);
       await audit.record(orgId, context, { eventType: 'email_server.create', target: target(record.id) });
-      if (record.enabled) await audit.record(orgId, context, { eventType: 'email_server.enable', target: target(record.id) });
+      if (record.enabled)
+        await audit.record(orgId, context, { eventType: 'email_server.enable', target: target(record.id) });
       return record;
     },
 
-    async update(orgId: string, id: string, input: EmailServerRequest, context: ChangeContext = SYSTEM_CONTEXT): Promise<EmailServerRecord> {
+    async update(
+      orgId: string,
+      id: string,
+      input: EmailServerRequest,
+      context: ChangeContext = SYSTEM_CONTEXT,
+    ): Promise<EmailServerRecord> {
       const current = await getOrThrow(orgId, id);
       // The OAuth 2.0 rules (src/domain/email-server-oauth.ts); the password rules below are for password servers.
       const oauth = oauthChangesForUpdate(current, input, secretBox);
@@ -96,19 +111,28 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         throw invalidInput([
           {
             field: 'password',
-            message: 'The password is required when host, port or username changes, so a stored password is never sent to a new server',
+            message:
+              'The password is required when host, port or username changes, so a stored password is never sent to a new server',
           },
         ]);
       }
-      const newCa = input.caCertificate !== undefined && input.caCertificate !== '' && input.caCertificate !== current.caCertificate;
+      const newCa =
+        input.caCertificate !== undefined &&
+        input.caCertificate !== '' &&
+        input.caCertificate !== current.caCertificate;
       if (!signsInWithOAuth && newCa && current.passwordSecret !== null && input.password === undefined) {
         throw invalidInput([
-          { field: 'password', message: 'The password is required when caCertificate changes, so a stored password is never sent to a server a new CA vouches for' },
+          {
+            field: 'password',
+            message:
+              'The password is required when caCertificate changes, so a stored password is never sent to a server a new CA vouches for',
+          },
         ]);
       }
       const tlsProblems = tlsSettingsProblems({
         tlsMode: input.tlsMode ?? current.tlsMode,
-        hasPassword: signsInWithOAuth || (input.password === undefined ? current.passwordSecret !== null : input.password !== ''),
+        hasPassword:
+          signsInWithOAuth || (input.password === undefined ? current.passwordSecret !== null : input.password !== ''),
         caCertificate: input.caCertificate,
       });
       if (tlsProblems.length > 0) throw invalidInput(tlsProblems);
@@ -124,7 +148,8 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         updatedAt: now(),
         ...oauth?.changes,
       };
-      if (!signsInWithOAuth && input.password !== undefined) changes.passwordSecret = input.password === '' ? null : secretBox.seal(input.password, secretContext(next));
+      if (!signsInWithOAuth && input.password !== undefined)
+        changes.passwordSecret = input.password === '' ? null : secretBox.seal(input.password, secretContext(next));
       if (input.enabled && !current.enabled) {
         const enabled = await emailServers.getEnabled(orgId);
         if (enabled && enabled.id !== id) conflict(new StoreConflictError('one_enabled_server'));
@@ -137,7 +162,10 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         .map(([field]) => field);
       await audit.record(orgId, context, { eventType: 'email_server.update', target: target(id), changedFields });
       if (updated.enabled !== current.enabled) {
-        await audit.record(orgId, context, { eventType: updated.enabled ? 'email_server.enable' : 'email_server.disable', target: target(id) });
+        await audit.record(orgId, context, {
+          eventType: updated.enabled ? 'email_server.enable' : 'email_server.disable',
+          target: target(id),
+        });
       }
       return updated;
     },

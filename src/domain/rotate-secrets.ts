@@ -59,7 +59,13 @@ export async function reencryptEmailServerSecrets(deps: {
         continue;
       }
       // updatedAt is left alone: the server's configuration did not change.
-      const replaced = await emailServers.replaceSecret(server.orgId, server.id, column, sealed, secretBox.seal(plaintext, context));
+      const replaced = await emailServers.replaceSecret(
+        server.orgId,
+        server.id,
+        column,
+        sealed,
+        secretBox.seal(plaintext, context),
+      );
       if (replaced) report.reencrypted++;
       else report.skipped++;
     }

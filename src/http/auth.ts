@@ -98,12 +98,15 @@ async function authenticate(deps: AuthDeps, request: FastifyRequest, required: r
     if (!check.ok) throw new ApiError('invalid_token');
     return { orgId: check.token.orgId, actor: check.token.id, via: 'ssws', scopes: check.token.scopes };
   }
-  if ((scheme !== 'bearer' && scheme !== 'dpop') || !credential || !deps.accessTokens.enabled) throw new ApiError('invalid_token');
+  if ((scheme !== 'bearer' && scheme !== 'dpop') || !credential || !deps.accessTokens.enabled)
+    throw new ApiError('invalid_token');
 
   const via = scheme;
   const refuse = (error: 'invalid_token' | 'invalid_dpop_proof', reason: string) => {
     request.log.info({ reason, via }, 'access token refused');
-    return new ApiError('invalid_token', { headers: { 'WWW-Authenticate': challengeFor(deps, request, via, required, error) } });
+    return new ApiError('invalid_token', {
+      headers: { 'WWW-Authenticate': challengeFor(deps, request, via, required, error) },
+    });
   };
   try {
     const token = await deps.accessTokens.verify(credential);
@@ -112,7 +115,8 @@ async function authenticate(deps: AuthDeps, request: FastifyRequest, required: r
       if (!token.boundKeyThumbprint) throw refuse('invalid_token', 'token not DPoP-bound');
       const proof = request.headers.dpop;
       // Two DPoP headers arrive joined by a comma, which a JWS never contains.
-      if (typeof proof !== 'string' || proof.includes(',')) throw refuse('invalid_dpop_proof', 'one DPoP header required');
+      if (typeof proof !== 'string' || proof.includes(','))
+        throw refuse('invalid_dpop_proof', 'one DPoP header required');
       await deps.dpop.verify({
         proof,
         method: request.method,
@@ -166,5 +170,8 @@ export function principalOf(request: FastifyRequest): Principal {
 /** The actor and request id the domain records in audit events. */
 export function changeContextOf(request: FastifyRequest): ChangeContext {
   const principal = principalOf(request);
-  return { actor: { id: principal.actor, type: principal.via === 'ssws' ? 'ApiToken' : 'OAuthClient' }, requestId: request.id };
+  return {
+    actor: { id: principal.actor, type: principal.via === 'ssws' ? 'ApiToken' : 'OAuthClient' },
+    requestId: request.id,
+  };
 }

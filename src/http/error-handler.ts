@@ -22,7 +22,13 @@ const MALFORMED_BODY_CODES = new Set([
 ]);
 
 function classify(error: FastifyError | Error): Rendered {
-  if (error instanceof ApiError) return { kind: error.kind, causes: error.options.causes ?? [], detail: error.options.detail, headers: error.options.headers };
+  if (error instanceof ApiError)
+    return {
+      kind: error.kind,
+      causes: error.options.causes ?? [],
+      detail: error.options.detail,
+      headers: error.options.headers,
+    };
   if (error instanceof DomainError) return { kind: error.kind, causes: error.causes, detail: error.detail };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
@@ -31,7 +37,8 @@ function classify(error: FastifyError | Error): Rendered {
     return { kind: 'invalid_input', causes, detail: causes.map((c) => c.field).join(', ') };
   }
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { kind: 'body_too_large', causes: [] };
-  if (MALFORMED_BODY_CODES.has(fastifyError.code) || error instanceof SyntaxError) return { kind: 'malformed_body', causes: [] };
+  if (MALFORMED_BODY_CODES.has(fastifyError.code) || error instanceof SyntaxError)
+    return { kind: 'malformed_body', causes: [] };
   // The PostgreSQL store turns lost connections into StoreUnavailableError (src/store/unavailable.ts);
   // matching driver codes here would also catch an SMTP server's ECONNREFUSED.
   if (error instanceof StoreUnavailableError) return { kind: 'unavailable', causes: [] };

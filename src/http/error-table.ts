@@ -27,22 +27,50 @@ export const ERROR_TABLE: Record<ApiErrorKind, ErrorTableEntry> = {
   malformed_body: { status: 400, errorCode: 'E0000003', summary: 'The request body was not well-formed.' },
   body_too_large: { status: 413, errorCode: 'E0000003', summary: 'The request body was not well-formed.' },
   no_credentials: { status: 403, errorCode: 'E0000005', summary: 'Invalid session' },
-  forbidden: { status: 403, errorCode: 'E0000006', summary: 'You do not have permission to perform the requested action' },
+  forbidden: {
+    status: 403,
+    errorCode: 'E0000006',
+    summary: 'You do not have permission to perform the requested action',
+  },
   not_found: { status: 404, errorCode: 'E0000007', summary: 'Not found: {0}' },
   path_not_found: { status: 404, errorCode: 'E0000008', summary: 'The requested path was not found' },
   internal: { status: 500, errorCode: 'E0000009', summary: 'Internal Server Error' },
   invalid_token: { status: 401, errorCode: 'E0000011', summary: 'Invalid token provided' },
-  method_not_allowed: { status: 405, errorCode: 'E0000022', summary: 'The endpoint does not support the provided HTTP method' },
-  rate_limited: { status: 429, errorCode: 'E0000047', summary: 'API call exceeded rate limit due to too many requests.' },
-  too_many_in_flight: { status: 429, errorCode: 'E0000047', summary: 'API call exceeded rate limit due to too many requests.' },
-  unavailable: { status: 503, errorCode: 'E0000010', summary: 'Service is temporarily unavailable. Please try again later.' },
+  method_not_allowed: {
+    status: 405,
+    errorCode: 'E0000022',
+    summary: 'The endpoint does not support the provided HTTP method',
+  },
+  rate_limited: {
+    status: 429,
+    errorCode: 'E0000047',
+    summary: 'API call exceeded rate limit due to too many requests.',
+  },
+  too_many_in_flight: {
+    status: 429,
+    errorCode: 'E0000047',
+    summary: 'API call exceeded rate limit due to too many requests.',
+  },
+  unavailable: {
+    status: 503,
+    errorCode: 'E0000010',
+    summary: 'Service is temporarily unavailable. Please try again later.',
+  },
   one_enabled_server: {
     status: 400,
     errorCode: 'E0000222',
     summary: 'You can enable only one SMTP server at a time. Another SMTP server is already enabled.',
   },
-  smtp_connection_failed: { status: 400, errorCode: 'E0000223', summary: 'Connection with the specified SMTP server failed.' },
-  smtp_auth_failed: { status: 400, errorCode: 'E0000224', summary: 'Authentication with the specified SMTP server failed.' },
+  smtp_connection_failed: {
+    status: 400,
+    errorCode: 'E0000223',
+    summary: 'Connection with the specified SMTP server failed.',
+  },
+  smtp_auth_failed: {
+    status: 400,
+    errorCode: 'E0000224',
+    summary: 'Authentication with the specified SMTP server failed.',
+  },
   oauth_token_failed: {
     status: 400,
     errorCode: 'E0000266',
@@ -51,7 +79,8 @@ export const ERROR_TABLE: Record<ApiErrorKind, ErrorTableEntry> = {
   enrolment_limit: {
     status: 400,
     errorCode: 'E0000225',
-    summary: "You reached the maximum number of enrolled SMTP servers. An org can't have more than {0} enrolled servers.",
+    summary:
+      "You reached the maximum number of enrolled SMTP servers. An org can't have more than {0} enrolled servers.",
   },
 };
 

@@ -4,7 +4,15 @@ import type { EmailServerRecord } from '../store/store.ts';
 
 type OAuthResponseFields = Pick<
   EmailServerResponse,
-  'authType' | 'clientId' | 'tokenEndpoint' | 'tokenEndpointAuthMethod' | 'scopes' | 'signingAlgorithm' | 'issuer' | 'subject' | 'audience'
+  | 'authType'
+  | 'clientId'
+  | 'tokenEndpoint'
+  | 'tokenEndpointAuthMethod'
+  | 'scopes'
+  | 'signingAlgorithm'
+  | 'issuer'
+  | 'subject'
+  | 'audience'
 >;
 
 /**

@@ -1,4 +1,4 @@
-import { RateLimiterMemory, type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** The state of one bucket after a request was counted against it. */
 export interface RateLimitDecision {
@@ -25,11 +25,18 @@ export interface RateLimitSettings {
 }
 
 /** Builds one rate-limiter-flexible limiter; the default keeps counters in this process. */
-export type LimiterBackendFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
+export type LimiterBackendFactory = (options: {
+  keyPrefix: string;
+  points: number;
+  duration: number;
+}) => RateLimiterAbstract;
 
 const memoryBackend: LimiterBackendFactory = (options) => new RateLimiterMemory(options);
 
-export function createRateLimiter(settings: RateLimitSettings, createBackend: LimiterBackendFactory = memoryBackend): RateLimiter {
+export function createRateLimiter(
+  settings: RateLimitSettings,
+  createBackend: LimiterBackendFactory = memoryBackend,
+): RateLimiter {
   const limiters = new Map<string, RateLimiterAbstract>();
   function limiterFor(bucket: string): RateLimiterAbstract {
     let limiter = limiters.get(bucket);

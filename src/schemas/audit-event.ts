@@ -13,14 +13,22 @@ export const AuditEventResponse = Type.Object(
       id: Type.String({ description: 'API token id, OAuth client id, or `mailroute` for the system and CLI' }),
       type: Type.String({ description: 'ApiToken | OAuthClient | System' }),
     }),
-    target: Type.Array(Type.Object({ id: Type.String(), type: Type.String({ description: 'EmailServer | ApiToken' }) })),
+    target: Type.Array(
+      Type.Object({ id: Type.String(), type: Type.String({ description: 'EmailServer | ApiToken' }) }),
+    ),
     outcome: Type.Object({
       result: Type.String({ description: 'SUCCESS | FAILURE' }),
       reason: Type.Optional(Type.String({ description: 'For a failed SMTP test: the kind of failure' })),
     }),
-    changedFields: Type.Optional(Type.Array(Type.String(), { description: 'For updates: names of the fields that changed; values are never recorded' })),
+    changedFields: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'For updates: names of the fields that changed; values are never recorded',
+      }),
+    ),
     transaction: Type.Object({
-      id: Type.Union([Type.String(), Type.Null()], { description: 'X-Okta-Request-Id of the request that made the change; null outside the API' }),
+      id: Type.Union([Type.String(), Type.Null()], {
+        description: 'X-Okta-Request-Id of the request that made the change; null outside the API',
+      }),
     }),
   },
   { title: 'AuditEvent' },
@@ -30,7 +38,9 @@ export type AuditEventResponse = Static<typeof AuditEventResponse>;
 export const AuditEventQuery = Type.Object({
   since: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 time: only events at or after it' })),
   until: Type.Optional(Type.String({ maxLength: 40, description: 'ISO 8601 time: only events before it' })),
-  after: Type.Optional(Type.String({ maxLength: 200, description: 'Opaque cursor from the `next` link of the previous page' })),
+  after: Type.Optional(
+    Type.String({ maxLength: 200, description: 'Opaque cursor from the `next` link of the previous page' }),
+  ),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Events per page' })),
 });
 export type AuditEventQuery = Static<typeof AuditEventQuery>;

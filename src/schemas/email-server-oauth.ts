@@ -10,19 +10,40 @@ export type OAuthAuthType = (typeof OAUTH_AUTH_TYPES)[number];
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['CLIENT_SECRET_BASIC', 'CLIENT_SECRET_POST'] as const;
 export const SIGNING_ALGORITHMS = ['RS256'] as const;
 
-export const OAUTH_LIMITS = { clientId: 255, clientSecret: 1024, url: 2048, scope: 255, scopes: 50, text: 255, privateKey: 16_384 } as const;
+export const OAUTH_LIMITS = {
+  clientId: 255,
+  clientSecret: 1024,
+  url: 2048,
+  scope: 255,
+  scopes: 50,
+  text: 255,
+  privateKey: 16_384,
+} as const;
 
 /** Fields a create must carry, by authType (Okta's required properties); validated before the domain sees the body. */
 export const REQUIRED_BY_AUTH_TYPE: Readonly<Record<string, readonly string[]>> = {
   BASIC_SMTP_AUTH: ['password'],
   OAUTH2_CLIENT_CREDENTIALS: ['clientId', 'clientSecret', 'tokenEndpoint', 'tokenEndpointAuthMethod', 'scopes'],
-  OAUTH2_JWT_BEARER_GRANT: ['clientId', 'tokenEndpoint', 'signingAlgorithm', 'keyId', 'issuer', 'subject', 'audience', 'scopes', 'privateKey'],
+  OAUTH2_JWT_BEARER_GRANT: [
+    'clientId',
+    'tokenEndpoint',
+    'signingAlgorithm',
+    'keyId',
+    'issuer',
+    'subject',
+    'audience',
+    'scopes',
+    'privateKey',
+  ],
 };
 
 const visible = (maxLength: number, description: string, extra: Record<string, unknown> = {}) =>
   Type.String({ format: 'visible-text', maxLength, description, ...extra });
 
-const clientId = visible(OAUTH_LIMITS.clientId, 'OAuth 2.0 types. The client ID of the OAuth 2.0 app at your email provider.');
+const clientId = visible(
+  OAUTH_LIMITS.clientId,
+  'OAuth 2.0 types. The client ID of the OAuth 2.0 app at your email provider.',
+);
 const tokenEndpoint = visible(
   OAUTH_LIMITS.url,
   'OAuth 2.0 types. The https URL where the app exchanges its credentials (or signed JWT) for an access token. Plain http only for a token endpoint on this machine (loopback). It passes the same outbound destination guard as SMTP hosts.',
@@ -30,22 +51,33 @@ const tokenEndpoint = visible(
 const tokenEndpointAuthMethod = Type.Unsafe<(typeof TOKEN_ENDPOINT_AUTH_METHODS)[number]>({
   type: 'string',
   enum: [...TOKEN_ENDPOINT_AUTH_METHODS],
-  description: 'OAUTH2_CLIENT_CREDENTIALS. How the app sends clientId and clientSecret: HTTP Basic, or in the form body.',
+  description:
+    'OAUTH2_CLIENT_CREDENTIALS. How the app sends clientId and clientSecret: HTTP Basic, or in the form body.',
 });
 // RFC 6749 §3.3 scope-token: printable ASCII without space, `"` or `\`.
 const scopes = Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', maxLength: OAUTH_LIMITS.scope }), {
   minItems: 1,
   maxItems: OAUTH_LIMITS.scopes,
-  description: 'OAuth 2.0 types. Scopes to request; one must allow sending mail (e.g. https://outlook.office365.com/.default, https://mail.google.com/).',
+  description:
+    'OAuth 2.0 types. Scopes to request; one must allow sending mail (e.g. https://outlook.office365.com/.default, https://mail.google.com/).',
 });
 const signingAlgorithm = Type.Unsafe<(typeof SIGNING_ALGORITHMS)[number]>({
   type: 'string',
   enum: [...SIGNING_ALGORITHMS],
   description: 'OAUTH2_JWT_BEARER_GRANT. The algorithm the JWT assertion is signed with.',
 });
-const issuer = visible(OAUTH_LIMITS.text, 'OAUTH2_JWT_BEARER_GRANT. The `iss` of the assertion (e.g. the service account’s email address).');
-const subject = visible(OAUTH_LIMITS.text, 'OAUTH2_JWT_BEARER_GRANT. The `sub` of the assertion: the mailbox the app acts as.');
-const audience = visible(OAUTH_LIMITS.url, 'OAUTH2_JWT_BEARER_GRANT. The `aud` of the assertion (typically the token endpoint).');
+const issuer = visible(
+  OAUTH_LIMITS.text,
+  'OAUTH2_JWT_BEARER_GRANT. The `iss` of the assertion (e.g. the service account’s email address).',
+);
+const subject = visible(
+  OAUTH_LIMITS.text,
+  'OAUTH2_JWT_BEARER_GRANT. The `sub` of the assertion: the mailbox the app acts as.',
+);
+const audience = visible(
+  OAUTH_LIMITS.url,
+  'OAUTH2_JWT_BEARER_GRANT. The `aud` of the assertion (typically the token endpoint).',
+);
 
 /** Optional on the wire; REQUIRED_BY_AUTH_TYPE (create) and the domain (update) say when they must be there. */
 export const oauthRequestProperties = {
@@ -55,14 +87,21 @@ export const oauthRequestProperties = {
       minLength: 1,
       maxLength: OAUTH_LIMITS.clientSecret,
       writeOnly: true,
-      description: 'OAUTH2_CLIENT_CREDENTIALS. Write-only: encrypted at rest, never returned. Required again when host, port, username, tokenEndpoint or clientId changes.',
+      description:
+        'OAUTH2_CLIENT_CREDENTIALS. Write-only: encrypted at rest, never returned. Required again when host, port, username, tokenEndpoint or clientId changes.',
     }),
   ),
   tokenEndpoint: Type.Optional(tokenEndpoint),
   tokenEndpointAuthMethod: Type.Optional(tokenEndpointAuthMethod),
   scopes: Type.Optional(scopes),
   signingAlgorithm: Type.Optional(signingAlgorithm),
-  keyId: Type.Optional(visible(OAUTH_LIMITS.text, 'OAUTH2_JWT_BEARER_GRANT. The `kid` of the signing key. Write-only, as in Okta: never returned.', { writeOnly: true })),
+  keyId: Type.Optional(
+    visible(
+      OAUTH_LIMITS.text,
+      'OAUTH2_JWT_BEARER_GRANT. The `kid` of the signing key. Write-only, as in Okta: never returned.',
+      { writeOnly: true },
+    ),
+  ),
   issuer: Type.Optional(issuer),
   subject: Type.Optional(subject),
   audience: Type.Optional(audience),
@@ -79,7 +118,11 @@ export const oauthRequestProperties = {
 
 /** The non-secret OAuth fields, returned for OAuth servers only: never clientSecret, privateKey or keyId. */
 export const oauthResponseProperties = {
-  authType: Type.Optional(Type.String({ description: 'Present for OAuth 2.0 servers (absent means BASIC_SMTP_AUTH, as Okta answers for it)' })),
+  authType: Type.Optional(
+    Type.String({
+      description: 'Present for OAuth 2.0 servers (absent means BASIC_SMTP_AUTH, as Okta answers for it)',
+    }),
+  ),
   clientId: Type.Optional(Type.String()),
   tokenEndpoint: Type.Optional(Type.String()),
   tokenEndpointAuthMethod: Type.Optional(Type.String()),

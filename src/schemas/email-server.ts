@@ -1,5 +1,10 @@
 import Type, { type Static } from 'typebox';
-import { OAUTH_AUTH_TYPES, oauthRequestProperties, oauthResponseProperties, REQUIRED_BY_AUTH_TYPE } from './email-server-oauth.ts';
+import {
+  OAUTH_AUTH_TYPES,
+  oauthRequestProperties,
+  oauthResponseProperties,
+  REQUIRED_BY_AUTH_TYPE,
+} from './email-server-oauth.ts';
 
 /** Wire schemas for Okta's EmailServer resource: the single source of validation, types and OpenAPI. */
 
@@ -7,10 +12,22 @@ export const AUTH_TYPES = ['BASIC_SMTP_AUTH', ...OAUTH_AUTH_TYPES] as const;
 
 export const LIMITS = { alias: 255, host: 253, username: 255, password: 1024 } as const;
 
-const alias = Type.String({ format: 'visible-text', maxLength: LIMITS.alias, description: 'Human-readable name for the server' });
-const host = Type.String({ format: 'hostname-or-ip', maxLength: LIMITS.host, description: 'Hostname or IP address of the SMTP server' });
+const alias = Type.String({
+  format: 'visible-text',
+  maxLength: LIMITS.alias,
+  description: 'Human-readable name for the server',
+});
+const host = Type.String({
+  format: 'hostname-or-ip',
+  maxLength: LIMITS.host,
+  description: 'Hostname or IP address of the SMTP server',
+});
 const port = Type.Integer({ minimum: 1, maximum: 65535, description: 'Port of the SMTP server' });
-const username = Type.String({ format: 'visible-text', maxLength: LIMITS.username, description: 'Username used to sign in to the SMTP server' });
+const username = Type.String({
+  format: 'visible-text',
+  maxLength: LIMITS.username,
+  description: 'Username used to sign in to the SMTP server',
+});
 // Blank is refused by the domain unless tlsMode is `none` (an unauthenticated relay), where "" means "no password".
 const password = Type.String({
   maxLength: LIMITS.password,
@@ -18,7 +35,9 @@ const password = Type.String({
   description:
     'Password used to sign in to the SMTP server. Write-only: never returned. Required and non-blank, except with the extension tlsMode "none", which requires "".',
 });
-const enabled = Type.Boolean({ description: 'Routes all email traffic through this server. At most one server per org is enabled.' });
+const enabled = Type.Boolean({
+  description: 'Routes all email traffic through this server. At most one server per org is enabled.',
+});
 const authType = Type.String({ enum: [...AUTH_TYPES], description: 'Sign-in method. Defaults to BASIC_SMTP_AUTH.' });
 /** Extensions (mailroute, not Okta): optional, returned only when set. */
 const tlsMode = Type.Unsafe<'implicit' | 'starttls' | 'none'>({
@@ -88,7 +107,11 @@ export const EmailServerResponse = Type.Object(
     enabled: Type.Boolean(),
     ...oauthResponseProperties,
     tlsMode: Type.Optional(
-      Type.Unsafe<'implicit' | 'starttls' | 'none'>({ type: 'string', enum: ['implicit', 'starttls', 'none'], description: 'Extension; present only when set' }),
+      Type.Unsafe<'implicit' | 'starttls' | 'none'>({
+        type: 'string',
+        enum: ['implicit', 'starttls', 'none'],
+        description: 'Extension; present only when set',
+      }),
     ),
     caCertificate: Type.Optional(Type.String({ description: 'Extension; present only when set' })),
   },

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 
 /** RFC 1123 hostname: dot-separated labels of letters, digits and inner hyphens; at most 253 characters. */
-const HOSTNAME = /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /** A hostname or an IPv4/IPv6 literal: no scheme, no port, no spaces or control characters. */
 export function isHostnameOrIp(value: string): boolean {

@@ -7,12 +7,17 @@ export const NOTIFICATION_STATUSES = ['queued', 'sending', 'sent', 'failed'] as 
 
 export const NotificationPost = Type.Object(
   {
-    template: Type.String({ minLength: 1, maxLength: 64, description: 'Template name: welcome, account-recovery, or an operator template' }),
+    template: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'Template name: welcome, account-recovery, or an operator template',
+    }),
     recipient: Type.String({
       minLength: 3,
       maxLength: 254,
       // RFC 5321 mailbox, conservatively: no spaces, brackets, quotes or line breaks.
-      pattern: '^[^\\s@<>()\\[\\],;:"\\\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$',
+      pattern:
+        '^[^\\s@<>()\\[\\],;:"\\\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$',
       description: 'Email address of the recipient',
     }),
     locale: Type.Optional(
@@ -22,16 +27,22 @@ export const NotificationPost = Type.Object(
       }),
     ),
     variables: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }), Type.Union([Type.String({ maxLength: 4096 }), Type.Number(), Type.Boolean()]), {
-        maxProperties: 100,
-        description: 'Template variables; every placeholder of the template is required. HTML-escaped in the HTML part.',
-      }),
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]{0,63}$' }),
+        Type.Union([Type.String({ maxLength: 4096 }), Type.Number(), Type.Boolean()]),
+        {
+          maxProperties: 100,
+          description:
+            'Template variables; every placeholder of the template is required. HTML-escaped in the HTML part.',
+        },
+      ),
     ),
     idempotencyKey: Type.Optional(
       Type.String({
         minLength: 1,
         maxLength: 255,
-        description: 'The same key within 24 hours returns the first message instead of sending another (also accepted as the Idempotency-Key header)',
+        description:
+          'The same key within 24 hours returns the first message instead of sending another (also accepted as the Idempotency-Key header)',
       }),
     ),
   },
@@ -45,7 +56,9 @@ const Attempt = Type.Object(
     server: Type.String({ description: 'A custom server id, `default` or `capture`' }),
     outcome: Type.String({ enum: ['sent', 'transient', 'permanent'] }),
     replyCode: Type.Union([Type.Integer(), Type.Null()]),
-    reply: Type.Union([Type.String(), Type.Null()], { description: "The server's reply or the local error; never the message body" }),
+    reply: Type.Union([Type.String(), Type.Null()], {
+      description: "The server's reply or the local error; never the message body",
+    }),
     durationMs: Type.Integer(),
   },
   { title: 'NotificationAttempt' },
@@ -59,17 +72,24 @@ export const Notification = Type.Object(
     locale: Type.String({ description: 'The template locale used after fallback (`default` when none matched)' }),
     recipient: Type.String(),
     idempotencyKey: Type.Union([Type.String(), Type.Null()]),
-    route: Type.String({ enum: ['custom', 'default'], description: "custom: the org's enabled server; default: the operator's default server" }),
+    route: Type.String({
+      enum: ['custom', 'default'],
+      description: "custom: the org's enabled server; default: the operator's default server",
+    }),
     serverId: Type.Union([Type.String(), Type.Null()], { description: 'The custom server, when routed to one' }),
     messageId: Type.String({ description: 'The Message-ID header, the same on every attempt' }),
     attempts: Type.Integer(),
     created: Type.String({ format: 'date-time' }),
     lastUpdated: Type.String({ format: 'date-time' }),
-    nextAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'While queued or sending' }),
+    nextAttemptAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'While queued or sending',
+    }),
     completedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     lastReplyCode: Type.Union([Type.Integer(), Type.Null()]),
     lastReply: Type.Union([Type.String(), Type.Null()]),
-    attemptHistory: Type.Optional(Type.Array(Attempt, { description: 'Every attempt, oldest first (single-message responses only)' })),
+    attemptHistory: Type.Optional(
+      Type.Array(Attempt, { description: 'Every attempt, oldest first (single-message responses only)' }),
+    ),
   },
   { title: 'Notification' },
 );
@@ -83,7 +103,10 @@ const limit = Type.Integer({ minimum: 1, maximum: 200, description: 'Page size (
 const after = Type.String({ maxLength: 200, description: 'Opaque cursor from the `next` Link header' });
 // A pattern rather than `format`, so the request validator needs no extra format plugin.
 const ISO_DATE_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
-const since = Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-time, e.g. 2024-05-01T00:00:00Z; inclusive' });
+const since = Type.String({
+  pattern: ISO_DATE_TIME,
+  description: 'ISO 8601 date-time, e.g. 2024-05-01T00:00:00Z; inclusive',
+});
 const until = Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-time; exclusive' });
 
 export const NotificationListQuery = Type.Object({
@@ -104,7 +127,10 @@ export const DeliveryEvent = Type.Object(
     eventType: Type.String({ description: 'mailroute.notification.delivery' }),
     severity: Type.String({ enum: ['INFO', 'WARN'] }),
     displayMessage: Type.String(),
-    outcome: Type.Object({ result: Type.String({ enum: ['SUCCESS', 'FAILURE'] }), reason: Type.Union([Type.String(), Type.Null()]) }),
+    outcome: Type.Object({
+      result: Type.String({ enum: ['SUCCESS', 'FAILURE'] }),
+      reason: Type.Union([Type.String(), Type.Null()]),
+    }),
     target: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), alternateId: Type.String() })),
     debugContext: Type.Object({ debugData: Type.Object({ server: Type.String() }) }),
   },
@@ -120,15 +146,22 @@ export const EventListQuery = Type.Object({
 });
 
 export const HourlyQuery = Type.Object({
-  since: Type.Optional(Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-time; default: 24 hours ago' })),
+  since: Type.Optional(
+    Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-time; default: 24 hours ago' }),
+  ),
   until: Type.Optional(Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-time; default: now' })),
 });
 
 export const HourlyCounts = Type.Object(
   {
-    hours: Type.Array(Type.Object({ hour: Type.String({ format: 'date-time' }), sent: Type.Integer(), failed: Type.Integer() })),
+    hours: Type.Array(
+      Type.Object({ hour: Type.String({ format: 'date-time' }), sent: Type.Integer(), failed: Type.Integer() }),
+    ),
   },
-  { title: 'NotificationHourlyCounts', description: 'Final outcomes per hour (UTC), from delivery events; hours with none are omitted' },
+  {
+    title: 'NotificationHourlyCounts',
+    description: 'Final outcomes per hour (UTC), from delivery events; hours with none are omitted',
+  },
 );
 
 export const NOTIFICATION_TAGS = [tags];

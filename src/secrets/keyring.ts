@@ -10,11 +10,16 @@ export const KEY_FILE_NAME = 'encryption-keys';
 export function parseKeyring(text: string, source: string): Keyring {
   const keys = new Map<string, Buffer>();
   let currentKeyId = '';
-  for (const entry of text.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const match = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/=_-]+)$/.exec(entry);
     const key = match ? Buffer.from(match[2], 'base64') : undefined;
     if (!match || key?.length !== 32) {
-      throw new ConfigError(`${source}: each key must be "id:base64" with a 32-byte key (id of letters, digits, _ or -)`);
+      throw new ConfigError(
+        `${source}: each key must be "id:base64" with a 32-byte key (id of letters, digits, _ or -)`,
+      );
     }
     if (keys.has(match[1])) throw new ConfigError(`${source}: key id "${match[1]}" appears twice`);
     keys.set(match[1], key);
@@ -25,7 +30,7 @@ export function parseKeyring(text: string, source: string): Keyring {
 }
 
 export function generateKeyEntry(): string {
-  return `k${Date.now().toString(36)}${randomBytes(2).toString("hex")}:${randomBytes(32).toString('base64')}`;
+  return `k${Date.now().toString(36)}${randomBytes(2).toString('hex')}:${randomBytes(32).toString('base64')}`;
 }
 
 export interface LoadedKeyring {

@@ -1,7 +1,7 @@
 import type { SMTPConnectionCustomAuthHandlers } from 'nodemailer/lib/smtp-connection';
 import type { SMTPTransportAuthOptions } from 'nodemailer/lib/smtp-transport';
-import type { SecretBox } from '../secrets/secret-box.ts';
 import { secretContext } from '../domain/destination.ts';
+import type { SecretBox } from '../secrets/secret-box.ts';
 import type { EmailServerRecord } from '../store/store.ts';
 
 /**
@@ -15,7 +15,11 @@ export interface SmtpAuthContext {
   secretBox: Pick<SecretBox, 'open'>;
 }
 
-export type SmtpAuthServer = Pick<EmailServerRecord, 'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret'> & OAuthSignInFields;
+export type SmtpAuthServer = Pick<
+  EmailServerRecord,
+  'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret'
+> &
+  OAuthSignInFields;
 
 /** The OAuth 2.0 fields (src/smtp/oauth/); optional, so password-only configurations need none. */
 export type OAuthSignInFields = Partial<

@@ -37,7 +37,8 @@ const CERTIFICATE_CODES = new Set([
 ]);
 const CERTIFICATE_TEXT =
   /self[- ]signed certificate|unable to verify the first certificate|unable to get (local )?issuer certificate|certificate has expired|certificate is not yet valid|certificate (signature failure|revoked)|does not match certificate's altnames|Hostname\/IP does not match/i;
-const PLAIN_SMTP_UNDER_TLS = /wrong version number|packet length too long|unknown protocol|http request|record layer failure/i;
+const PLAIN_SMTP_UNDER_TLS =
+  /wrong version number|packet length too long|unknown protocol|http request|record layer failure/i;
 
 function stageOfCommand(command: string): SmtpStage | undefined {
   if (command.startsWith('AUTH')) return 'auth';
@@ -70,7 +71,14 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
 
   if (CERTIFICATE_CODES.has(original) || CERTIFICATE_TEXT.test(message)) {
     const reason = certificateReason(original, message);
-    return { ...base, kind: 'connection', stage: 'tls', retryable: false, tls: { reason }, hint: certificateHint(original, message, attempt.host) };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: 'tls',
+      retryable: false,
+      tls: { reason },
+      hint: certificateHint(original, message, attempt.host),
+    };
   }
   if (original === 'ERR_SSL_WRONG_VERSION_NUMBER' || PLAIN_SMTP_UNDER_TLS.test(message)) {
     const hint =
@@ -86,16 +94,34 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
     const reason = reply ? 'the server did not accept STARTTLS' : tlsReason(message);
     return { ...base, kind: 'connection', stage: 'tls', retryable: transient, tls: { reason }, hint };
   }
-  if (code === 'ETLS' || original.startsWith('ERR_SSL') || original === 'EPROTO' || err.timeoutType === 'UPGRADE_TIMEOUT') {
+  if (
+    code === 'ETLS' ||
+    original.startsWith('ERR_SSL') ||
+    original === 'EPROTO' ||
+    err.timeoutType === 'UPGRADE_TIMEOUT'
+  ) {
     const hint =
       err.timeoutType === 'UPGRADE_TIMEOUT'
         ? 'the TLS handshake did not finish in time'
         : `the TLS handshake failed (${tlsReason(message)}): the server may offer only TLS versions or ciphers older than TLS 1.2`;
-    return { ...base, kind: 'connection', stage: 'tls', retryable: err.timeoutType === 'UPGRADE_TIMEOUT', tls: { reason: tlsReason(message) }, hint };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: 'tls',
+      retryable: err.timeoutType === 'UPGRADE_TIMEOUT',
+      tls: { reason: tlsReason(message) },
+      hint,
+    };
   }
 
   if (code === 'EDNS') {
-    return { ...base, kind: 'connection', stage: 'dns', retryable: true, hint: `resolving ${attempt.host} failed: check the host name` };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: 'dns',
+      retryable: true,
+      hint: `resolving ${attempt.host} failed: check the host name`,
+    };
   }
   if (original === 'ECONNREFUSED') {
     return {
@@ -107,7 +133,13 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
     };
   }
   if (['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTDOWN'].includes(original)) {
-    return { ...base, kind: 'connection', stage: 'connect', retryable: true, hint: `${where} is unreachable from this service: check routing and firewalls` };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: 'connect',
+      retryable: true,
+      hint: `${where} is unreachable from this service: check routing and firewalls`,
+    };
   }
   if (err.timeoutType === 'CONNECT_TIMEOUT' || original === 'ETIMEDOUT') {
     return {
@@ -130,16 +162,40 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
 
   const commandStage = stageOfCommand(command);
   if (commandStage === 'sender' || commandStage === 'recipient' || commandStage === 'data') {
-    return { ...base, kind: 'connection', stage: commandStage, retryable: reply ? transient : true, hint: envelopeHint(commandStage, reply?.code) };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: commandStage,
+      retryable: reply ? transient : true,
+      hint: envelopeHint(commandStage, reply?.code),
+    };
   }
   if (code === 'EMESSAGE') {
-    return { ...base, kind: 'connection', stage: 'data', retryable: transient, hint: envelopeHint('data', reply?.code) };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: 'data',
+      retryable: transient,
+      hint: envelopeHint('data', reply?.code),
+    };
   }
   if (code === 'EABORT' || err.name === 'AbortError') {
-    return { ...base, kind: 'connection', stage: commandStage ?? 'greeting', retryable: true, hint: 'the test did not finish within its deadline: the server answers too slowly' };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: commandStage ?? 'greeting',
+      retryable: true,
+      hint: 'the test did not finish within its deadline: the server answers too slowly',
+    };
   }
   if (err.timeoutType === 'SOCKET_TIMEOUT') {
-    return { ...base, kind: 'connection', stage: commandStage ?? 'greeting', retryable: true, hint: 'the server stopped answering in the middle of the session' };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: commandStage ?? 'greeting',
+      retryable: true,
+      hint: 'the server stopped answering in the middle of the session',
+    };
   }
   if (reply && command === 'CONN') {
     return {
@@ -151,7 +207,13 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
     };
   }
   if (commandStage === 'greeting') {
-    return { ...base, kind: 'connection', stage: 'greeting', retryable: transient, hint: 'the server did not accept EHLO or HELO' };
+    return {
+      ...base,
+      kind: 'connection',
+      stage: 'greeting',
+      retryable: transient,
+      hint: 'the server did not accept EHLO or HELO',
+    };
   }
   if (code === 'ECONNECTION' || original === 'ECONNRESET' || original === 'EPIPE') {
     return {
@@ -162,7 +224,13 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
       hint: 'the server closed the connection before the session was set up: it may expect implicit TLS, limit connections, or refuse this client',
     };
   }
-  return { ...base, kind: 'connection', stage: commandStage ?? 'connect', retryable: true, hint: `the SMTP session failed (${original || code || 'unknown error'})` };
+  return {
+    ...base,
+    kind: 'connection',
+    stage: commandStage ?? 'connect',
+    retryable: true,
+    hint: `the SMTP session failed (${original || code || 'unknown error'})`,
+  };
 }
 
 function authHint(code: number | undefined): string {
@@ -189,15 +257,22 @@ function authHint(code: number | undefined): string {
 function certificateReason(code: string, message: string): string {
   const match = CERTIFICATE_TEXT.exec(message);
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'the certificate does not name this host';
-  return match ? message.slice(match.index).split(/[:\r\n]/)[0].trim() : code.toLowerCase().replaceAll('_', ' ');
+  return match
+    ? message
+        .slice(match.index)
+        .split(/[:\r\n]/)[0]
+        .trim()
+    : code.toLowerCase().replaceAll('_', ' ');
 }
 
 function certificateHint(code: string, message: string, host: string): string {
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /altnames|does not match/i.test(message)) {
     return `the certificate does not name ${host}: use a host name the certificate lists, or fix the certificate`;
   }
-  if (code === 'CERT_HAS_EXPIRED' || /expired/i.test(message)) return 'the certificate has expired: renew it on the server';
-  if (code === 'CERT_NOT_YET_VALID' || /not yet valid/i.test(message)) return "the certificate is not valid yet: check the server's clock and certificate";
+  if (code === 'CERT_HAS_EXPIRED' || /expired/i.test(message))
+    return 'the certificate has expired: renew it on the server';
+  if (code === 'CERT_NOT_YET_VALID' || /not yet valid/i.test(message))
+    return "the certificate is not valid yet: check the server's clock and certificate";
   return 'the certificate is not trusted: add the CA certificate (caCertificate) or use a certificate from a public CA';
 }
 
@@ -209,8 +284,11 @@ function tlsReason(message: string): string {
 
 function envelopeHint(stage: 'sender' | 'recipient' | 'data', code: number | undefined): string {
   const prefix = code ? `${code}: ` : '';
-  if (code !== undefined && code >= 400 && code < 500) return `${prefix}the server refused temporarily (busy, greylisting or a rate limit): try again later`;
-  if (stage === 'sender') return `${prefix}the server refused the sender address: use an address this account may send as`;
-  if (stage === 'recipient') return `${prefix}the server refused the recipient: check the address, and that the server relays to its domain for this account`;
+  if (code !== undefined && code >= 400 && code < 500)
+    return `${prefix}the server refused temporarily (busy, greylisting or a rate limit): try again later`;
+  if (stage === 'sender')
+    return `${prefix}the server refused the sender address: use an address this account may send as`;
+  if (stage === 'recipient')
+    return `${prefix}the server refused the recipient: check the address, and that the server relays to its domain for this account`;
   return `${prefix}the server refused the message`;
 }

@@ -107,7 +107,9 @@ export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'den
     allows(address, host) {
       if (allowedHosts.has(normaliseHost(host))) return true;
       const mapped = embeddedIpv4(address);
-      const [checked, type] = mapped ? [mapped, 'ipv4' as const] : [address, isIP(address) === 6 ? ('ipv6' as const) : ('ipv4' as const)];
+      const [checked, type] = mapped
+        ? [mapped, 'ipv4' as const]
+        : [address, isIP(address) === 6 ? ('ipv6' as const) : ('ipv4' as const)];
       if (allowedAddresses.check(checked, type) || (mapped && allowedAddresses.check(address, 'ipv6'))) return true;
       if (nonRoutable.check(checked, type)) return false;
       if (policy.denyPrivate && privateRanges.check(checked, type)) return false;

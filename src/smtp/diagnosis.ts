@@ -59,7 +59,12 @@ export class SmtpFailure extends Error {
 
   static fromDestination(error: DestinationError, host: string): SmtpFailure {
     if (error.reason === 'refused') {
-      return new SmtpFailure({ kind: 'connection', refused: true, retryable: false, hint: 'the destination is not allowed' });
+      return new SmtpFailure({
+        kind: 'connection',
+        refused: true,
+        retryable: false,
+        hint: 'the destination is not allowed',
+      });
     }
     const hint =
       error.reason === 'not_found'
@@ -67,7 +72,13 @@ export class SmtpFailure extends Error {
         : error.reason === 'dns_timeout'
           ? `resolving ${host} timed out: the DNS resolver of this service did not answer in time`
           : `resolving ${host} failed (${error.code}): check the host and this service's DNS`;
-    return new SmtpFailure({ kind: 'connection', stage: 'dns', retryable: error.reason !== 'not_found', hint, code: error.code });
+    return new SmtpFailure({
+      kind: 'connection',
+      stage: 'dns',
+      retryable: error.reason !== 'not_found',
+      hint,
+      code: error.code,
+    });
   }
 
   static unsupportedAuth(authType: string): SmtpFailure {
@@ -104,6 +115,9 @@ export function redact(text: string, secrets: readonly string[], username?: stri
 
 /** Server replies are untrusted text: one line, printable, bounded. */
 export function cleanReply(text: string): string {
-  const line = text.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trim();
+  const line = text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[^\x20-\x7e]/g, '?')
+    .trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

@@ -14,10 +14,14 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
  * The certificates of a PEM bundle, or a reason it is not one. Only CERTIFICATE blocks count; a
  * private key pasted by mistake is refused rather than stored.
  */
-export function parseCaBundle(pem: string): { ok: true; certificates: X509Certificate[] } | { ok: false; reason: string } {
-  if (/PRIVATE KEY-----/.test(pem)) return { ok: false, reason: 'The field must hold CA certificates only, never a private key' };
+export function parseCaBundle(
+  pem: string,
+): { ok: true; certificates: X509Certificate[] } | { ok: false; reason: string } {
+  if (/PRIVATE KEY-----/.test(pem))
+    return { ok: false, reason: 'The field must hold CA certificates only, never a private key' };
   const blocks = pem.match(PEM_BLOCK) ?? [];
-  if (blocks.length === 0) return { ok: false, reason: 'The field must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)' };
+  if (blocks.length === 0)
+    return { ok: false, reason: 'The field must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)' };
   const certificates: X509Certificate[] = [];
   for (const block of blocks) {
     try {
@@ -48,7 +52,8 @@ export function tlsSettingsProblems(check: TlsSettingsCheck): Array<{ field: str
   if (check.tlsMode === 'none' && check.hasPassword) {
     problems.push({
       field: 'tlsMode',
-      message: 'tlsMode none sends everything in clear, so it is allowed only for an unauthenticated relay: send "password": "" with it',
+      message:
+        'tlsMode none sends everything in clear, so it is allowed only for an unauthenticated relay: send "password": "" with it',
     });
   } else if (check.tlsMode !== 'none' && !check.hasPassword) {
     problems.push({ field: 'password', message: 'The field cannot be left blank' });

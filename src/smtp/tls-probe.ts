@@ -22,7 +22,10 @@ function describe(certificate: tls.PeerCertificate | undefined): CertificateFact
 }
 
 /** Completes a TLS handshake from the first byte (implicit TLS); resolves undefined when none happens in time. */
-export function probeImplicitTls(destination: VettedDestination, timeoutMs: number): Promise<CertificateFacts | undefined> {
+export function probeImplicitTls(
+  destination: VettedDestination,
+  timeoutMs: number,
+): Promise<CertificateFacts | undefined> {
   return new Promise((resolve) => {
     const socket = tls.connect({
       host: destination.address,
@@ -42,7 +45,10 @@ export function probeImplicitTls(destination: VettedDestination, timeoutMs: numb
 }
 
 /** EHLO, STARTTLS, and the certificate the server presented; undefined when the upgrade fails. */
-export function probeStartTls(destination: VettedDestination, timeoutMs: number): Promise<CertificateFacts | undefined> {
+export function probeStartTls(
+  destination: VettedDestination,
+  timeoutMs: number,
+): Promise<CertificateFacts | undefined> {
   return new Promise((resolve) => {
     const connection = new SMTPConnection({
       host: destination.address,

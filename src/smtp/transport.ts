@@ -19,16 +19,23 @@
  *   the stored secret cannot be opened. Failures while sending are nodemailer errors: hand them to
  *   `diagnoseSmtpError` for the stage, reply, hint and whether a retry can help.
  */
+
+import type { Transporter } from 'nodemailer';
 import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import type { SMTPSentMessageInfo } from 'nodemailer/lib/smtp-transport';
-import type { Transporter } from 'nodemailer';
 import type { SmtpSettings } from '../config.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { EmailServerRecord, TlsMode } from '../store/store.ts';
 import { type OAuthSignInFields, passwordAuth, type SmtpAuthSettings, type SmtpAuthStrategy } from './auth-strategy.ts';
+import {
+  createDestinationPolicy,
+  DestinationError,
+  type HostLookup,
+  resolveDestination,
+  type VettedDestination,
+} from './destination-guard.ts';
 import { SmtpFailure } from './diagnosis.ts';
-import { createDestinationPolicy, DestinationError, type HostLookup, resolveDestination, type VettedDestination } from './destination-guard.ts';
 import { effectiveTlsMode } from './tls-mode.ts';
 
 /** The stored fields the send path reads. An EmailServerRecord fits. */
@@ -40,7 +47,10 @@ export type SmtpServerConfig = Pick<
 
 export interface SmtpTransportDeps {
   secretBox: Pick<SecretBox, 'open'>;
-  settings: Pick<SmtpSettings, 'connectionTimeoutMs' | 'greetingTimeoutMs' | 'socketTimeoutMs' | 'dnsTimeoutMs' | 'allow' | 'denyPrivate'>;
+  settings: Pick<
+    SmtpSettings,
+    'connectionTimeoutMs' | 'greetingTimeoutMs' | 'socketTimeoutMs' | 'dnsTimeoutMs' | 'allow' | 'denyPrivate'
+  >;
   /** Host name resolution (dns.lookup with all addresses by default). */
   lookup?: HostLookup;
   /** Sign-in strategies by authType, on top of the built-in BASIC_SMTP_AUTH. */
@@ -81,7 +91,10 @@ export async function createSmtpTransport(
   let destination: VettedDestination;
   try {
     const policy = createDestinationPolicy(settings);
-    destination = await resolveDestination(server.host, server.port, policy, { lookup: deps.lookup, timeoutMs: settings.dnsTimeoutMs });
+    destination = await resolveDestination(server.host, server.port, policy, {
+      lookup: deps.lookup,
+      timeoutMs: settings.dnsTimeoutMs,
+    });
   } catch (error) {
     if (error instanceof DestinationError) throw SmtpFailure.fromDestination(error, server.host);
     throw error;
@@ -117,7 +130,9 @@ export async function createSmtpTransport(
     disableUrlAccess: true,
     ...(options.pool ? { pool: true, maxConnections: options.maxConnections, maxMessages: options.maxMessages } : {}),
   };
-  const transporter = nodemailer.createTransport(transportOptions as SMTPPoolOptions & { pool: true }) as unknown as Transporter<SMTPSentMessageInfo>;
+  const transporter = nodemailer.createTransport(
+    transportOptions as SMTPPoolOptions & { pool: true },
+  ) as unknown as Transporter<SMTPSentMessageInfo>;
 
   return {
     transporter,

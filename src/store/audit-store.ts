@@ -75,7 +75,10 @@ export function auditEventStore(db: Kysely<Database>): AuditEventStore {
       if (until !== undefined) query = query.where('occurred_at', '<', until);
       if (after) {
         query = query.where((eb) =>
-          eb.or([eb('occurred_at', '>', after.occurredAt), eb.and([eb('occurred_at', '=', after.occurredAt), eb('id', '>', after.id)])]),
+          eb.or([
+            eb('occurred_at', '>', after.occurredAt),
+            eb.and([eb('occurred_at', '=', after.occurredAt), eb('id', '>', after.id)]),
+          ]),
         );
       }
       const rows = await query.orderBy('occurred_at').orderBy('id').limit(limit).execute();

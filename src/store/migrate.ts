@@ -16,7 +16,11 @@ const MIGRATIONS: Record<string, Migration> = {
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */
 export async function migrateToLatest(db: Kysely<unknown>): Promise<void> {
   // Numbers are pre-assigned per feature and may land out of order (004 before 003): apply whichever is missing.
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS }, allowUnorderedMigrations: true });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

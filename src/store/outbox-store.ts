@@ -128,8 +128,17 @@ export interface OutboxStore {
    * (purged or re-sealed meanwhile: skipped). Returns the ids that were replaced.
    */
   replaceContent(replacements: ContentReplacement[]): Promise<Set<string>>;
-  listEvents(orgId: string, filter: { since?: number; until?: number; messageId?: string }, limit: number, after?: PageCursor): Promise<DeliveryEvent[]>;
-  hourlyCounts(orgId: string, since: number, until: number): Promise<Array<{ hour: number; sent: number; failed: number }>>;
+  listEvents(
+    orgId: string,
+    filter: { since?: number; until?: number; messageId?: string },
+    limit: number,
+    after?: PageCursor,
+  ): Promise<DeliveryEvent[]>;
+  hourlyCounts(
+    orgId: string,
+    since: number,
+    until: number,
+  ): Promise<Array<{ hour: number; sent: number; failed: number }>>;
   /** Across all orgs, for metrics. */
   countByStatus(): Promise<Record<MessageStatus, number>>;
   queueStats(now: number): Promise<{ due: number; oldestDueAt: number | null }>;
@@ -239,7 +248,10 @@ function createGroupInsert(db: Kysely<Database>) {
     try {
       await db.transaction().execute(async (trx) => {
         for (let i = 0; i < batch.length; i += ROWS_PER_STATEMENT) {
-          await trx.insertInto('outbox_messages').values(batch.slice(i, i + ROWS_PER_STATEMENT).map((p) => p.row)).execute();
+          await trx
+            .insertInto('outbox_messages')
+            .values(batch.slice(i, i + ROWS_PER_STATEMENT).map((p) => p.row))
+            .execute();
         }
       });
       for (const pending of batch) pending.resolve();
@@ -260,7 +272,12 @@ function createGroupInsert(db: Kysely<Database>) {
 export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxStore {
   const groupInsert = createGroupInsert(db);
   const byKey = (orgId: string, key: string) =>
-    db.selectFrom('outbox_messages').selectAll().where('org_id', '=', orgId).where('idempotency_key', '=', key).executeTakeFirst();
+    db
+      .selectFrom('outbox_messages')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
 
   return {
     async insert(message, keyFreshSince) {
@@ -277,17 +294,27 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
           if (!isUniqueViolation(error) || message.idempotencyKey === null) throw error;
         }
         const existing = await byKey(message.orgId, message.idempotencyKey);
-        if (existing && Number(existing.created_at) >= keyFreshSince) return { message: toMessage(existing), created: false };
+        if (existing && Number(existing.created_at) >= keyFreshSince)
+          return { message: toMessage(existing), created: false };
         if (existing) {
           // The key's 24 h window has passed: the old message keeps its history but gives up the key.
-          await db.updateTable('outbox_messages').set({ idempotency_key: null }).where('id', '=', existing.id).execute();
+          await db
+            .updateTable('outbox_messages')
+            .set({ idempotency_key: null })
+            .where('id', '=', existing.id)
+            .execute();
         }
       }
       throw new Error('could not settle the idempotency key');
     },
 
     async get(orgId, id) {
-      const row = await db.selectFrom('outbox_messages').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+      const row = await db
+        .selectFrom('outbox_messages')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return row && toMessage(row);
     },
 

@@ -1,4 +1,6 @@
-import { type Kysely, type Selectable, type Transaction, sql } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { auditEventStore } from './audit-store.ts';
+import { outboxStore } from './outbox-store.ts';
 import {
   type ApiToken,
   type ApiTokenStore,
@@ -13,8 +15,6 @@ import {
   type TlsMode,
   type TokenEndpointAuthMethod,
 } from './store.ts';
-import { auditEventStore } from './audit-store.ts';
-import { outboxStore } from './outbox-store.ts';
 import type { ApiTokenTable, Database, EmailServerTable } from './tables.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
@@ -56,7 +56,8 @@ function orgStore(db: Kysely<Database>, dialect: SqlDialect): OrgStore {
       // The insert-if-empty is one statement (atomic on SQLite); PostgreSQL also needs the lock,
       // because under READ COMMITTED two such statements would not see each other's row.
       return db.transaction().execute(async (trx) => {
-        if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${sql.lit(BOOTSTRAP_LOCK_KEY)})`.execute(trx);
+        if (dialect === 'postgres')
+          await sql`select pg_advisory_xact_lock(${sql.lit(BOOTSTRAP_LOCK_KEY)})`.execute(trx);
         const result = await sql`insert into orgs (id, name, created_at)
           select ${org.id}, ${org.name}, cast(${org.createdAt} as bigint)
           where not exists (select 1 from orgs)`.execute(trx);
@@ -130,7 +131,10 @@ function apiTokenStore(db: Kysely<Database>): ApiTokenStore {
       await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute();
     },
     async count() {
-      const row = await db.selectFrom('api_tokens').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('api_tokens')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     },
   };
@@ -208,7 +212,8 @@ function toColumns(changes: EmailServerChanges): Partial<EmailServerTable> {
   for (const [key, value] of Object.entries(changes)) {
     const column = COLUMN_OF[key as keyof EmailServerChanges];
     if (value === undefined || column === undefined) continue;
-    columns[column] = typeof value === 'boolean' ? (value ? 1 : 0) : Array.isArray(value) ? JSON.stringify(value) : value;
+    columns[column] =
+      typeof value === 'boolean' ? (value ? 1 : 0) : Array.isArray(value) ? JSON.stringify(value) : value;
   }
   return columns as Partial<EmailServerTable>;
 }
@@ -279,7 +284,11 @@ function emailServerStore(db: Kysely<Database>, dialect: SqlDialect): EmailServe
       }
     },
     async delete(orgId, id) {
-      const result = await db.deleteFrom('email_servers').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+      const result = await db
+        .deleteFrom('email_servers')
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
     async listAll() {

@@ -103,7 +103,13 @@ export interface EmailServerStore {
    * Compare-and-set of one sealed column: writes `next` only while the column still holds
    * `expected`. False when the server is gone or the secret changed meanwhile. updatedAt stays.
    */
-  replaceSecret(orgId: string, id: string, column: SealedServerColumn, expected: string, next: string): Promise<boolean>;
+  replaceSecret(
+    orgId: string,
+    id: string,
+    column: SealedServerColumn,
+    expected: string,
+    next: string,
+  ): Promise<boolean>;
 }
 
 export interface Store {

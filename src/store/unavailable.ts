@@ -1,9 +1,20 @@
 import { StoreUnavailableError } from './store.ts';
 
 // Socket errors, and PostgreSQL's SQLSTATEs for "server going away" (57P0x) and "connection" (08xxx).
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+]);
 // node-postgres reports a dropped or timed-out connection with these messages and no code.
-const UNREACHABLE_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i;
+const UNREACHABLE_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i;
 
 /** True for connection-level failures of the database driver, rather than errors in a query. */
 export function isConnectionFailure(error: unknown): boolean {
@@ -42,7 +53,8 @@ export function mapUnavailable<T extends object>(target: T): T {
           }
         };
       }
-      if (value && typeof value === 'object' && !(value instanceof Promise) && !Array.isArray(value)) return mapUnavailable(value);
+      if (value && typeof value === 'object' && !(value instanceof Promise) && !Array.isArray(value))
+        return mapUnavailable(value);
       return value;
     },
   });

@@ -41,7 +41,11 @@ describe('audit events: every kind of change, listable by an admin, never with a
     await smtp?.close();
   });
 
-  async function call(label: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<ApiResponse> {
+  async function call(
+    label: string,
+    path: string,
+    init: { method?: string; body?: unknown } = {},
+  ): Promise<ApiResponse> {
     const res = await t.api(path, init);
     requestIds[label] = res.headers.get('x-okta-request-id')!;
     return res;
@@ -50,23 +54,47 @@ describe('audit events: every kind of change, listable by an admin, never with a
   it('makes one change of each kind through the API and the token service', async () => {
     const created = await call('create', '/api/v1/email-servers', {
       method: 'POST',
-      body: { alias: 'Audited', host: '127.0.0.1', port: smtp.port, username: 'audit-user', password: FIRST_PASSWORD, tlsMode: 'starttls', caCertificate: TEST_TLS.ca },
+      body: {
+        alias: 'Audited',
+        host: '127.0.0.1',
+        port: smtp.port,
+        username: 'audit-user',
+        password: FIRST_PASSWORD,
+        tlsMode: 'starttls',
+        caCertificate: TEST_TLS.ca,
+      },
     });
     assert.equal(created.status, 201, created.text);
     serverId = created.body.id;
-    const renamed = await call('update', `/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { alias: 'Audited 2', password: SECOND_PASSWORD, port: smtp.port } });
+    const renamed = await call('update', `/api/v1/email-servers/${serverId}`, {
+      method: 'PATCH',
+      body: { alias: 'Audited 2', password: SECOND_PASSWORD, port: smtp.port },
+    });
     assert.equal(renamed.status, 200, renamed.text);
-    assert.equal((await call('enable', `/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { enabled: true } })).status, 200);
+    assert.equal(
+      (await call('enable', `/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { enabled: true } })).status,
+      200,
+    );
     const tested = await call('test', `/api/v1/email-servers/${serverId}/test`, {
       method: 'POST',
       body: { fromAddress: 'audit@example.com', toAddress: 'someone@example.com' },
     });
     assert.equal(tested.status, 204, tested.text);
-    assert.equal((await call('disable', `/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { enabled: false } })).status, 200);
+    assert.equal(
+      (await call('disable', `/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { enabled: false } }))
+        .status,
+      200,
+    );
 
     const broken = await call('create-broken', '/api/v1/email-servers', {
       method: 'POST',
-      body: { alias: 'Nowhere', host: '127.0.0.1', port: await unusedPort(), username: 'audit-user', password: FIRST_PASSWORD },
+      body: {
+        alias: 'Nowhere',
+        host: '127.0.0.1',
+        port: await unusedPort(),
+        username: 'audit-user',
+        password: FIRST_PASSWORD,
+      },
     });
     brokenId = broken.body.id;
     const failed = await call('test-failed', `/api/v1/email-servers/${brokenId}/test`, {
@@ -76,7 +104,9 @@ describe('audit events: every kind of change, listable by an admin, never with a
     assertOktaError(failed, { status: 400, errorCode: 'E0000223' });
     assert.equal((await call('delete', `/api/v1/email-servers/${serverId}`, { method: 'DELETE' })).status, 204);
 
-    const { token } = await t.services.apiTokens.create(t.orgId, 'audited token', { scopes: ['okta.emailServers.read'] });
+    const { token } = await t.services.apiTokens.create(t.orgId, 'audited token', {
+      scopes: ['okta.emailServers.read'],
+    });
     tokenId = token.id;
     assert.equal(await t.services.apiTokens.revoke(tokenId), true);
   });
@@ -85,7 +115,13 @@ describe('audit events: every kind of change, listable by an admin, never with a
     const res = await t.api(`${AUDIT}?limit=1000`);
     assert.equal(res.status, 200, res.text);
     const events: AuditEventJson[] = res.body;
-    const summary = events.map((e) => [e.eventType, e.target[0].id, e.outcome.result, e.changedFields ?? null, e.transaction.id]);
+    const summary = events.map((e) => [
+      e.eventType,
+      e.target[0].id,
+      e.outcome.result,
+      e.changedFields ?? null,
+      e.transaction.id,
+    ]);
     const admin = { id: adminTokenId, type: 'ApiToken' };
     assert.deepEqual(summary, [
       ['api_token.create', adminTokenId, 'SUCCESS', null, null],
@@ -153,8 +189,13 @@ describe('audit events: every kind of change, listable by an admin, never with a
 
   it('is for admins: a read-only token is refused', async () => {
     const { secret } = await t.services.apiTokens.create(t.orgId, 'reader', { scopes: ['okta.emailServers.read'] });
-    assertOktaError(await t.api(AUDIT, { headers: { authorization: `SSWS ${secret}` } }), { status: 403, errorCode: 'E0000006' });
-    const { secret: logsReader } = await t.services.apiTokens.create(t.orgId, 'log reader', { scopes: ['okta.logs.read'] });
+    assertOktaError(await t.api(AUDIT, { headers: { authorization: `SSWS ${secret}` } }), {
+      status: 403,
+      errorCode: 'E0000006',
+    });
+    const { secret: logsReader } = await t.services.apiTokens.create(t.orgId, 'log reader', {
+      scopes: ['okta.logs.read'],
+    });
     assert.equal((await t.api(AUDIT, { headers: { authorization: `SSWS ${logsReader}` } })).status, 200);
   });
 });

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type ApiResponse, request, startTestApp, type TestApp } from '../helpers/app.ts';
-import { newDpopClient, newSigningKey, type DpopClient, startTestIssuer, type TestIssuer, unsignedToken } from '../helpers/oauth-issuer.ts';
+import {
+  type DpopClient,
+  newDpopClient,
+  newSigningKey,
+  startTestIssuer,
+  type TestIssuer,
+  unsignedToken,
+} from '../helpers/oauth-issuer.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 
 const AUDIENCE = 'api://mailroute';
@@ -73,16 +80,24 @@ describe('auth: every endpoint × every credential', () => {
   });
 
   let counter = 0;
-  const serverBody = () => ({ alias: `matrix-${++counter}`, host: '127.0.0.1', port: closedPort, username: 'matrix', password: 'matrix-password' });
+  const serverBody = () => ({
+    alias: `matrix-${++counter}`,
+    host: '127.0.0.1',
+    port: closedPort,
+    username: 'matrix',
+    password: 'matrix-password',
+  });
   async function freshServer(): Promise<string> {
     const res = await t.api('/api/v1/email-servers', { method: 'POST', body: serverBody() });
     assert.equal(res.status, 201, res.text);
     return res.body.id;
   }
-  const byId = (method: string, suffix = '', body?: () => unknown) => async () => {
-    const serverId = await freshServer();
-    return { method, path: `/api/v1/email-servers/${serverId}${suffix}`, body: body?.(), serverId };
-  };
+  const byId =
+    (method: string, suffix = '', body?: () => unknown) =>
+    async () => {
+      const serverId = await freshServer();
+      return { method, path: `/api/v1/email-servers/${serverId}${suffix}`, body: body?.(), serverId };
+    };
 
   const endpoints: Endpoint[] = [
     {
@@ -158,13 +173,26 @@ describe('auth: every endpoint × every credential', () => {
     if (options.revoke) await t.services.apiTokens.revoke(token.id);
     return secret;
   };
-  const boundToken = () => issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], cid: 'client-dpop', cnf: { jkt: dpop.jkt } });
+  const boundToken = () =>
+    issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], cid: 'client-dpop', cnf: { jkt: dpop.jkt } });
 
   const credentials: Credential[] = [
     { name: 'no credentials', headers: async () => ({ authorization: '' }), expect: () => 'no_credentials' },
-    { name: 'unknown SSWS', headers: async () => ({ authorization: 'SSWS 00ThisTokenWasNeverIssuedByMailroute0000000' }), expect: () => 'invalid_ssws' },
-    { name: 'revoked SSWS', headers: async () => ({ authorization: `SSWS ${await sswsOf({ revoke: true })}` }), expect: () => 'invalid_ssws' },
-    { name: 'expired SSWS', headers: async () => ({ authorization: `SSWS ${await sswsOf({ expiresAt: Date.now() - 1000 })}` }), expect: () => 'invalid_ssws' },
+    {
+      name: 'unknown SSWS',
+      headers: async () => ({ authorization: 'SSWS 00ThisTokenWasNeverIssuedByMailroute0000000' }),
+      expect: () => 'invalid_ssws',
+    },
+    {
+      name: 'revoked SSWS',
+      headers: async () => ({ authorization: `SSWS ${await sswsOf({ revoke: true })}` }),
+      expect: () => 'invalid_ssws',
+    },
+    {
+      name: 'expired SSWS',
+      headers: async () => ({ authorization: `SSWS ${await sswsOf({ expiresAt: Date.now() - 1000 })}` }),
+      expect: () => 'invalid_ssws',
+    },
     { name: 'valid SSWS', headers: async () => ({ authorization: `SSWS ${t.token}` }), expect: () => 'success' },
     {
       name: 'scope-restricted SSWS (read)',
@@ -198,27 +226,36 @@ describe('auth: every endpoint × every credential', () => {
     {
       name: 'expired Bearer',
       scheme: 'Bearer',
-      headers: bearer(() => issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], iat: now() - 7200, exp: now() - 3600 })),
+      headers: bearer(() =>
+        issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], iat: now() - 7200, exp: now() - 3600 }),
+      ),
       expect: () => 'invalid_token',
     },
     {
       name: 'Bearer with alg none',
       scheme: 'Bearer',
       headers: bearer(async () =>
-        unsignedToken({ iss: issuer.issuer('default'), aud: AUDIENCE, scp: [MANAGE], iat: now(), exp: now() + 300 }, issuer.keys.get('default')![0].kid),
+        unsignedToken(
+          { iss: issuer.issuer('default'), aud: AUDIENCE, scp: [MANAGE], iat: now(), exp: now() + 300 },
+          issuer.keys.get('default')![0].kid,
+        ),
       ),
       expect: () => 'invalid_token',
     },
     {
       name: 'Bearer signed by an unknown key',
       scheme: 'Bearer',
-      headers: bearer(async () => issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE] }, { key: await newSigningKey() })),
+      headers: bearer(async () =>
+        issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE] }, { key: await newSigningKey() }),
+      ),
       expect: () => 'invalid_token',
     },
     {
       name: "another org's Bearer",
       scheme: 'Bearer',
-      headers: bearer(() => issuer.sign('tenants', { aud: AUDIENCE, scp: [MANAGE], org: otherOrg.name, cid: 'client-other' })),
+      headers: bearer(() =>
+        issuer.sign('tenants', { aud: AUDIENCE, scp: [MANAGE], org: otherOrg.name, cid: 'client-other' }),
+      ),
       expect: () => 'other_org',
     },
     {
@@ -226,7 +263,10 @@ describe('auth: every endpoint × every credential', () => {
       scheme: 'DPoP',
       headers: async (call) => {
         const token = await boundToken();
-        return { authorization: `DPoP ${token}`, dpop: await dpop.proof({ method: call.method, url: `${t.url}${call.path}`, accessToken: token }) };
+        return {
+          authorization: `DPoP ${token}`,
+          dpop: await dpop.proof({ method: call.method, url: `${t.url}${call.path}`, accessToken: token }),
+        };
       },
       expect: () => 'success',
     },
@@ -235,7 +275,10 @@ describe('auth: every endpoint × every credential', () => {
       scheme: 'DPoP',
       headers: async (call) => {
         const token = await boundToken();
-        const headers = { authorization: `DPoP ${token}`, dpop: await dpop.proof({ method: call.method, url: `${t.url}${call.path}`, accessToken: token }) };
+        const headers = {
+          authorization: `DPoP ${token}`,
+          dpop: await dpop.proof({ method: call.method, url: `${t.url}${call.path}`, accessToken: token }),
+        };
         const first = await send(call, headers);
         assert.notEqual(first.status, 401, `first use of the proof must pass: ${first.text}`);
         return headers;
@@ -247,7 +290,10 @@ describe('auth: every endpoint × every credential', () => {
       scheme: 'DPoP',
       headers: async (call) => {
         const token = await boundToken();
-        return { authorization: `DPoP ${token}`, dpop: await dpop.proof({ method: call.method, url: `${t.url}/api/v1/elsewhere`, accessToken: token }) };
+        return {
+          authorization: `DPoP ${token}`,
+          dpop: await dpop.proof({ method: call.method, url: `${t.url}/api/v1/elsewhere`, accessToken: token }),
+        };
       },
       expect: () => 'invalid_dpop_proof',
     },
@@ -258,7 +304,13 @@ describe('auth: every endpoint × every credential', () => {
     return request(`${t.url}${call.path}`, { method: call.method, body: call.body, headers: cleaned });
   }
 
-  function challenge(scheme: 'Bearer' | 'DPoP', scope: string, error: string, description: string, path: string): string {
+  function challenge(
+    scheme: 'Bearer' | 'DPoP',
+    scope: string,
+    error: string,
+    description: string,
+    path: string,
+  ): string {
     const org = t.services.config.publicUrl;
     const algs = scheme === 'DPoP' ? `algs="${ALGS}", ` : '';
     return `${scheme} ${algs}authorization_uri="${org}/oauth2/v1/authorize", realm="${org}", scope="${scope}", error="${error}", error_description="${description}", resource="${path.split('?')[0]}"`;
@@ -291,11 +343,20 @@ describe('auth: every endpoint × every credential', () => {
               assert.equal(wwwAuthenticate, null);
               break;
             case 'invalid_ssws':
-              assertOktaError(res, { status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided', causes: [] });
+              assertOktaError(res, {
+                status: 401,
+                errorCode: 'E0000011',
+                errorSummary: 'Invalid token provided',
+                causes: [],
+              });
               assert.equal(wwwAuthenticate, null);
               break;
             case 'forbidden_ssws':
-              assertOktaError(res, { status: 403, errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action' });
+              assertOktaError(res, {
+                status: 403,
+                errorCode: 'E0000006',
+                errorSummary: 'You do not have permission to perform the requested action',
+              });
               assert.equal(wwwAuthenticate, null);
               break;
             case 'insufficient_scope':
@@ -303,12 +364,23 @@ describe('auth: every endpoint × every credential', () => {
               assert.equal(res.text, '', 'an insufficient scope is answered with an empty body');
               assert.equal(
                 wwwAuthenticate,
-                challenge(credential.scheme!, endpoint.scope, 'insufficient_scope', 'The access token provided does not contain the required scopes.', call.path),
+                challenge(
+                  credential.scheme!,
+                  endpoint.scope,
+                  'insufficient_scope',
+                  'The access token provided does not contain the required scopes.',
+                  call.path,
+                ),
               );
               break;
             case 'invalid_token':
             case 'invalid_dpop_proof':
-              assertOktaError(res, { status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided', causes: [] });
+              assertOktaError(res, {
+                status: 401,
+                errorCode: 'E0000011',
+                errorSummary: 'Invalid token provided',
+                causes: [],
+              });
               assert.equal(
                 wwwAuthenticate,
                 challenge(
@@ -335,10 +407,16 @@ describe('auth: every endpoint × every credential', () => {
               } else if (call.path.startsWith('/api/v1/email-servers')) {
                 assert.equal(res.status, 200);
                 const firstOrgIds = new Set((await t.services.emailServers.list(t.orgId)).map((s) => s.id));
-                assert.ok(res.body['email-servers'].every((s: { id: string }) => !firstOrgIds.has(s.id)), 'no server of the first org');
+                assert.ok(
+                  res.body['email-servers'].every((s: { id: string }) => !firstOrgIds.has(s.id)),
+                  'no server of the first org',
+                );
               } else {
                 assert.equal(res.status, 200);
-                assert.ok(res.body.every((e: { actor: { id: string } }) => e.actor.id === 'client-other'), 'only the other org’s own events');
+                assert.ok(
+                  res.body.every((e: { actor: { id: string } }) => e.actor.id === 'client-other'),
+                  'only the other org’s own events',
+                );
               }
               break;
           }

@@ -30,8 +30,13 @@ describe('OAuth access tokens and DPoP: details', () => {
   const now = () => Math.floor(Date.now() / 1000);
   const get = (authorization: string, extra: Record<string, string> = {}, path = LIST): Promise<ApiResponse> =>
     request(`${t.url}${path}`, { headers: { authorization, ...extra } });
-  const manageToken = (claims: Record<string, unknown> = {}) => issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], ...claims });
-  const assertRefused = (res: ApiResponse, scheme: 'Bearer' | 'DPoP', error: 'invalid_token' | 'invalid_dpop_proof') => {
+  const manageToken = (claims: Record<string, unknown> = {}) =>
+    issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], ...claims });
+  const assertRefused = (
+    res: ApiResponse,
+    scheme: 'Bearer' | 'DPoP',
+    error: 'invalid_token' | 'invalid_dpop_proof',
+  ) => {
     assertOktaError(res, { status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided' });
     const header = res.headers.get('www-authenticate') ?? '';
     assert.ok(header.startsWith(`${scheme} `), header);
@@ -73,8 +78,16 @@ describe('OAuth access tokens and DPoP: details', () => {
   });
 
   it('refuses a token naming an org that does not exist, or naming none', async () => {
-    assertRefused(await get(`Bearer ${await issuer.sign('tenants', { aud: AUDIENCE, scp: [MANAGE], org: 'nope' })}`), 'Bearer', 'invalid_token');
-    assertRefused(await get(`Bearer ${await issuer.sign('tenants', { aud: AUDIENCE, scp: [MANAGE] })}`), 'Bearer', 'invalid_token');
+    assertRefused(
+      await get(`Bearer ${await issuer.sign('tenants', { aud: AUDIENCE, scp: [MANAGE], org: 'nope' })}`),
+      'Bearer',
+      'invalid_token',
+    );
+    assertRefused(
+      await get(`Bearer ${await issuer.sign('tenants', { aud: AUDIENCE, scp: [MANAGE] })}`),
+      'Bearer',
+      'invalid_token',
+    );
   });
 
   describe('DPoP', () => {
@@ -102,9 +115,13 @@ describe('OAuth access tokens and DPoP: details', () => {
         await client.proof({ method: 'GET', url, accessToken: await manageToken({ cnf: { jkt: client.jkt } }) }),
         await client.proof({ method: 'GET', url, accessToken: token, iat: now() - 3600 }),
       ];
-      for (const proof of proofs) assertRefused(await get(`DPoP ${token}`, { dpop: proof }), 'DPoP', 'invalid_dpop_proof');
+      for (const proof of proofs)
+        assertRefused(await get(`DPoP ${token}`, { dpop: proof }), 'DPoP', 'invalid_dpop_proof');
       // None of the refused proofs used up anything: a good one still passes.
-      assert.equal((await get(`DPoP ${token}`, { dpop: await client.proof({ method: 'GET', url, accessToken: token }) })).status, 200);
+      assert.equal(
+        (await get(`DPoP ${token}`, { dpop: await client.proof({ method: 'GET', url, accessToken: token }) })).status,
+        200,
+      );
     });
 
     it('compares htu without query and with duplicate slashes ignored, as the router does (the Node SDK sends //api)', async () => {

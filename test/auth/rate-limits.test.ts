@@ -29,7 +29,8 @@ describe('rate limits per org and bucket, with Okta headers', () => {
     await t.services.store.orgs.create({ id: orgId, name: `rate-${orgs}`, createdAt: Date.now() });
     return (await t.services.apiTokens.create(orgId, 'rate limits')).secret;
   }
-  const list = (token?: string) => request(`${t.url}/api/v1/email-servers`, { headers: token ? { authorization: `SSWS ${token}` } : {} });
+  const list = (token?: string) =>
+    request(`${t.url}/api/v1/email-servers`, { headers: token ? { authorization: `SSWS ${token}` } : {} });
   const headersOf = (res: ApiResponse) => ({
     limit: Number(res.headers.get('x-rate-limit-limit')),
     remaining: Number(res.headers.get('x-rate-limit-remaining')),
@@ -43,7 +44,12 @@ describe('rate limits per org and bucket, with Okta headers', () => {
   }
 
   function assertRateLimited(res: ApiResponse, limit: number): void {
-    assertOktaError(res, { status: 429, errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.', causes: [] });
+    assertOktaError(res, {
+      status: 429,
+      errorCode: 'E0000047',
+      errorSummary: 'API call exceeded rate limit due to too many requests.',
+      causes: [],
+    });
     assert.ok(res.headers.get('date'), '429 carries Date');
     assert.ok(!Number.isNaN(Date.parse(res.headers.get('date')!)));
     assert.equal(headersOf(res).limit, limit);
@@ -55,11 +61,20 @@ describe('rate limits per org and bucket, with Okta headers', () => {
     const responses: ApiResponse[] = [];
     for (let i = 0; i < GENERAL; i++) responses.push(await list(token));
     for (const res of responses) assert.equal(res.status, 200);
-    assert.deepEqual(responses.map((r) => headersOf(r).remaining), [2, 1, 0]);
+    assert.deepEqual(
+      responses.map((r) => headersOf(r).remaining),
+      [2, 1, 0],
+    );
     const { reset } = headersOf(responses[0]);
     // One window, one reset (±1 s: the header rounds a millisecond time up to whole seconds).
-    assert.ok(responses.every((r) => headersOf(r).limit === GENERAL && Math.abs(headersOf(r).reset - reset) <= 1), 'one window, one reset');
-    assert.ok(reset * 1000 >= Date.now() && reset * 1000 <= Date.now() + (WINDOW_SECONDS + 1) * 1000, 'reset is epoch seconds');
+    assert.ok(
+      responses.every((r) => headersOf(r).limit === GENERAL && Math.abs(headersOf(r).reset - reset) <= 1),
+      'one window, one reset',
+    );
+    assert.ok(
+      reset * 1000 >= Date.now() && reset * 1000 <= Date.now() + (WINDOW_SECONDS + 1) * 1000,
+      'reset is epoch seconds',
+    );
 
     const refused = await list(token);
     assertRateLimited(refused, GENERAL);
@@ -95,7 +110,11 @@ describe('rate limits per org and bucket, with Okta headers', () => {
     assertRateLimited(await test(), 1);
     const general = await list(token);
     assert.equal(general.status, 200);
-    assert.deepEqual([headersOf(general).limit, headersOf(general).remaining], [GENERAL, GENERAL - 1], 'the general bucket is untouched');
+    assert.deepEqual(
+      [headersOf(general).limit, headersOf(general).remaining],
+      [GENERAL, GENERAL - 1],
+      'the general bucket is untouched',
+    );
   });
 
   it('meters failed authentication by client address, so guessing tokens is throttled too', async () => {
@@ -127,7 +146,11 @@ describe('rate limits per org and bucket, with Okta headers', () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const client = new okta.Client({ orgUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, token, cacheMiddleware: null });
+      const client = new okta.Client({
+        orgUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        token,
+        cacheMiddleware: null,
+      });
       for (let i = 0; i <= GENERAL; i++) {
         const servers = await client.emailServerApi.listEmailServers();
         assert.ok(Array.isArray(servers), `call ${i + 1} resolved to a list`);

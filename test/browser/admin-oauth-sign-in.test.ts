@@ -52,13 +52,24 @@ describe('admin page OAuth settings (HTTP)', () => {
     const { body } = await request(`${withOAuth.url}/admin/config.json`);
     assert.equal(body.oauth.issuer, as.issuer);
     assert.equal(body.oauth.clientId, CLIENT_ID);
-    assert.deepEqual(body.oauth.scopes, ['okta.emailServers.read', 'okta.emailServers.manage', 'mailroute.notifications.read', 'mailroute.notifications.send']);
+    assert.deepEqual(body.oauth.scopes, [
+      'okta.emailServers.read',
+      'okta.emailServers.manage',
+      'mailroute.notifications.read',
+      'mailroute.notifications.send',
+    ]);
   });
 
   it('refuses an admin client without an OAuth issuer, or for an issuer the API does not trust', () => {
     assert.throws(() => loadConfig({ MAILROUTE_ADMIN_OAUTH_CLIENT_ID: CLIENT_ID }), ConfigError);
-    assert.throws(() => loadConfig({ ...oauthEnv(as), MAILROUTE_ADMIN_OAUTH_ISSUER: 'https://other.example.com/oauth2/default' }), /MAILROUTE_ADMIN_OAUTH_ISSUER/);
-    assert.equal(loadConfig({ ...oauthEnv(as), MAILROUTE_ADMIN_OAUTH_ISSUER: as.issuer }).adminOAuth?.issuer, as.issuer);
+    assert.throws(
+      () => loadConfig({ ...oauthEnv(as), MAILROUTE_ADMIN_OAUTH_ISSUER: 'https://other.example.com/oauth2/default' }),
+      /MAILROUTE_ADMIN_OAUTH_ISSUER/,
+    );
+    assert.equal(
+      loadConfig({ ...oauthEnv(as), MAILROUTE_ADMIN_OAUTH_ISSUER: as.issuer }).adminOAuth?.issuer,
+      as.issuer,
+    );
   });
 });
 
@@ -73,7 +84,13 @@ describe('admin page OAuth sign-in (authorization code + PKCE) in Chromium', { s
     as.redirectUri = `${t.url}/admin/`;
     const created = await t.api('/api/v1/email-servers', {
       method: 'POST',
-      body: { alias: 'Relay seen through OAuth', host: 'smtp.example.com', port: 587, username: 'relay', password: 'secret' },
+      body: {
+        alias: 'Relay seen through OAuth',
+        host: 'smtp.example.com',
+        port: 587,
+        username: 'relay',
+        password: 'secret',
+      },
     });
     assert.equal(created.status, 201, created.text);
     browser = await launchChromium();
@@ -86,7 +103,12 @@ describe('admin page OAuth sign-in (authorization code + PKCE) in Chromium', { s
   });
 
   /** A fresh tab; problems other than requests to the issuer (which the page must make) are collected. */
-  async function openPage(): Promise<{ context: BrowserContext; page: Page; problems: () => string[]; apiAuthorizations: string[] }> {
+  async function openPage(): Promise<{
+    context: BrowserContext;
+    page: Page;
+    problems: () => string[];
+    apiAuthorizations: string[];
+  }> {
     const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });
     const page = await context.newPage();
     page.setDefaultTimeout(10_000);
@@ -95,10 +117,16 @@ describe('admin page OAuth sign-in (authorization code + PKCE) in Chromium', { s
     page.on('request', async (req) => {
       if (req.url().startsWith(`${t.url}/api/`)) apiAuthorizations.push((await req.allHeaders()).authorization ?? '');
     });
-    return { context, page, apiAuthorizations, problems: () => all.filter((p) => !p.startsWith(`foreign request: ${as.origin}/`)) };
+    return {
+      context,
+      page,
+      apiAuthorizations,
+      problems: () => all.filter((p) => !p.startsWith(`foreign request: ${as.origin}/`)),
+    };
   }
 
-  const signInButton = (page: Page) => page.getByRole('button', { name: `Sign in with 127.0.0.1:${new URL(as.origin).port}/oauth2/default` });
+  const signInButton = (page: Page) =>
+    page.getByRole('button', { name: `Sign in with 127.0.0.1:${new URL(as.origin).port}/oauth2/default` });
 
   it('signs in with the issuer, lands back on /admin signed in, and lists servers with the Bearer token', async () => {
     const { context, page, problems, apiAuthorizations } = await openPage();
@@ -131,7 +159,12 @@ describe('admin page OAuth sign-in (authorization code + PKCE) in Chromium', { s
 
     // The token the API accepted carries the scopes the page asked for.
     const claims = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8'));
-    assert.deepEqual(claims.scp, ['okta.emailServers.read', 'okta.emailServers.manage', 'mailroute.notifications.read', 'mailroute.notifications.send']);
+    assert.deepEqual(claims.scp, [
+      'okta.emailServers.read',
+      'okta.emailServers.manage',
+      'mailroute.notifications.read',
+      'mailroute.notifications.send',
+    ]);
     await context.close();
   });
 
@@ -156,7 +189,11 @@ describe('admin page OAuth sign-in (authorization code + PKCE) in Chromium', { s
     await context.addInitScript((pendingKey: string) => {
       if (!new URLSearchParams(location.search).has('code')) return;
       const pending = JSON.parse(sessionStorage.getItem(pendingKey) ?? 'null');
-      if (pending) sessionStorage.setItem(pendingKey, JSON.stringify({ ...pending, codeVerifier: 'tampered-verifier-tampered-verifier-tampered' }));
+      if (pending)
+        sessionStorage.setItem(
+          pendingKey,
+          JSON.stringify({ ...pending, codeVerifier: 'tampered-verifier-tampered-verifier-tampered' }),
+        );
     }, PENDING_KEY);
     const tokensBefore = as.issued.length;
     await page.goto(`${t.url}/admin`);
@@ -164,7 +201,10 @@ describe('admin page OAuth sign-in (authorization code + PKCE) in Chromium', { s
     const alert = page.locator('#oauth-sign-in-error');
     await alert.waitFor({ state: 'visible' });
     assert.match((await alert.textContent()) ?? '', /PKCE verification failed\. \(invalid_grant\)/);
-    assert.deepEqual(as.tokenRequests.at(-1), { codeVerifier: 'tampered-verifier-tampered-verifier-tampered', error: 'invalid_grant' });
+    assert.deepEqual(as.tokenRequests.at(-1), {
+      codeVerifier: 'tampered-verifier-tampered-verifier-tampered',
+      error: 'invalid_grant',
+    });
     assert.equal(as.issued.length, tokensBefore, 'no token issued');
     assert.equal(await page.evaluate((key) => sessionStorage.getItem(key), TOKEN_KEY), null);
     assert.equal(await page.locator('#servers-view').isHidden(), true);

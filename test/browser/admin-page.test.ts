@@ -22,7 +22,10 @@ async function waitForStatus(t: TestApp, id: string, status: string): Promise<vo
   throw new Error(`notification ${id} never reached ${status}`);
 }
 
-const WELCOME = { template: 'welcome', variables: { firstName: 'Ada', orgName: 'Example', loginUrl: 'https://login.example.com/' } };
+const WELCOME = {
+  template: 'welcome',
+  variables: { firstName: 'Ada', orgName: 'Example', loginUrl: 'https://login.example.com/' },
+};
 
 const XSS_ALIAS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
@@ -66,10 +69,18 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     });
   });
 
-  const row = (alias: string) => page.locator('#servers-list tbody tr', { has: page.getByRole('rowheader', { name: alias, exact: true }) });
+  const row = (alias: string) =>
+    page.locator('#servers-list tbody tr', { has: page.getByRole('rowheader', { name: alias, exact: true }) });
 
-  async function fillServerForm(fields: { alias?: string; host?: string; port?: string; username?: string; password?: string }) {
-    for (const [name, value] of Object.entries(fields)) if (value !== undefined) await page.locator(`#server-${name}`).fill(value);
+  async function fillServerForm(fields: {
+    alias?: string;
+    host?: string;
+    port?: string;
+    username?: string;
+    password?: string;
+  }) {
+    for (const [name, value] of Object.entries(fields))
+      if (value !== undefined) await page.locator(`#server-${name}`).fill(value);
   }
 
   async function enrol(alias: string, password: string): Promise<void> {
@@ -181,7 +192,9 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
 
   it('sends a test that fails at auth and shows the stage, the server reply and the hint', async () => {
     await enrol('Wrong password relay', 'not the password');
-    await row('Wrong password relay').getByRole('button', { name: /Send test email/ }).click();
+    await row('Wrong password relay')
+      .getByRole('button', { name: /Send test email/ })
+      .click();
     await page.getByLabel('From', { exact: true }).fill('admin@example.com');
     await page.getByLabel('To', { exact: true }).fill('someone@example.com');
     await page.getByRole('button', { name: 'Send test', exact: true }).click();
@@ -269,11 +282,15 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
 
     await page.getByLabel('Status').selectOption('failed');
     await page.locator('#deliveries-list tbody tr').nth(1).waitFor({ state: 'detached' });
-    assert.deepEqual(await page.locator('#deliveries-list tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status'))), ['failed']);
-
+    assert.deepEqual(
+      await page
+        .locator('#deliveries-list tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status'))),
+      ['failed'],
+    );
   });
 
-  it('shows each server\'s delivery health: last success and last error', async () => {
+  it("shows each server's delivery health: last success and last error", async () => {
     await page.getByRole('link', { name: 'Email servers' }).click();
     const health = row('Primary relay').locator('[data-health-for]');
     await health.locator('.health').waitFor();
@@ -311,7 +328,9 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     }));
     assert.deepEqual(injected, { pwned: undefined, images: 0, scripts: 0 });
     // The test dialog and the delete confirmation show the alias as text too.
-    await row(XSS_ALIAS).getByRole('button', { name: /^Delete/ }).click();
+    await row(XSS_ALIAS)
+      .getByRole('button', { name: /^Delete/ })
+      .click();
     assert.equal(await page.locator('#confirm-dialog-title').textContent(), `Delete ${XSS_ALIAS}?`);
     await page.keyboard.press('Escape');
     await screenshot(page, 'servers');
@@ -329,11 +348,21 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     try {
       const created = await t.api('/api/v1/email-servers', {
         method: 'POST',
-        body: { alias: 'Hostile relay', host: '127.0.0.1', port: hostile.port, username: 'u', password: 'p', tlsMode: 'starttls', caCertificate: TEST_TLS.ca },
+        body: {
+          alias: 'Hostile relay',
+          host: '127.0.0.1',
+          port: hostile.port,
+          username: 'u',
+          password: 'p',
+          tlsMode: 'starttls',
+          caCertificate: TEST_TLS.ca,
+        },
       });
       assert.equal(created.status, 201, created.text);
       await page.reload();
-      await row('Hostile relay').getByRole('button', { name: /Send test email/ }).click();
+      await row('Hostile relay')
+        .getByRole('button', { name: /Send test email/ })
+        .click();
       await page.getByLabel('From', { exact: true }).fill('admin@example.com');
       await page.getByLabel('To', { exact: true }).fill('someone@example.com');
       await page.getByRole('button', { name: 'Send test', exact: true }).click();
@@ -357,12 +386,16 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await row('Primary relay').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     assert.equal(overflow, 0, 'no horizontal scrolling at 390px');
     await screenshot(page, 'servers-phone');
     await page.getByRole('link', { name: 'Deliveries' }).click();
     await page.locator('#deliveries-list tbody tr').first().waitFor();
-    const deliveriesOverflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const deliveriesOverflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     assert.equal(deliveriesOverflow, 0, 'no horizontal scrolling at 390px on the deliveries view');
     await screenshot(page, 'deliveries-phone');
     await page.getByRole('link', { name: 'Email servers' }).click();

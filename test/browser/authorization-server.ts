@@ -36,7 +36,10 @@ interface PendingCode {
   redirectUri: string;
 }
 
-export async function startAuthorizationServer({ clientId, audience }: AuthorizationServerOptions): Promise<TestAuthorizationServer> {
+export async function startAuthorizationServer({
+  clientId,
+  audience,
+}: AuthorizationServerOptions): Promise<TestAuthorizationServer> {
   const key = await newSigningKey();
   const codes = new Map<string, PendingCode>();
   const state: TestAuthorizationServer = {
@@ -57,7 +60,9 @@ export async function startAuthorizationServer({ clientId, audience }: Authoriza
     vary: 'Origin',
   });
   const json = (res: http.ServerResponse, status: number, body: unknown) =>
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors() }).end(JSON.stringify(body));
+    res
+      .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...cors() })
+      .end(JSON.stringify(body));
   const redirect = (res: http.ServerResponse, target: string, params: Record<string, string>) =>
     res.writeHead(302, { location: `${target}?${new URLSearchParams(params)}` }).end();
 
@@ -72,12 +77,24 @@ export async function startAuthorizationServer({ clientId, audience }: Authoriza
     const callback = { state: q.get('state') ?? '' };
     if (state.denyNext) {
       state.denyNext = false;
-      redirect(res, redirectUri, { ...callback, error: 'access_denied', error_description: 'The resource owner denied the request' });
+      redirect(res, redirectUri, {
+        ...callback,
+        error: 'access_denied',
+        error_description: 'The resource owner denied the request',
+      });
       return;
     }
     const challenge = q.get('code_challenge') ?? '';
-    if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || !/^[\w-]{43}$/.test(challenge)) {
-      redirect(res, redirectUri, { ...callback, error: 'invalid_request', error_description: 'PKCE with S256 is required' });
+    if (
+      q.get('response_type') !== 'code' ||
+      q.get('code_challenge_method') !== 'S256' ||
+      !/^[\w-]{43}$/.test(challenge)
+    ) {
+      redirect(res, redirectUri, {
+        ...callback,
+        error: 'invalid_request',
+        error_description: 'PKCE with S256 is required',
+      });
       return;
     }
     const code = randomUUID();
@@ -93,27 +110,46 @@ export async function startAuthorizationServer({ clientId, audience }: Authoriza
     };
     const pending = codes.get(body.get('code') ?? '');
     codes.delete(body.get('code') ?? ''); // A code is good for one exchange, right or wrong.
-    if (body.get('grant_type') !== 'authorization_code') return refuse('unsupported_grant_type', 'authorization_code only');
+    if (body.get('grant_type') !== 'authorization_code')
+      return refuse('unsupported_grant_type', 'authorization_code only');
     if (body.get('client_id') !== clientId) return refuse('invalid_client', 'unknown client');
-    if (!pending || body.get('redirect_uri') !== pending.redirectUri) return refuse('invalid_grant', 'The authorization code is invalid or has expired.');
+    if (!pending || body.get('redirect_uri') !== pending.redirectUri)
+      return refuse('invalid_grant', 'The authorization code is invalid or has expired.');
     const computed = createHash('sha256')
       .update(codeVerifier ?? '')
       .digest('base64url');
     if (computed !== pending.challenge) return refuse('invalid_grant', 'PKCE verification failed.');
     const now = Math.floor(Date.now() / 1000);
-    const accessToken = await new SignJWT({ iss: state.issuer, aud: audience, cid: clientId, sub: 'admin@example.com', scp: pending.scopes, iat: now, exp: now + 600, jti: randomUUID() })
+    const accessToken = await new SignJWT({
+      iss: state.issuer,
+      aud: audience,
+      cid: clientId,
+      sub: 'admin@example.com',
+      scp: pending.scopes,
+      iat: now,
+      exp: now + 600,
+      jti: randomUUID(),
+    })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'application/okta-internal-at+jwt' })
       .sign(key.pair.privateKey);
     state.tokenRequests.push({ codeVerifier, error: null });
     state.issued.push(accessToken);
-    json(res, 200, { token_type: 'Bearer', access_token: accessToken, expires_in: 600, scope: pending.scopes.join(' ') });
+    json(res, 200, {
+      token_type: 'Bearer',
+      access_token: accessToken,
+      expires_in: 600,
+      scope: pending.scopes.join(' '),
+    });
   }
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', state.origin);
     const path = url.pathname.slice(new URL(state.issuer).pathname.length);
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors()).end();
-    if (req.method === 'GET' && (path === '/.well-known/openid-configuration' || path === '/.well-known/oauth-authorization-server')) {
+    if (
+      req.method === 'GET' &&
+      (path === '/.well-known/openid-configuration' || path === '/.well-known/oauth-authorization-server')
+    ) {
       return json(res, 200, {
         issuer: state.issuer,
         authorization_endpoint: `${state.issuer}/v1/authorize`,

@@ -72,9 +72,13 @@ describe('first start on an empty data directory (npm start)', () => {
     assert.ok(tokens.length >= 1, output);
     adminToken = tokens[0] ?? '';
     assert.match(output, /It is shown only this once/);
-    assert.ok(output.includes(`curl -H 'Authorization: SSWS ${adminToken}' ${running.url}/api/v1/email-servers`), output);
+    assert.ok(
+      output.includes(`curl -H 'Authorization: SSWS ${adminToken}' ${running.url}/api/v1/email-servers`),
+      output,
+    );
     // The token appears in the banner (the line and the curl example), never in a JSON log line.
-    for (const line of output.split('\n').filter((l) => l.startsWith('{'))) assert.ok(!line.includes(adminToken), `token in a log line: ${line}`);
+    for (const line of output.split('\n').filter((l) => l.startsWith('{')))
+      assert.ok(!line.includes(adminToken), `token in a log line: ${line}`);
 
     const keyFile = path.join(dataDir, KEY_FILE_NAME);
     assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
@@ -88,13 +92,21 @@ describe('first start on an empty data directory (npm start)', () => {
   });
 
   it('the printed curl example works', async () => {
-    const res = await request(`${running!.url}/api/v1/email-servers`, { headers: { authorization: `SSWS ${adminToken}` } });
+    const res = await request(`${running!.url}/api/v1/email-servers`, {
+      headers: { authorization: `SSWS ${adminToken}` },
+    });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.body, { 'email-servers': [] });
     const created = await request(`${running!.url}/api/v1/email-servers`, {
       method: 'POST',
       headers: { authorization: `SSWS ${adminToken}` },
-      body: { alias: 'kept across restarts', host: 'smtp.example.com', port: 587, username: 'u', password: 'restart-pw' },
+      body: {
+        alias: 'kept across restarts',
+        host: 'smtp.example.com',
+        port: 587,
+        username: 'u',
+        password: 'restart-pw',
+      },
     });
     assert.equal(created.status, 201, created.text);
   });
@@ -114,7 +126,9 @@ describe('first start on an empty data directory (npm start)', () => {
     assert.doesNotMatch(output, /generated an encryption key/);
     assert.equal(fs.readFileSync(path.join(dataDir, KEY_FILE_NAME), 'utf8'), keyBefore);
 
-    const res = await request(`${running.url}/api/v1/email-servers`, { headers: { authorization: `SSWS ${adminToken}` } });
+    const res = await request(`${running.url}/api/v1/email-servers`, {
+      headers: { authorization: `SSWS ${adminToken}` },
+    });
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(
       res.body['email-servers'].map((s: { alias: string }) => s.alias),

@@ -11,13 +11,16 @@ interface LockEntry {
 
 describe('a fresh clone installs with npm ci', () => {
   it('package-lock.json has an entry for every optional dependency (npm ci refuses the lock otherwise)', () => {
-    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, LockEntry>;
+    };
     const missing: string[] = [];
     for (const [location, entry] of Object.entries(lock.packages)) {
       for (const name of Object.keys(entry.optionalDependencies ?? {})) {
         // npm resolves a dependency in the nearest node_modules up the tree.
         const candidates = [`${location ? `${location}/` : ''}node_modules/${name}`, `node_modules/${name}`];
-        if (!candidates.some((candidate) => lock.packages[candidate])) missing.push(`${name} (optional dependency of ${location || 'the project'})`);
+        if (!candidates.some((candidate) => lock.packages[candidate]))
+          missing.push(`${name} (optional dependency of ${location || 'the project'})`);
       }
     }
     // This machine's registry lacks some platform packages, so `npm install` may drop them from the

@@ -15,7 +15,9 @@ export interface CliResult {
 /** The environment of a fresh operator shell: no mailroute settings but the ones given. */
 export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('MAILROUTE_') && !['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name)),
+    Object.entries(process.env).filter(
+      ([name]) => !name.startsWith('MAILROUTE_') && !['DATABASE_URL', 'PORT', 'HOST', 'LOG_LEVEL'].includes(name),
+    ),
   );
   return { ...base, ...env };
 }

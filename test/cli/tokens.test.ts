@@ -48,7 +48,11 @@ describe('CLI: orgs and API tokens (child processes against a temp data dir)', (
 
     const listed = await runCli(['orgs', 'list'], env);
     assert.equal(listed.code, 0, listed.stderr);
-    const rows = listed.stdout.trim().split('\n').slice(1).map((line) => line.split('\t'));
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split('\t'));
     assert.deepEqual(
       rows.map((r) => [r[0], r[2]]),
       [
@@ -61,7 +65,18 @@ describe('CLI: orgs and API tokens (child processes against a temp data dir)', (
   it('tokens create prints the secret once; only its hash is stored, with the scopes and expiry asked for', async () => {
     const startedAt = Date.now();
     const res = await runCli(
-      ['tokens', 'create', '--name', 'ci deploys', '--org', secondOrgId, '--scopes', 'okta.emailServers.read', '--expires-in-days', '30'],
+      [
+        'tokens',
+        'create',
+        '--name',
+        'ci deploys',
+        '--org',
+        secondOrgId,
+        '--scopes',
+        'okta.emailServers.read',
+        '--expires-in-days',
+        '30',
+      ],
       env,
     );
     assert.equal(res.code, 0, res.stderr);
@@ -107,7 +122,11 @@ describe('CLI: orgs and API tokens (child processes against a temp data dir)', (
 
     const filtered = await runCli(['tokens', 'list', '--org', orgId], env);
     assert.deepEqual(
-      filtered.stdout.trim().split('\n').slice(1).map((r) => r.split('\t')[1]),
+      filtered.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((r) => r.split('\t')[1]),
       [orgId],
     );
   });
@@ -119,7 +138,13 @@ describe('CLI: orgs and API tokens (child processes against a temp data dir)', (
     assert.notEqual((await storedToken(dataDir, secret))?.revokedAt, null);
 
     const listed = await runCli(['tokens', 'list'], env);
-    assert.equal(listed.stdout.split('\n').find((r) => r.startsWith(tokenId))?.split('\t')[2], 'revoked');
+    assert.equal(
+      listed.stdout
+        .split('\n')
+        .find((r) => r.startsWith(tokenId))
+        ?.split('\t')[2],
+      'revoked',
+    );
 
     const again = await runCli(['tokens', 'revoke', tokenId], env);
     assert.equal(again.code, 1);

@@ -73,7 +73,11 @@ describe('delivery: a worker process killed with SIGKILL mid-queue loses nothing
     assert.ok(deliveredBeforeKill <= HOLD_AFTER && deliveredBeforeKill < TOTAL);
 
     worker.process.kill('SIGKILL');
-    await new Promise((resolve) => (worker!.process.exitCode !== null || worker!.process.signalCode ? resolve(null) : worker!.process.once('exit', resolve)));
+    await new Promise((resolve) =>
+      worker!.process.exitCode !== null || worker!.process.signalCode
+        ? resolve(null)
+        : worker!.process.once('exit', resolve),
+    );
     assert.equal(worker.process.signalCode, 'SIGKILL');
     const counts = await t.services.store.outbox.countByStatus();
     assert.ok(counts.sent < TOTAL, 'the kill happened before the queue was done');
@@ -83,7 +87,11 @@ describe('delivery: a worker process killed with SIGKILL mid-queue loses nothing
     for (const release of held.splice(0)) release();
     worker = await startServerProcess(env);
 
-    await waitFor(`all ${TOTAL} messages sent`, async () => (await t.services.store.outbox.countByStatus()).sent === TOTAL, 120_000);
+    await waitFor(
+      `all ${TOTAL} messages sent`,
+      async () => (await t.services.store.outbox.countByStatus()).sent === TOTAL,
+      120_000,
+    );
     await worker.stop();
     worker = undefined;
 

@@ -35,7 +35,11 @@ export async function startDeliveryApp(env: Record<string, string> = {}): Promis
 }
 
 /** Polls until `check` returns a value (not undefined/false), at most `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let round = 0; round < 10_000; round++) {
     const value = await check();
@@ -66,10 +70,24 @@ export const welcome = (recipient: string, extra: Record<string, unknown> = {}) 
 });
 
 /** Creates (and by default enables) a custom server pointing at a test SMTP server with STARTTLS and the test CA. */
-export async function createCustomServer(t: TestApp, smtp: Pick<TestSmtpServer, 'port'>, ca: string, extra: Record<string, unknown> = {}): Promise<string> {
+export async function createCustomServer(
+  t: TestApp,
+  smtp: Pick<TestSmtpServer, 'port'>,
+  ca: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const res = await t.api('/api/v1/email-servers', {
     method: 'POST',
-    body: { alias: 'Custom relay', host: '127.0.0.1', port: smtp.port, username: 'relay', password: 'relay-secret', enabled: true, caCertificate: ca, ...extra },
+    body: {
+      alias: 'Custom relay',
+      host: '127.0.0.1',
+      port: smtp.port,
+      username: 'relay',
+      password: 'relay-secret',
+      enabled: true,
+      caCertificate: ca,
+      ...extra,
+    },
   });
   if (res.status !== 201) throw new Error(`creating the custom server failed: ${res.status} ${res.text}`);
   return res.body.id;

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
-import { createCustomServer, type DeliveryTestApp, type Json, startDeliveryApp, waitFor, waitForStatus, welcome } from './delivery-helpers.ts';
+import {
+  createCustomServer,
+  type DeliveryTestApp,
+  type Json,
+  startDeliveryApp,
+  waitFor,
+  waitForStatus,
+  welcome,
+} from './delivery-helpers.ts';
 
 const NOTIFICATIONS = '/api/v1/mailroute/notifications';
 
@@ -57,9 +65,19 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
 
   it('the same idempotency key twice → one email and the first message', async () => {
     const before = customSink.messages.length;
-    const first = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome('once@example.com', { idempotencyKey: 'signup-42' }) });
-    const second = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome('once@example.com', { idempotencyKey: 'signup-42' }) });
-    const viaHeader = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome('once@example.com'), headers: { 'idempotency-key': 'signup-42' } });
+    const first = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: welcome('once@example.com', { idempotencyKey: 'signup-42' }),
+    });
+    const second = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: welcome('once@example.com', { idempotencyKey: 'signup-42' }),
+    });
+    const viaHeader = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: welcome('once@example.com'),
+      headers: { 'idempotency-key': 'signup-42' },
+    });
     assert.equal(first.status, 202);
     assert.equal(second.status, 202);
     assert.equal(second.body.id, first.body.id);
@@ -89,7 +107,11 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     assert.equal(events.body[0].outcome.result, 'FAILURE');
     assert.match(events.body[0].outcome.reason, /550/);
     assert.equal(events.body[0].eventType, 'mailroute.notification.delivery');
-    assert.deepEqual(events.body[0].target[0], { id: res.body.id, type: 'Notification', alternateId: 'nobody@example.com' });
+    assert.deepEqual(events.body[0].target[0], {
+      id: res.body.id,
+      type: 'Notification',
+      alternateId: 'nobody@example.com',
+    });
 
     // A sent message cannot be resent.
     const sent = (await t.api(`${NOTIFICATIONS}?status=sent&limit=1`)).body[0];
@@ -103,10 +125,14 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     assert.equal(resent.body.status, 'queued');
     const delivered = await waitForStatus(t, res.body.id, 'sent');
     assert.equal(delivered.messageId, failed.messageId);
-    const received = await waitFor('the resent message at the sink', () => customSink.messages.find((m) => m.to.includes('nobody@example.com')));
+    const received = await waitFor('the resent message at the sink', () =>
+      customSink.messages.find((m) => m.to.includes('nobody@example.com')),
+    );
     assert.equal(received.parsed.messageId, failed.messageId);
     assert.equal((await t.services.store.outbox.get(t.orgId, res.body.id))?.content, null);
-    const results = (await t.api(`/api/v1/mailroute/delivery-events?notificationId=${res.body.id}`)).body.map((e: Json) => e.outcome.result);
+    const results = (await t.api(`/api/v1/mailroute/delivery-events?notificationId=${res.body.id}`)).body.map(
+      (e: Json) => e.outcome.result,
+    );
     assert.deepEqual(results, ['SUCCESS', 'FAILURE']);
   });
 
@@ -170,14 +196,21 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
       seen.push(...res.body.map((n: Json) => n.id));
       next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
     }
-    assert.deepEqual(seen, all.body.map((n: Json) => n.id));
+    assert.deepEqual(
+      seen,
+      all.body.map((n: Json) => n.id),
+    );
     assert.equal(new Set(seen).size, total);
 
     const viaDefault = await t.api(`${NOTIFICATIONS}?server=default`);
     assert.ok(viaDefault.body.length >= 1 && viaDefault.body.every((n: Json) => n.route === 'default'));
     const viaCustom = await t.api(`${NOTIFICATIONS}?server=${customId}&status=sent`);
-    assert.ok(viaCustom.body.length >= 3 && viaCustom.body.every((n: Json) => n.serverId === customId && n.status === 'sent'));
-    const future = await t.api(`${NOTIFICATIONS}?since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
+    assert.ok(
+      viaCustom.body.length >= 3 && viaCustom.body.every((n: Json) => n.serverId === customId && n.status === 'sent'),
+    );
+    const future = await t.api(
+      `${NOTIFICATIONS}?since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`,
+    );
     assert.deepEqual(future.body, []);
     const badTime = await t.api(`${NOTIFICATIONS}?since=yesterday`);
     assert.equal(badTime.status, 400);
@@ -185,7 +218,10 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
 
     const hourly = await t.api('/api/v1/mailroute/notification-stats/hourly');
     assert.equal(hourly.status, 200);
-    const sum = hourly.body.hours.reduce((acc: Json, h: Json) => ({ sent: acc.sent + h.sent, failed: acc.failed + h.failed }), { sent: 0, failed: 0 });
+    const sum = hourly.body.hours.reduce(
+      (acc: Json, h: Json) => ({ sent: acc.sent + h.sent, failed: acc.failed + h.failed }),
+      { sent: 0, failed: 0 },
+    );
     const sentCount = all.body.filter((n: Json) => n.status === 'sent').length;
     assert.equal(sum.sent, sentCount);
     assert.equal(sum.failed, 1); // the 550, before its resend
@@ -194,9 +230,15 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     assert.match(metrics, new RegExp(`^mailroute_notifications\\{status="sent"\\} ${sentCount}$`, 'm'));
     assert.match(metrics, /^mailroute_notifications\{status="queued"\} 0$/m);
     assert.match(metrics, /^mailroute_notification_queue_due 0$/m);
-    assert.match(metrics, new RegExp(`^mailroute_notification_attempts_total\\{server="${customId}",outcome="permanent"\\} 1$`, 'm'));
+    assert.match(
+      metrics,
+      new RegExp(`^mailroute_notification_attempts_total\\{server="${customId}",outcome="permanent"\\} 1$`, 'm'),
+    );
     assert.match(metrics, /^mailroute_notification_attempts_total\{server="[^"]+",outcome="transient"\} [3-9]\d*$/m);
-    assert.match(metrics, new RegExp(`^mailroute_smtp_server_last_success_timestamp_seconds\\{server="${customId}"\\} \\d`, 'm'));
+    assert.match(
+      metrics,
+      new RegExp(`^mailroute_smtp_server_last_success_timestamp_seconds\\{server="${customId}"\\} \\d`, 'm'),
+    );
     assert.match(metrics, /^mailroute_smtp_server_last_error_timestamp_seconds\{server="ces[A-Za-z0-9]+"\} \d/m);
     assert.match(metrics, /^mailroute_notification_send_duration_seconds_count\{outcome="sent"\} \d+$/m);
     assert.match(metrics, /^mailroute_notifications_accepted_total \d+$/m);

@@ -24,9 +24,30 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
 
   before(async () => {
     templatesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-templates-'));
-    writeTemplate(templatesDir, 'invoice', 'default', 'Invoice {{number}}', 'Invoice {{number}} is ready.\n', '<p>Invoice {{number}} is ready.</p>');
-    writeTemplate(templatesDir, 'invoice', 'fr', 'Facture {{number}}', 'La facture {{number}} est prête.\n', '<p>La facture {{number}} est prête.</p>');
-    writeTemplate(templatesDir, 'welcome', 'fr', 'Bienvenue chez {{orgName}}', 'Bonjour {{firstName}}, {{loginUrl}}\n', '<p>Bonjour {{firstName}}</p>');
+    writeTemplate(
+      templatesDir,
+      'invoice',
+      'default',
+      'Invoice {{number}}',
+      'Invoice {{number}} is ready.\n',
+      '<p>Invoice {{number}} is ready.</p>',
+    );
+    writeTemplate(
+      templatesDir,
+      'invoice',
+      'fr',
+      'Facture {{number}}',
+      'La facture {{number}} est prête.\n',
+      '<p>La facture {{number}} est prête.</p>',
+    );
+    writeTemplate(
+      templatesDir,
+      'welcome',
+      'fr',
+      'Bienvenue chez {{orgName}}',
+      'Bonjour {{firstName}}, {{loginUrl}}\n',
+      '<p>Bonjour {{firstName}}</p>',
+    );
     // No default SMTP server: mail is captured as .eml files in the data directory.
     t = await startDeliveryApp({ MAILROUTE_TEMPLATES_DIR: templatesDir });
   });
@@ -47,7 +68,11 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
       body: {
         template: 'account-recovery',
         recipient: 'ada@example.com',
-        variables: { firstName: '<script>alert(1)</script>', recoveryUrl: 'https://id.example.com/reset?t=tok123&x=1', expiresInMinutes: 30 },
+        variables: {
+          firstName: '<script>alert(1)</script>',
+          recoveryUrl: 'https://id.example.com/reset?t=tok123&x=1',
+          expiresInMinutes: 30,
+        },
       },
     });
     assert.equal(res.status, 202);
@@ -91,16 +116,25 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
   });
 
   it('rejects missing variables, unknown templates and bad fields with 400 E0000001 naming the field', async () => {
-    const missing = await t.api(NOTIFICATIONS, { method: 'POST', body: { template: 'welcome', recipient: 'a@example.com', variables: { firstName: 'Ada' } } });
+    const missing = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: { template: 'welcome', recipient: 'a@example.com', variables: { firstName: 'Ada' } },
+    });
     assert.equal(missing.status, 400);
     assert.equal(missing.body.errorCode, 'E0000001');
     assert.deepEqual(
       missing.body.errorCauses.map((c: { errorSummary: string }) => c.errorSummary),
       ['variables.loginUrl: The field cannot be left blank', 'variables.orgName: The field cannot be left blank'],
     );
-    const unknown = await t.api(NOTIFICATIONS, { method: 'POST', body: { template: 'nope', recipient: 'a@example.com' } });
+    const unknown = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: { template: 'nope', recipient: 'a@example.com' },
+    });
     assert.equal(unknown.status, 400);
-    assert.match(unknown.body.errorCauses[0].errorSummary, /^template: Unknown template; available: account-recovery, invoice, welcome$/);
+    assert.match(
+      unknown.body.errorCauses[0].errorSummary,
+      /^template: Unknown template; available: account-recovery, invoice, welcome$/,
+    );
     for (const [field, body] of [
       ['recipient', { template: 'welcome', recipient: 'not an address' }],
       ['recipient', { template: 'welcome', recipient: 'a@example.com\r\nBcc: x@example.com' }],
@@ -110,7 +144,10 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
       const res = await t.api(NOTIFICATIONS, { method: 'POST', body });
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.body.errorCode, 'E0000001');
-      assert.ok(res.body.errorCauses.some((c: { errorSummary: string }) => c.errorSummary.startsWith(`${field}:`)), res.text);
+      assert.ok(
+        res.body.errorCauses.some((c: { errorSummary: string }) => c.errorSummary.startsWith(`${field}:`)),
+        res.text,
+      );
     }
     const notFound = await t.api(`${NOTIFICATIONS}/ntfDoesNotExist`);
     assert.equal(notFound.status, 404);
@@ -118,9 +155,15 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
   });
 
   it('needs the notification scopes: read may list, only send may submit', async () => {
-    const { secret: reader } = await t.services.apiTokens.create(t.orgId, 'reader', { scopes: ['mailroute.notifications.read'] });
-    const { secret: sender } = await t.services.apiTokens.create(t.orgId, 'sender', { scopes: ['mailroute.notifications.send'] });
-    const { secret: admin } = await t.services.apiTokens.create(t.orgId, 'servers', { scopes: ['okta.emailServers.manage'] });
+    const { secret: reader } = await t.services.apiTokens.create(t.orgId, 'reader', {
+      scopes: ['mailroute.notifications.read'],
+    });
+    const { secret: sender } = await t.services.apiTokens.create(t.orgId, 'sender', {
+      scopes: ['mailroute.notifications.send'],
+    });
+    const { secret: admin } = await t.services.apiTokens.create(t.orgId, 'servers', {
+      scopes: ['okta.emailServers.manage'],
+    });
     const as = (token: string, init: { method?: string; body?: unknown } = {}) =>
       request(`${t.url}${NOTIFICATIONS}`, { ...init, headers: { authorization: `SSWS ${token}` } });
     const body = { template: 'invoice', recipient: 'a@example.com', variables: { number: '1' } };
@@ -136,14 +179,22 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
 
   it('is documented in OpenAPI', async () => {
     const doc = (await request(`${t.url}/openapi.json`)).body;
-    for (const p of [NOTIFICATIONS, `${NOTIFICATIONS}/{notificationId}`, `${NOTIFICATIONS}/{notificationId}/resend`, '/api/v1/mailroute/delivery-events']) {
+    for (const p of [
+      NOTIFICATIONS,
+      `${NOTIFICATIONS}/{notificationId}`,
+      `${NOTIFICATIONS}/{notificationId}/resend`,
+      '/api/v1/mailroute/delivery-events',
+    ]) {
       assert.ok(doc.paths[p], `${p} in OpenAPI`);
     }
     assert.ok(doc.paths[NOTIFICATIONS].post.requestBody);
   });
 
   it('gracefully stopping the worker gives back nothing half-done', async () => {
-    const res = await t.api(NOTIFICATIONS, { method: 'POST', body: { template: 'invoice', recipient: 'z@example.com', variables: { number: '9' } } });
+    const res = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: { template: 'invoice', recipient: 'z@example.com', variables: { number: '9' } },
+    });
     await t.worker.stop(5000);
     const row = await waitFor('a settled message', async () => {
       const m = await t.services.store.outbox.get(t.orgId, res.body.id);
@@ -156,20 +207,53 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
 describe('delivery: retry policy', () => {
   it('backs off exponentially with jitter, capped', () => {
     const settings = { retryBaseMs: 1000, retryMaxMs: 60_000 };
-    assert.equal(backoffDelay(1, settings, () => 0), 500);
-    assert.equal(backoffDelay(1, settings, () => 1), 1000);
-    assert.equal(backoffDelay(3, settings, () => 0), 2000);
-    assert.equal(backoffDelay(3, settings, () => 1), 4000);
-    assert.equal(backoffDelay(30, settings, () => 1), 60_000);
-    assert.equal(backoffDelay(30, settings, () => 0), 30_000);
+    assert.equal(
+      backoffDelay(1, settings, () => 0),
+      500,
+    );
+    assert.equal(
+      backoffDelay(1, settings, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(3, settings, () => 0),
+      2000,
+    );
+    assert.equal(
+      backoffDelay(3, settings, () => 1),
+      4000,
+    );
+    assert.equal(
+      backoffDelay(30, settings, () => 1),
+      60_000,
+    );
+    assert.equal(
+      backoffDelay(30, settings, () => 0),
+      30_000,
+    );
   });
 
   it('fails at once only on 5xx to the envelope or data; retries connection trouble, 4xx and AUTH', () => {
-    assert.equal(classifySendError({ responseCode: 550, command: 'RCPT TO', response: '550 No such user' }).outcome, 'permanent');
-    assert.equal(classifySendError({ responseCode: 554, command: 'DATA', response: '554 rejected' }).outcome, 'permanent');
-    assert.equal(classifySendError({ responseCode: 451, command: 'RCPT TO', response: '451 try later' }).outcome, 'transient');
-    assert.equal(classifySendError({ responseCode: 535, command: 'AUTH PLAIN', response: '535 bad credentials' }).outcome, 'transient');
-    assert.equal(classifySendError({ code: 'ESOCKET', message: 'connect ECONNREFUSED 127.0.0.1:1' }).outcome, 'transient');
+    assert.equal(
+      classifySendError({ responseCode: 550, command: 'RCPT TO', response: '550 No such user' }).outcome,
+      'permanent',
+    );
+    assert.equal(
+      classifySendError({ responseCode: 554, command: 'DATA', response: '554 rejected' }).outcome,
+      'permanent',
+    );
+    assert.equal(
+      classifySendError({ responseCode: 451, command: 'RCPT TO', response: '451 try later' }).outcome,
+      'transient',
+    );
+    assert.equal(
+      classifySendError({ responseCode: 535, command: 'AUTH PLAIN', response: '535 bad credentials' }).outcome,
+      'transient',
+    );
+    assert.equal(
+      classifySendError({ code: 'ESOCKET', message: 'connect ECONNREFUSED 127.0.0.1:1' }).outcome,
+      'transient',
+    );
     assert.equal(classifySendError({ code: 'ETIMEDOUT', message: 'Greeting never received' }).outcome, 'transient');
   });
 });

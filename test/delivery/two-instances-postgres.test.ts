@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import type { Store } from '../../src/store/store.ts';
-import { createDatabase, type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../helpers/postgres-cluster.ts';
+import {
+  createDatabase,
+  type PostgresCluster,
+  postgresSkipReason,
+  startPostgresCluster,
+} from '../helpers/postgres-cluster.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { FAST_DELIVERY_ENV, messageIdCounts, waitFor, welcome } from './delivery-helpers.ts';
@@ -53,7 +58,10 @@ describe('delivery: two instances sharing one PostgreSQL queue', { skip }, () =>
     const ids: string[] = [];
     for (let start = 0; start < TOTAL; start += 20) {
       const batch = Array.from({ length: Math.min(20, TOTAL - start) }, (_, i) =>
-        (i % 2 === 0 ? a! : b!).api('/api/v1/mailroute/notifications', token, { method: 'POST', body: welcome(`user${start + i}@example.com`) }),
+        (i % 2 === 0 ? a! : b!).api('/api/v1/mailroute/notifications', token, {
+          method: 'POST',
+          body: welcome(`user${start + i}@example.com`),
+        }),
       );
       for (const res of await Promise.all(batch)) {
         assert.equal(res.status, 202, res.text);

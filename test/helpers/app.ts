@@ -27,7 +27,10 @@ export interface TestApp {
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
   /** fetch against the app with the admin token (override headers to change it). */
-  api(pathname: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse>;
+  api(
+    pathname: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -52,7 +55,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     MAILROUTE_ENCRYPTION_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: await createDatabase(process.env.TEST_DATABASE_URL) } : {}),
     // One Redis for the whole run (npm run test:pg); a key prefix per app keeps their counters apart.
-    ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL, MAILROUTE_REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` } : {}),
+    ...(process.env.TEST_REDIS_URL
+      ? { REDIS_URL: process.env.TEST_REDIS_URL, MAILROUTE_REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:` }
+      : {}),
     ...env,
   });
   const store = await openStore(config);
@@ -73,7 +78,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   });
   const logger = pino({ level: 'debug', redact: LOG_REDACTIONS }, sink);
   const app = await buildApp({ services, logger });
-  const boot = await bootstrapDefaultOrg({ orgs: store.orgs, apiTokens: services.apiTokens, ids: services.ids, now: services.now });
+  const boot = await bootstrapDefaultOrg({
+    orgs: store.orgs,
+    apiTokens: services.apiTokens,
+    ids: services.ids,
+    now: services.now,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -111,7 +121,11 @@ export async function request(
   const response = await fetch(url, {
     method: init.method ?? 'GET',
     headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    body: hasBody ? (typeof init.body === 'string' || init.body instanceof Uint8Array ? (init.body as string) : JSON.stringify(init.body)) : undefined,
+    body: hasBody
+      ? typeof init.body === 'string' || init.body instanceof Uint8Array
+        ? (init.body as string)
+        : JSON.stringify(init.body)
+      : undefined,
   });
   const text = await response.text();
   let body: unknown;

@@ -29,7 +29,11 @@ export interface TestIssuer {
   keys: Map<string, SigningKey[]>;
   /** How many times each issuer's JWKS was fetched. */
   fetches: Map<string, number>;
-  sign(name: string, claims: JWTPayload, options?: { key?: SigningKey; header?: Record<string, unknown> }): Promise<string>;
+  sign(
+    name: string,
+    claims: JWTPayload,
+    options?: { key?: SigningKey; header?: Record<string, unknown> },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -45,7 +49,9 @@ export async function startTestIssuer(names: string[]): Promise<TestIssuer> {
       return;
     }
     fetches.set(match[1], (fetches.get(match[1]) ?? 0) + 1);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ keys: published.map((k) => k.publicJwk) }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -85,7 +91,13 @@ export async function newDpopClient(alg = 'ES256'): Promise<DpopClient> {
   return {
     jkt: await calculateJwkThumbprint(jwk, 'sha256'),
     proof: ({ method, url, accessToken, jti = randomUUID(), iat = Math.floor(Date.now() / 1000) }) =>
-      new SignJWT({ htm: method, htu: url, jti, iat, ath: createHash('sha256').update(accessToken).digest('base64url') })
+      new SignJWT({
+        htm: method,
+        htu: url,
+        jti,
+        iat,
+        ath: createHash('sha256').update(accessToken).digest('base64url'),
+      })
         .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk })
         .sign(pair.privateKey),
   };

@@ -21,7 +21,11 @@ export function assertOktaError(res: ApiResponse, expected: ExpectedOktaError): 
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/, context);
   assert.ok(res.headers.get('x-okta-request-id'), `X-Okta-Request-Id missing: ${context}`);
   const body = res.body;
-  assert.deepEqual(Object.keys(body).sort(), ['errorCauses', 'errorCode', 'errorId', 'errorLink', 'errorSummary'], context);
+  assert.deepEqual(
+    Object.keys(body).sort(),
+    ['errorCauses', 'errorCode', 'errorId', 'errorLink', 'errorSummary'],
+    context,
+  );
   assert.equal(body.errorCode, expected.errorCode, context);
   assert.equal(body.errorLink, expected.errorCode, context);
   assert.match(body.errorId, ERROR_ID, context);
@@ -34,6 +38,10 @@ export function assertOktaError(res: ApiResponse, expected: ExpectedOktaError): 
   if (expected.causeFields) {
     assert.deepEqual(causes.map((c: string) => c.split(': ')[0]).sort(), [...expected.causeFields].sort(), context);
     assert.equal(expected.errorCode, 'E0000001');
-    assert.equal(body.errorSummary, `Api validation failed: ${causes.map((c: string) => c.split(': ')[0]).join(', ')}`, context);
+    assert.equal(
+      body.errorSummary,
+      `Api validation failed: ${causes.map((c: string) => c.split(': ')[0]).join(', ')}`,
+      context,
+    );
   }
 }

@@ -9,10 +9,17 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** Where Debian's `postgresql` package puts the server binaries; PG_BIN_DIR overrides. */
-const CANDIDATE_BIN_DIRS = [process.env.PG_BIN_DIR, '/usr/lib/postgresql/15/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/17/bin'];
+const CANDIDATE_BIN_DIRS = [
+  process.env.PG_BIN_DIR,
+  '/usr/lib/postgresql/15/bin',
+  '/usr/lib/postgresql/16/bin',
+  '/usr/lib/postgresql/17/bin',
+];
 
 export function postgresBinDir(): string | undefined {
-  return CANDIDATE_BIN_DIRS.find((dir) => dir && fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl')));
+  return CANDIDATE_BIN_DIRS.find(
+    (dir) => dir && fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl')),
+  );
 }
 
 /** Why PostgreSQL tests cannot run here, or undefined when they can. Tests pass it as `skip`. */
@@ -51,9 +58,20 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     fs.chownSync(dataDir, Number(uid.trim()), Number(gid.trim()));
   }
   const pgCommand = (binary: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', path.join(binDir, binary), ...args]) : run(path.join(binDir, binary), args);
+    asRoot
+      ? run('runuser', ['-u', 'postgres', '--', path.join(binDir, binary), ...args])
+      : run(path.join(binDir, binary), args);
 
-  await pgCommand('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions']);
+  await pgCommand('initdb', [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '--encoding=UTF8',
+    '--no-sync',
+    '--no-instructions',
+  ]);
   const port = await freePort();
   const options = [
     '-c listen_addresses=127.0.0.1',
@@ -65,7 +83,19 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     '-c full_page_writes=off',
     '-c max_connections=300',
   ].join(' ');
-  const start = () => pgCommand('pg_ctl', ['-D', dataDir, '-l', path.join(dataDir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  const start = () =>
+    pgCommand('pg_ctl', [
+      '-D',
+      dataDir,
+      '-l',
+      path.join(dataDir, 'server.log'),
+      '-o',
+      options,
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
   const stop = () => pgCommand('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
   await start();
 

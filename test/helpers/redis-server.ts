@@ -17,7 +17,9 @@ export function redisServerBinary(): string | undefined {
 
 /** Why Redis tests cannot run here, or undefined when they can. */
 export function redisSkipReason(): string | undefined {
-  return redisServerBinary() ? undefined : 'redis-server not found (apt-get install redis-server); run `npm run test:all`';
+  return redisServerBinary()
+    ? undefined
+    : 'redis-server not found (apt-get install redis-server); run `npm run test:all`';
 }
 
 export interface RedisServer {
@@ -32,23 +34,27 @@ export async function startRedisServer(): Promise<RedisServer> {
   if (!binary) throw new Error(redisSkipReason());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-redis-'));
   const port = await freePort();
-  const child = spawn(binary, [
-    '--bind',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir,
-    // Lets .ci/run's exit trap stop a server a crashed test left behind.
-    '--pidfile',
-    path.join(dir, 'redis.pid'),
-  ], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    binary,
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      // Lets .ci/run's exit trap stop a server a crashed test left behind.
+      '--pidfile',
+      path.join(dir, 'redis.pid'),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   await waitForOutput(child, /Ready to accept connections/, 20_000);
   return {
     port,
@@ -67,7 +73,10 @@ export async function startRedisServer(): Promise<RedisServer> {
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => fail(new Error(`redis-server did not start within ${timeoutMs} ms: ${seen.slice(-500)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`redis-server did not start within ${timeoutMs} ms: ${seen.slice(-500)}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       seen += chunk.toString('utf8');
       if (pattern.test(seen)) done();

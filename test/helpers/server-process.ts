@@ -28,7 +28,15 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-proc-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', MAILROUTE_DATA_DIR: dataDir, ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      MAILROUTE_DATA_DIR: dataDir,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -40,12 +48,16 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   });
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`server did not start within 60 s:\n${output.slice(-2000)}`)), 60_000);
+    const timer = setTimeout(
+      () => finish(new Error(`server did not start within 60 s:\n${output.slice(-2000)}`)),
+      60_000,
+    );
     const poll = setInterval(() => {
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (match) finish(undefined, match[1]);
     }, 25);
-    const onExit = (code: number | null) => finish(new Error(`server exited with ${code} before listening:\n${output.slice(-2000)}`));
+    const onExit = (code: number | null) =>
+      finish(new Error(`server exited with ${code} before listening:\n${output.slice(-2000)}`));
     child.once('exit', onExit);
     function finish(error?: Error, value?: string) {
       clearTimeout(timer);
@@ -67,7 +79,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     },
     output: () => output,
     api: (pathname, token, init = {}) =>
-      request(`${url}${pathname}`, { method: init.method ?? 'GET', body: init.body, headers: { authorization: `SSWS ${token}` } }),
+      request(`${url}${pathname}`, {
+        method: init.method ?? 'GET',
+        body: init.body,
+        headers: { authorization: `SSWS ${token}` },
+      }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -89,8 +105,13 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
       execFile(
         process.execPath,
         ['--import', 'tsx', 'src/cli.ts', ...args],
-        { cwd: REPO_ROOT, timeout: 60_000, env: { PATH: process.env.PATH, HOME: process.env.HOME, MAILROUTE_DATA_DIR: dataDir, ...env } },
-        (error, stdout, stderr) => (error ? reject(new Error(`cli ${args.join(' ')} failed: ${stderr}`, { cause: error })) : resolve(stdout)),
+        {
+          cwd: REPO_ROOT,
+          timeout: 60_000,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, MAILROUTE_DATA_DIR: dataDir, ...env },
+        },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`cli ${args.join(' ')} failed: ${stderr}`, { cause: error })) : resolve(stdout),
       );
     });
   } finally {

@@ -59,7 +59,8 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
     allowInsecureAuth: tlsMode === 'none',
     logger: false,
     onAuth(auth, _session, callback) {
-      if (!opts.users || opts.users[auth.username ?? ''] === auth.password) return callback(null, { user: auth.username });
+      if (!opts.users || opts.users[auth.username ?? ''] === auth.password)
+        return callback(null, { user: auth.username });
       const error = new Error('Authentication credentials invalid') as Error & { responseCode: number };
       error.responseCode = 535;
       return callback(error);
@@ -95,7 +96,7 @@ export async function startSmtpServer(opts: TestSmtpOptions = {}): Promise<TestS
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   server.on('error', () => {});
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
 
   return {
     port,

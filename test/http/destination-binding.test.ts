@@ -6,7 +6,13 @@ import type { EmailServerRecord } from '../../src/store/store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 
-const ORIGINAL = { alias: 'Bound', host: 'smtp.example.com', port: 587, username: 'mailer', password: 'original-secret-pw' };
+const ORIGINAL = {
+  alias: 'Bound',
+  host: 'smtp.example.com',
+  port: 587,
+  username: 'mailer',
+  password: 'original-secret-pw',
+};
 const PASSWORD_REQUIRED =
   'password: The password is required when host, port or username changes, so a stored password is never sent to a new server';
 
@@ -30,11 +36,21 @@ describe('PATCH: a stored password is bound to its destination', () => {
   };
   const patch = (body: Record<string, unknown>) => t.api(`/api/v1/email-servers/${id}`, { method: 'PATCH', body });
 
-  for (const change of [{ host: 'relay.example.org' }, { port: 2587 }, { username: 'someone-else' }, { host: '127.0.0.1', port: 25 }]) {
+  for (const change of [
+    { host: 'relay.example.org' },
+    { port: 2587 },
+    { username: 'someone-else' },
+    { host: '127.0.0.1', port: 25 },
+  ]) {
     it(`refuses ${JSON.stringify(change)} without the password, and changes nothing`, async () => {
       const before = await stored();
       const res = await patch({ ...change, alias: 'should not apply' });
-      assertOktaError(res, { status: 400, errorCode: 'E0000001', errorSummary: 'Api validation failed: password', causes: [PASSWORD_REQUIRED] });
+      assertOktaError(res, {
+        status: 400,
+        errorCode: 'E0000001',
+        errorSummary: 'Api validation failed: password',
+        causes: [PASSWORD_REQUIRED],
+      });
       assert.deepEqual(await stored(), before);
     });
   }
@@ -45,7 +61,14 @@ describe('PATCH: a stored password is bound to its destination', () => {
 
     const res = await patch({ host: 'relay.example.org', port: 465, password: 'new-destination-pw' });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.body, { alias: ORIGINAL.alias, host: 'relay.example.org', port: 465, id, username: ORIGINAL.username, enabled: false });
+    assert.deepEqual(res.body, {
+      alias: ORIGINAL.alias,
+      host: 'relay.example.org',
+      port: 465,
+      id,
+      username: ORIGINAL.username,
+      enabled: false,
+    });
     assert.ok(!res.text.includes('new-destination-pw'));
 
     const after = await stored();
@@ -63,12 +86,21 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const record = await stored();
     assert.equal(record.username, 'second-user');
     assert.equal(t.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'second-user-pw');
-    assert.throws(() => t.services.secretBox.open(record.passwordSecret!, secretContext({ ...record, username: ORIGINAL.username })), SecretDecryptionError);
+    assert.throws(
+      () =>
+        t.services.secretBox.open(record.passwordSecret!, secretContext({ ...record, username: ORIGINAL.username })),
+      SecretDecryptionError,
+    );
   });
 
   it('sending the current host, port and username unchanged needs no password', async () => {
     const before = await stored();
-    const res = await patch({ host: ORIGINAL.host, port: ORIGINAL.port, username: ORIGINAL.username, alias: 'Same place' });
+    const res = await patch({
+      host: ORIGINAL.host,
+      port: ORIGINAL.port,
+      username: ORIGINAL.username,
+      alias: 'Same place',
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.alias, 'Same place');
     assert.equal((await stored()).passwordSecret, before.passwordSecret);
@@ -98,6 +130,9 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const target = await t.services.store.emailServers.get(t.orgId, other.body.id);
     assert.ok(target);
     // Same host, port and username: only the server id differs, and that is enough.
-    assert.throws(() => t.services.secretBox.open(source.passwordSecret!, secretContext(target)), SecretDecryptionError);
+    assert.throws(
+      () => t.services.secretBox.open(source.passwordSecret!, secretContext(target)),
+      SecretDecryptionError,
+    );
   });
 });

@@ -6,7 +6,13 @@ import { AUTH_TYPES } from '../../src/schemas/email-server.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 
-const VALID = { alias: 'Primary', host: 'smtp.example.com', port: 587, username: 'mailer', password: 'validation-pw-1' };
+const VALID = {
+  alias: 'Primary',
+  host: 'smtp.example.com',
+  port: 587,
+  username: 'mailer',
+  password: 'validation-pw-1',
+};
 
 const BLANK = 'The field cannot be left blank';
 const NOT_HOST = 'The field must be a hostname or an IP address, without a scheme, port, spaces or control characters';
@@ -28,9 +34,17 @@ describe('email servers: validation over HTTP → E0000001 with one cause per ba
   const patch = (body: unknown) => t.api(`/api/v1/email-servers/${existingId}`, { method: 'PATCH', body });
 
   const createCases: Array<[string, Record<string, unknown>, string[]]> = [
-    ['an empty object: every required field', {}, [`alias: ${BLANK}`, `host: ${BLANK}`, `port: ${BLANK}`, `username: ${BLANK}`, `password: ${BLANK}`]],
+    [
+      'an empty object: every required field',
+      {},
+      [`alias: ${BLANK}`, `host: ${BLANK}`, `port: ${BLANK}`, `username: ${BLANK}`, `password: ${BLANK}`],
+    ],
     ['a missing password', { ...VALID, password: undefined }, [`password: ${BLANK}`]],
-    ['a blank alias, host and username', { ...VALID, alias: '   ', host: '', username: '' }, [`alias: ${BLANK}`, `host: ${BLANK}`, `username: ${BLANK}`]],
+    [
+      'a blank alias, host and username',
+      { ...VALID, alias: '   ', host: '', username: '' },
+      [`alias: ${BLANK}`, `host: ${BLANK}`, `username: ${BLANK}`],
+    ],
     ['a blank password', { ...VALID, password: '' }, [`password: ${BLANK}`]],
     ['a string port', { ...VALID, port: '587' }, ['port: The field must be an integer']],
     ['a fractional port', { ...VALID, port: 587.5 }, ['port: The field must be an integer']],
@@ -46,18 +60,48 @@ describe('email servers: validation over HTTP → E0000001 with one cause per ba
     ['a host with a control character', { ...VALID, host: 'smtp\u0001.example.com' }, [`host: ${NOT_HOST}`]],
     ['a host with CRLF', { ...VALID, host: 'smtp.example.com\r\nRCPT TO:<x@y>' }, [`host: ${NOT_HOST}`]],
     ['a host that is an invalid IPv4', { ...VALID, host: '999.1.1.1' }, [`host: ${NOT_HOST}`]],
-    ['an alias with a control character', { ...VALID, alias: 'a\u0007b' }, ['alias: The field cannot contain control characters']],
-    ['a username with a newline', { ...VALID, username: 'user\nname' }, ['username: The field cannot contain control characters']],
-    ['an over-long alias', { ...VALID, alias: 'a'.repeat(256) }, ['alias: The field cannot be longer than 255 characters']],
-    ['an over-long host', { ...VALID, host: `${'a'.repeat(60)}.`.repeat(5) }, [`host: The field cannot be longer than 253 characters`]],
-    ['an over-long username', { ...VALID, username: 'u'.repeat(256) }, ['username: The field cannot be longer than 255 characters']],
-    ['an over-long password', { ...VALID, password: 'p'.repeat(1025) }, ['password: The field cannot be longer than 1024 characters']],
+    [
+      'an alias with a control character',
+      { ...VALID, alias: 'a\u0007b' },
+      ['alias: The field cannot contain control characters'],
+    ],
+    [
+      'a username with a newline',
+      { ...VALID, username: 'user\nname' },
+      ['username: The field cannot contain control characters'],
+    ],
+    [
+      'an over-long alias',
+      { ...VALID, alias: 'a'.repeat(256) },
+      ['alias: The field cannot be longer than 255 characters'],
+    ],
+    [
+      'an over-long host',
+      { ...VALID, host: `${'a'.repeat(60)}.`.repeat(5) },
+      [`host: The field cannot be longer than 253 characters`],
+    ],
+    [
+      'an over-long username',
+      { ...VALID, username: 'u'.repeat(256) },
+      ['username: The field cannot be longer than 255 characters'],
+    ],
+    [
+      'an over-long password',
+      { ...VALID, password: 'p'.repeat(1025) },
+      ['password: The field cannot be longer than 1024 characters'],
+    ],
     ['an unsupported authType', { ...VALID, authType: 'NTLM' }, [`authType: ${AUTH_TYPE_ENUM}`]],
     ['a non-string authType', { ...VALID, authType: 1 }, ['authType: The field must be a string']],
     [
       'several bad fields at once: one cause each',
       { alias: 7, host: 'http://x', port: 70000, username: '', password: 'p', enabled: 1 },
-      ['alias: The field must be a string', `host: ${NOT_HOST}`, `port: ${PORT_RANGE}`, `username: ${BLANK}`, 'enabled: The field must be a boolean'],
+      [
+        'alias: The field must be a string',
+        `host: ${NOT_HOST}`,
+        `port: ${PORT_RANGE}`,
+        `username: ${BLANK}`,
+        'enabled: The field must be a boolean',
+      ],
     ],
   ];
 
@@ -65,8 +109,16 @@ describe('email servers: validation over HTTP → E0000001 with one cause per ba
     it(`create refuses ${name}`, async () => {
       const res = await post(body);
       const fields = causes.map((c) => c.split(': ')[0]);
-      assertOktaError(res, { status: 400, errorCode: 'E0000001', errorSummary: `Api validation failed: ${fields.join(', ')}`, causeFields: fields });
-      assert.deepEqual([...res.body.errorCauses.map((c: { errorSummary: string }) => c.errorSummary)].sort(), [...causes].sort());
+      assertOktaError(res, {
+        status: 400,
+        errorCode: 'E0000001',
+        errorSummary: `Api validation failed: ${fields.join(', ')}`,
+        causeFields: fields,
+      });
+      assert.deepEqual(
+        [...res.body.errorCauses.map((c: { errorSummary: string }) => c.errorSummary)].sort(),
+        [...causes].sort(),
+      );
     });
   }
 
@@ -80,7 +132,12 @@ describe('email servers: validation over HTTP → E0000001 with one cause per ba
   for (const [name, body, causes] of patchCases) {
     it(`PATCH refuses ${name}`, async () => {
       const res = await patch(body);
-      assertOktaError(res, { status: 400, errorCode: 'E0000001', causes, causeFields: causes.map((c) => c.split(': ')[0]) });
+      assertOktaError(res, {
+        status: 400,
+        errorCode: 'E0000001',
+        causes,
+        causeFields: causes.map((c) => c.split(': ')[0]),
+      });
     });
   }
 
@@ -91,7 +148,14 @@ describe('email servers: validation over HTTP → E0000001 with one cause per ba
   });
 
   it('accepts hostnames and IP literals of every form', async () => {
-    for (const host of ['mail.example.com', 'localhost', 'smtp-relay.example.co.uk.', '192.168.160.1', '::1', '[2001:db8::25]']) {
+    for (const host of [
+      'mail.example.com',
+      'localhost',
+      'smtp-relay.example.co.uk.',
+      '192.168.160.1',
+      '::1',
+      '[2001:db8::25]',
+    ]) {
       const res = await post({ ...VALID, alias: `host ${host}`, host });
       assert.equal(res.status, 201, `${host}: ${res.text}`);
       assert.equal(res.body.host, host);
@@ -103,19 +167,32 @@ describe('email servers: validation over HTTP → E0000001 with one cause per ba
     const res = await post({ ...VALID, alias: 'basic', authType: 'BASIC_SMTP_AUTH' });
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(Object.keys(res.body), ['alias', 'host', 'port', 'id', 'username', 'enabled']);
-    const patched = await t.api(`/api/v1/email-servers/${res.body.id}`, { method: 'PATCH', body: { authType: 'BASIC_SMTP_AUTH' } });
+    const patched = await t.api(`/api/v1/email-servers/${res.body.id}`, {
+      method: 'PATCH',
+      body: { authType: 'BASIC_SMTP_AUTH' },
+    });
     assert.equal(patched.status, 200, patched.text);
     assert.equal((await t.api(`/api/v1/email-servers/${res.body.id}`, { method: 'DELETE' })).status, 204);
   });
 
   it('ignores unknown properties and never stores them', async () => {
     const marker = `unknown-prop-marker-${Date.now()}`;
-    const res = await post({ ...VALID, alias: 'with extras', id: 'cesIWantThisId000000', extra: marker, nested: { marker }, _links: { self: marker } });
+    const res = await post({
+      ...VALID,
+      alias: 'with extras',
+      id: 'cesIWantThisId000000',
+      extra: marker,
+      nested: { marker },
+      _links: { self: marker },
+    });
     assert.equal(res.status, 201, res.text);
     assert.notEqual(res.body.id, 'cesIWantThisId000000');
     assert.deepEqual(Object.keys(res.body), ['alias', 'host', 'port', 'id', 'username', 'enabled']);
     assert.ok(!res.text.includes(marker));
-    const patched = await t.api(`/api/v1/email-servers/${res.body.id}`, { method: 'PATCH', body: { extra: marker, id: 'cesOther000000000000' } });
+    const patched = await t.api(`/api/v1/email-servers/${res.body.id}`, {
+      method: 'PATCH',
+      body: { extra: marker, id: 'cesOther000000000000' },
+    });
     assert.equal(patched.status, 200, patched.text);
     assert.deepEqual(patched.body, res.body);
     assert.ok(!(await t.api('/api/v1/email-servers')).text.includes(marker));

@@ -29,12 +29,21 @@ describe('Okta error envelopes over HTTP', () => {
     ];
     for (const [name, body] of bodies) {
       it(`POST with ${name}`, async () => {
-        assertOktaError(await t.api(collection, { method: 'POST', body }), { status: 400, errorCode: 'E0000003', errorSummary: MALFORMED, causes: [] });
+        assertOktaError(await t.api(collection, { method: 'POST', body }), {
+          status: 400,
+          errorCode: 'E0000003',
+          errorSummary: MALFORMED,
+          causes: [],
+        });
       });
     }
 
     it('POST with an empty body, with and without a content type', async () => {
-      const withType = await request(`${t.url}${collection}`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: '' });
+      const withType = await request(`${t.url}${collection}`, {
+        method: 'POST',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: '',
+      });
       assertOktaError(withType, { status: 400, errorCode: 'E0000003', errorSummary: MALFORMED, causes: [] });
       const withoutType = await request(`${t.url}${collection}`, { method: 'POST', headers: auth() });
       assertOktaError(withoutType, { status: 400, errorCode: 'E0000003', errorSummary: MALFORMED, causes: [] });
@@ -51,7 +60,11 @@ describe('Okta error envelopes over HTTP', () => {
     });
 
     it('a JSON body sent with another content type is still parsed as JSON', async () => {
-      const res = await t.api(collection, { method: 'POST', body: JSON.stringify(SERVER), headers: { 'content-type': 'text/plain' } });
+      const res = await t.api(collection, {
+        method: 'POST',
+        body: JSON.stringify(SERVER),
+        headers: { 'content-type': 'text/plain' },
+      });
       assert.equal(res.status, 201, res.text);
       assert.equal((await t.api(`${collection}/${res.body.id}`, { method: 'DELETE' })).status, 204);
     });
@@ -66,7 +79,10 @@ describe('Okta error envelopes over HTTP', () => {
         ['PATCH', `${collection}/cesAAAAAAAAAAAAAAAAA`],
         ['DELETE', `${collection}/cesAAAAAAAAAAAAAAAAA`],
       ]) {
-        const res = await request(`${t.url}${path}`, { method, body: method === 'POST' || method === 'PATCH' ? SERVER : undefined });
+        const res = await request(`${t.url}${path}`, {
+          method,
+          body: method === 'POST' || method === 'PATCH' ? SERVER : undefined,
+        });
         assertOktaError(res, { status: 403, errorCode: 'E0000005', errorSummary: 'Invalid session', causes: [] });
       }
     });
@@ -74,7 +90,12 @@ describe('Okta error envelopes over HTTP', () => {
     it('an unknown SSWS token → 401 E0000011', async () => {
       for (const header of ['SSWS 00notARealTokenAtAll', `SSWS ${t.token}x`, `SSWS ${t.token.slice(0, -1)}`]) {
         const res = await request(`${t.url}${collection}`, { headers: { authorization: header } });
-        assertOktaError(res, { status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided', causes: [] });
+        assertOktaError(res, {
+          status: 401,
+          errorCode: 'E0000011',
+          errorSummary: 'Invalid token provided',
+          causes: [],
+        });
       }
     });
 
@@ -94,7 +115,11 @@ describe('Okta error envelopes over HTTP', () => {
     });
 
     it('the token is checked before the body is read: a malformed body without credentials is E0000005', async () => {
-      const res = await request(`${t.url}${collection}`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } });
+      const res = await request(`${t.url}${collection}`, {
+        method: 'POST',
+        body: '{',
+        headers: { 'content-type': 'application/json' },
+      });
       assertOktaError(res, { status: 403, errorCode: 'E0000005' });
     });
   });
@@ -103,8 +128,16 @@ describe('Okta error envelopes over HTTP', () => {
     for (const method of ['GET', 'PATCH', 'DELETE']) {
       it(`${method} of an unknown id → 404 with Okta's exact summary`, async () => {
         const id = 'cesDoesNotExist12345';
-        const res = await t.api(`${collection}/${id}`, { method, body: method === 'PATCH' ? { alias: 'x' } : undefined });
-        assertOktaError(res, { status: 404, errorCode: 'E0000007', errorSummary: `Not found: Resource not found: ${id} (EmailServer)`, causes: [] });
+        const res = await t.api(`${collection}/${id}`, {
+          method,
+          body: method === 'PATCH' ? { alias: 'x' } : undefined,
+        });
+        assertOktaError(res, {
+          status: 404,
+          errorCode: 'E0000007',
+          errorSummary: `Not found: Resource not found: ${id} (EmailServer)`,
+          causes: [],
+        });
       });
     }
 
@@ -114,15 +147,34 @@ describe('Okta error envelopes over HTTP', () => {
       assert.equal((await t.api(path, { method: 'DELETE' })).status, 204);
       const summary = `Not found: Resource not found: ${created.body.id} (EmailServer)`;
       assertOktaError(await t.api(path), { status: 404, errorCode: 'E0000007', errorSummary: summary });
-      assertOktaError(await t.api(path, { method: 'DELETE' }), { status: 404, errorCode: 'E0000007', errorSummary: summary });
-      assertOktaError(await t.api(path, { method: 'PATCH', body: { alias: 'back' } }), { status: 404, errorCode: 'E0000007', errorSummary: summary });
+      assertOktaError(await t.api(path, { method: 'DELETE' }), {
+        status: 404,
+        errorCode: 'E0000007',
+        errorSummary: summary,
+      });
+      assertOktaError(await t.api(path, { method: 'PATCH', body: { alias: 'back' } }), {
+        status: 404,
+        errorCode: 'E0000007',
+        errorSummary: summary,
+      });
     });
   });
 
   describe('E0000008 and E0000022: routing', () => {
-    for (const path of ['/api/v1/email-server', '/api/v2/email-servers', '/api/v1/email-servers/cesX/unknown/deeper', '/nothing-here', '/api/v1/users']) {
+    for (const path of [
+      '/api/v1/email-server',
+      '/api/v2/email-servers',
+      '/api/v1/email-servers/cesX/unknown/deeper',
+      '/nothing-here',
+      '/api/v1/users',
+    ]) {
       it(`GET ${path} → 404 E0000008`, async () => {
-        assertOktaError(await t.api(path), { status: 404, errorCode: 'E0000008', errorSummary: 'The requested path was not found', causes: [] });
+        assertOktaError(await t.api(path), {
+          status: 404,
+          errorCode: 'E0000008',
+          errorSummary: 'The requested path was not found',
+          causes: [],
+        });
       });
     }
 
@@ -135,7 +187,12 @@ describe('Okta error envelopes over HTTP', () => {
     ]) {
       it(`${method} ${path} → 405 E0000022`, async () => {
         const res = await t.api(path, { method, body: SERVER });
-        assertOktaError(res, { status: 405, errorCode: 'E0000022', errorSummary: 'The endpoint does not support the provided HTTP method', causes: [] });
+        assertOktaError(res, {
+          status: 405,
+          errorCode: 'E0000022',
+          errorSummary: 'The endpoint does not support the provided HTTP method',
+          causes: [],
+        });
       });
     }
   });
@@ -150,7 +207,10 @@ describe('Okta error envelopes over HTTP', () => {
       const second = await t.api(collection, { method: 'POST', body: { ...SERVER, alias: 'second', enabled: true } });
       assertOktaError(second, { status: 400, errorCode: 'E0000222', errorSummary: summary, causes: [] });
 
-      const disabled = await t.api(collection, { method: 'POST', body: { ...SERVER, alias: 'second', enabled: false } });
+      const disabled = await t.api(collection, {
+        method: 'POST',
+        body: { ...SERVER, alias: 'second', enabled: false },
+      });
       assert.equal(disabled.status, 201, disabled.text);
       const enable = await t.api(`${collection}/${disabled.body.id}`, { method: 'PATCH', body: { enabled: true } });
       assertOktaError(enable, { status: 400, errorCode: 'E0000222', errorSummary: summary, causes: [] });
@@ -160,12 +220,16 @@ describe('Okta error envelopes over HTTP', () => {
       assert.equal(again.status, 200, again.text);
 
       // Disabling the first frees the slot.
-      assert.equal((await t.api(`${collection}/${first.body.id}`, { method: 'PATCH', body: { enabled: false } })).status, 200);
+      assert.equal(
+        (await t.api(`${collection}/${first.body.id}`, { method: 'PATCH', body: { enabled: false } })).status,
+        200,
+      );
       const swapped = await t.api(`${collection}/${disabled.body.id}`, { method: 'PATCH', body: { enabled: true } });
       assert.equal(swapped.status, 200, swapped.text);
       assert.equal(swapped.body.enabled, true);
 
-      for (const id of [first.body.id, disabled.body.id]) assert.equal((await t.api(`${collection}/${id}`, { method: 'DELETE' })).status, 204);
+      for (const id of [first.body.id, disabled.body.id])
+        assert.equal((await t.api(`${collection}/${id}`, { method: 'DELETE' })).status, 204);
     });
   });
 
@@ -182,14 +246,16 @@ describe('Okta error envelopes over HTTP', () => {
       assertOktaError(over, {
         status: 400,
         errorCode: 'E0000225',
-        errorSummary: "You reached the maximum number of enrolled SMTP servers. An org can't have more than 3 enrolled servers.",
+        errorSummary:
+          "You reached the maximum number of enrolled SMTP servers. An org can't have more than 3 enrolled servers.",
         causes: [],
       });
       assert.equal((await t.api(collection)).body['email-servers'].length, 3);
       assert.equal((await t.api(`${collection}/${ids[0]}`, { method: 'DELETE' })).status, 204);
       const afterDelete = await t.api(collection, { method: 'POST', body: { ...SERVER, alias: 'fits again' } });
       assert.equal(afterDelete.status, 201, afterDelete.text);
-      for (const id of [...ids.slice(1), afterDelete.body.id]) assert.equal((await t.api(`${collection}/${id}`, { method: 'DELETE' })).status, 204);
+      for (const id of [...ids.slice(1), afterDelete.body.id])
+        assert.equal((await t.api(`${collection}/${id}`, { method: 'DELETE' })).status, 204);
     });
   });
 

@@ -101,12 +101,20 @@ describe('hostile bodies are refused with 4xx Okta errors and the server keeps s
 
     it('100k nested objects as an unknown property → ignored; as the alias → 400 E0000001', async () => {
       const nested = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-      const asAlias = await postRaw(t, `{"alias":${nested},"host":"smtp.example.com","port":587,"username":"u","password":"p"}`, 'application/json');
+      const asAlias = await postRaw(
+        t,
+        `{"alias":${nested},"host":"smtp.example.com","port":587,"username":"u","password":"p"}`,
+        'application/json',
+      );
       assert.equal(asAlias.status, 400);
       assert4xxOktaError(asAlias, 'E0000001');
       assert.deepEqual(asAlias.body.errorCauses, [{ errorSummary: 'alias: The field must be a string' }]);
 
-      const asExtra = await postRaw(t, `{"extra":${nested},"alias":"deep","host":"smtp.example.com","port":587,"username":"u","password":"p"}`, 'application/json');
+      const asExtra = await postRaw(
+        t,
+        `{"extra":${nested},"alias":"deep","host":"smtp.example.com","port":587,"username":"u","password":"p"}`,
+        'application/json',
+      );
       assert.equal(asExtra.status, 201, asExtra.text.slice(0, 300));
       assert.deepEqual(Object.keys(asExtra.body), ['alias', 'host', 'port', 'id', 'username', 'enabled']);
       assert.equal((await t.api(`/api/v1/email-servers/${asExtra.body.id}`, { method: 'DELETE' })).status, 204);
@@ -116,7 +124,9 @@ describe('hostile bodies are refused with 4xx Okta errors and the server keeps s
     it('a 5 MB body within the raised limit is still judged field by field → 400 E0000001', async () => {
       const res = await postRaw(t, JSON.stringify({ ...GOOD, alias: 'x'.repeat(5 * 1024 * 1024) }), 'application/json');
       assert.equal(res.status, 400);
-      assert.deepEqual(res.body.errorCauses, [{ errorSummary: 'alias: The field cannot be longer than 255 characters' }]);
+      assert.deepEqual(res.body.errorCauses, [
+        { errorSummary: 'alias: The field cannot be longer than 255 characters' },
+      ]);
       await assertStillServing(t);
     });
   });

@@ -43,9 +43,17 @@ describe('unexpected failures → 500 E0000009 without internals', () => {
 
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-internal-'));
-    const config = loadConfig({ MAILROUTE_DATA_DIR: dataDir, PORT: '0', MAILROUTE_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}` });
+    const config = loadConfig({
+      MAILROUTE_DATA_DIR: dataDir,
+      PORT: '0',
+      MAILROUTE_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    });
     store = await openStore(config);
-    const services = createServices({ config, store: withFailingReads(store), secretBox: new SecretBox(parseKeyring(config.encryptionKeys!, 'test')) });
+    const services = createServices({
+      config,
+      store: withFailingReads(store),
+      secretBox: new SecretBox(parseKeyring(config.encryptionKeys!, 'test')),
+    });
     const sink = new Writable({
       write(chunk, _encoding, callback) {
         logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -53,7 +61,12 @@ describe('unexpected failures → 500 E0000009 without internals', () => {
       },
     });
     app = await buildApp({ services, logger: pino({ level: 'debug', redact: LOG_REDACTIONS }, sink) });
-    token = (await bootstrapDefaultOrg({ orgs: store.orgs, apiTokens: services.apiTokens, ids: services.ids, now: services.now }))!.secret;
+    token = (await bootstrapDefaultOrg({
+      orgs: store.orgs,
+      apiTokens: services.apiTokens,
+      ids: services.ids,
+      now: services.now,
+    }))!.secret;
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -68,7 +81,8 @@ describe('unexpected failures → 500 E0000009 without internals', () => {
     for (const pathname of ['/api/v1/email-servers', '/api/v1/email-servers/cesAAAAAAAAAAAAAAAAA']) {
       const res = await request(`${url}${pathname}`, { headers: { authorization: `SSWS ${token}` } });
       assertOktaError(res, { status: 500, errorCode: 'E0000009', errorSummary: 'Internal Server Error', causes: [] });
-      for (const leak of ['SQLITE', 'secret-path', 'password_secret', 'at ', '.ts:']) assert.ok(!res.text.includes(leak), `response leaks "${leak}": ${res.text}`);
+      for (const leak of ['SQLITE', 'secret-path', 'password_secret', 'at ', '.ts:'])
+        assert.ok(!res.text.includes(leak), `response leaks "${leak}": ${res.text}`);
     }
   });
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { ERROR_TABLE } from '../../src/http/error-table.ts';
-import { request, startTestApp, type TestApp } from '../helpers/app.ts';
 import { REPO_ROOT } from '../cli/run-cli.ts';
+import { request, startTestApp, type TestApp } from '../helpers/app.ts';
 
 const OPERATIONS: Record<string, [string, string]> = {
   listEmailServers: ['get', '/api/v1/email-servers'],
@@ -53,14 +53,19 @@ describe('operable: OpenAPI, docs, health, logs, the error list', () => {
       assert.ok(errorStatuses.includes('403'), `${operationId}: 403 not documented`);
       for (const status of errorStatuses) {
         const schema = operation.responses[status].content['application/json'].schema;
-        assert.deepEqual(Object.keys(schema.properties ?? {}).sort(), ['errorCauses', 'errorCode', 'errorId', 'errorLink', 'errorSummary'], `${operationId} ${status}`);
+        assert.deepEqual(
+          Object.keys(schema.properties ?? {}).sort(),
+          ['errorCauses', 'errorCode', 'errorId', 'errorLink', 'errorSummary'],
+          `${operationId} ${status}`,
+        );
       }
       const successSchema = JSON.stringify(operation.responses[success]);
       assert.ok(!successSchema.includes('"password"'), `${operationId} documents a password in its response`);
     }
     const createBody = document.paths['/api/v1/email-servers'].post.requestBody.content['application/json'].schema;
     // password is required for BASIC_SMTP_AUTH (the default) by the domain, since OAuth servers have none.
-    for (const field of ['alias', 'host', 'port', 'username']) assert.ok(createBody.required.includes(field), `${field} not required`);
+    for (const field of ['alias', 'host', 'port', 'username'])
+      assert.ok(createBody.required.includes(field), `${field} not required`);
     assert.equal(createBody.properties.password.writeOnly, true);
     assert.equal(createBody.properties.port.minimum, 1);
     assert.equal(createBody.properties.port.maximum, 65535);
@@ -105,11 +110,18 @@ describe('operable: OpenAPI, docs, health, logs, the error list', () => {
   it('the error table, the OpenAPI description and the README list the same error codes', () => {
     const tableCodes = [...new Set(Object.values(ERROR_TABLE).map((e) => e.errorCode))].sort();
     const readmeCodes = [...new Set(readmeErrorCodes())].sort();
-    assert.deepEqual(readmeCodes, tableCodes, 'README "## Errors" table and src/http/error-table.ts differ: add new error codes to that README table');
+    assert.deepEqual(
+      readmeCodes,
+      tableCodes,
+      'README "## Errors" table and src/http/error-table.ts differ: add new error codes to that README table',
+    );
     const openApiCodes = [...new Set(String(document.info.description).match(/E\d{7}/g) ?? [])].sort();
     assert.deepEqual(openApiCodes, tableCodes, 'OpenAPI description and src/http/error-table.ts differ');
     for (const entry of Object.values(ERROR_TABLE)) {
-      assert.ok(String(document.info.description).includes(`| ${entry.errorCode} | ${entry.status} |`), `${entry.errorCode}/${entry.status} not in OpenAPI`);
+      assert.ok(
+        String(document.info.description).includes(`| ${entry.errorCode} | ${entry.status} |`),
+        `${entry.errorCode}/${entry.status} not in OpenAPI`,
+      );
     }
   });
 });
@@ -125,7 +137,11 @@ describe('the README documents every setting', () => {
     assert.ok(names.has('PORT') && names.has('MAILROUTE_RESPONSE_SHAPE'), [...names].join(', '));
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const missing = [...names].filter((name) => !readme.includes(`\`${name}\``));
-    assert.deepEqual(missing, [], 'settings read by src/config.ts but missing from README.md (add them to its "## Configuration" table)');
+    assert.deepEqual(
+      missing,
+      [],
+      'settings read by src/config.ts but missing from README.md (add them to its "## Configuration" table)',
+    );
   });
 });
 

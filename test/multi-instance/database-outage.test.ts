@@ -9,8 +9,15 @@ import { type ServerProcess, startServerProcess, waitFor } from '../helpers/serv
 // Okta error body while the database is away and recovers by itself, without a restart.
 
 const SERVERS = '/api/v1/email-servers';
-const serverBody = (alias: string) => ({ alias, host: '127.0.0.1', port: 2525, username: 'mailer', password: 'outage-secret' });
-const listOf = (body: ApiResponse['body']): { id: string; alias: string; enabled: boolean }[] => body['email-servers'] ?? body;
+const serverBody = (alias: string) => ({
+  alias,
+  host: '127.0.0.1',
+  port: 2525,
+  username: 'mailer',
+  password: 'outage-secret',
+});
+const listOf = (body: ApiResponse['body']): { id: string; alias: string; enabled: boolean }[] =>
+  body['email-servers'] ?? body;
 
 function assertUnavailable(response: ApiResponse, what: string) {
   assert.equal(response.status, 503, `${what}: status`);
@@ -44,7 +51,10 @@ describe('PostgreSQL outage and recovery', { skip: postgresSkipReason() }, () =>
   test('503 while the database is stopped, correct answers once it is back, same process throughout', async () => {
     const kept = await service.api(SERVERS, token, { method: 'POST', body: serverBody('before outage') });
     assert.equal(kept.status, 201);
-    const enabled = await service.api(`${SERVERS}/${kept.body.id}`, token, { method: 'PATCH', body: { enabled: true } });
+    const enabled = await service.api(`${SERVERS}/${kept.body.id}`, token, {
+      method: 'PATCH',
+      body: { enabled: true },
+    });
     assert.equal(enabled.status, 200);
     const pid = service.process.pid;
     assert.equal((await request(`${service.url}/readyz`)).status, 200);
@@ -53,8 +63,14 @@ describe('PostgreSQL outage and recovery', { skip: postgresSkipReason() }, () =>
 
     assertUnavailable(await service.api(SERVERS, token), 'list');
     assertUnavailable(await service.api(`${SERVERS}/${kept.body.id}`, token), 'get');
-    assertUnavailable(await service.api(SERVERS, token, { method: 'POST', body: serverBody('during outage') }), 'create');
-    assertUnavailable(await service.api(`${SERVERS}/${kept.body.id}`, token, { method: 'PATCH', body: { alias: 'during outage' } }), 'update');
+    assertUnavailable(
+      await service.api(SERVERS, token, { method: 'POST', body: serverBody('during outage') }),
+      'create',
+    );
+    assertUnavailable(
+      await service.api(`${SERVERS}/${kept.body.id}`, token, { method: 'PATCH', body: { alias: 'during outage' } }),
+      'update',
+    );
     assertUnavailable(await service.api(`${SERVERS}/${kept.body.id}`, token, { method: 'DELETE' }), 'delete');
     const notReady = await request(`${service.url}/readyz`);
     assert.equal(notReady.status, 503);

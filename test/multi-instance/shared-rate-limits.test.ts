@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { openRedisSharedState, type SharedState } from '../../src/shared-state.ts';
-import { createDatabase, type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../helpers/postgres-cluster.ts';
+import {
+  createDatabase,
+  type PostgresCluster,
+  postgresSkipReason,
+  startPostgresCluster,
+} from '../helpers/postgres-cluster.ts';
 import { type RedisServer, redisSkipReason, startRedisServer } from '../helpers/redis-server.ts';
 import { type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
 
@@ -11,7 +16,9 @@ import { type ServerProcess, startServerProcess, waitFor } from '../helpers/serv
 
 const SERVERS = '/api/v1/email-servers';
 const LIMIT = 6;
-const skip = (process.env.TEST_DATABASE_URL ? undefined : postgresSkipReason()) ?? (process.env.TEST_REDIS_URL ? undefined : redisSkipReason());
+const skip =
+  (process.env.TEST_DATABASE_URL ? undefined : postgresSkipReason()) ??
+  (process.env.TEST_REDIS_URL ? undefined : redisSkipReason());
 
 describe('rate limits across two instances', { skip }, () => {
   let cluster: PostgresCluster | undefined;
@@ -92,7 +99,9 @@ describe('rate limits across two instances', { skip }, () => {
       await second.close();
     }
     // An unreachable Redis: the in-memory fallback keeps working rather than failing requests.
-    const unreachable = openRedisSharedState(loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', MAILROUTE_REDIS_KEY_PREFIX: prefix }))!;
+    const unreachable = openRedisSharedState(
+      loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', MAILROUTE_REDIS_KEY_PREFIX: prefix }),
+    )!;
     try {
       assert.equal(await unreachable.dpopReplayCache.claim('proof-3', 60_000), true);
       assert.equal(await unreachable.dpopReplayCache.claim('proof-3', 60_000), false);

@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import type { Store } from '../../src/store/store.ts';
-import { createDatabase, type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../helpers/postgres-cluster.ts';
+import {
+  createDatabase,
+  type PostgresCluster,
+  postgresSkipReason,
+  startPostgresCluster,
+} from '../helpers/postgres-cluster.ts';
 import { runCli, type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
 
 // Two real server processes on one PostgreSQL database: what one writes, the other reads at once,
@@ -13,7 +18,13 @@ const SERVERS = '/api/v1/email-servers';
 const MAX_SERVERS_PER_ORG = 25;
 const skip = process.env.TEST_DATABASE_URL ? undefined : postgresSkipReason();
 
-const serverBody = (alias: string) => ({ alias, host: '127.0.0.1', port: 2525, username: 'mailer', password: `secret-${alias}` });
+const serverBody = (alias: string) => ({
+  alias,
+  host: '127.0.0.1',
+  port: 2525,
+  username: 'mailer',
+  password: `secret-${alias}`,
+});
 
 describe('two instances on one PostgreSQL database', { skip }, () => {
   let cluster: PostgresCluster | undefined;
@@ -62,7 +73,10 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
     assert.deepEqual(readOnB.body, (await a.api(`${SERVERS}/${id}`, token)).body);
     assert.ok(JSON.stringify(readOnB.body).includes('"alias":"shared"'));
 
-    assert.equal((await b.api(`${SERVERS}/${id}`, token, { method: 'PATCH', body: { alias: 'renamed on b' } })).status, 200);
+    assert.equal(
+      (await b.api(`${SERVERS}/${id}`, token, { method: 'PATCH', body: { alias: 'renamed on b' } })).status,
+      200,
+    );
     assert.ok(JSON.stringify((await a.api(`${SERVERS}/${id}`, token)).body).includes('"alias":"renamed on b"'));
 
     assert.equal((await a.api(`${SERVERS}/${id}`, token, { method: 'DELETE' })).status, 204);
@@ -103,7 +117,9 @@ describe('two instances on one PostgreSQL database', { skip }, () => {
   test('the enrolment limit holds under concurrent creates on both instances', async () => {
     const attempts = MAX_SERVERS_PER_ORG + 8;
     const responses = await Promise.all(
-      Array.from({ length: attempts }, (_, i) => (i % 2 ? b : a).api(SERVERS, token, { method: 'POST', body: serverBody(`enrol-${i}`) })),
+      Array.from({ length: attempts }, (_, i) =>
+        (i % 2 ? b : a).api(SERVERS, token, { method: 'POST', body: serverBody(`enrol-${i}`) }),
+      ),
     );
     assert.equal(responses.filter((r) => r.status === 201).length, MAX_SERVERS_PER_ORG);
     for (const refused of responses.filter((r) => r.status !== 201)) {

@@ -40,7 +40,14 @@ describe('the official @okta/okta-sdk-nodejs 8.x against mailroute (okta shape)'
   it('runs create → list → get → update → delete → get (404) and gets what it expects at each step', async () => {
     const api = client.emailServerApi;
     const created = await api.createEmailServer({
-      emailServerPost: { alias: 'CustomServer1', enabled: true, host: '192.168.160.1', port: 587, username: 'aUser', password: 'sdk-secret-pw' },
+      emailServerPost: {
+        alias: 'CustomServer1',
+        enabled: true,
+        host: '192.168.160.1',
+        port: 587,
+        username: 'aUser',
+        password: 'sdk-secret-pw',
+      },
     });
     assert.match(created.id ?? '', /^ces[A-Za-z0-9]{17}$/);
     assert.equal(created.alias, 'CustomServer1');
@@ -60,17 +67,30 @@ describe('the official @okta/okta-sdk-nodejs 8.x against mailroute (okta shape)'
 
     const fetched = await api.getEmailServer({ emailServerId: id });
     assert.deepEqual(
-      { id: fetched.id, alias: fetched.alias, host: fetched.host, port: fetched.port, username: fetched.username, enabled: fetched.enabled },
+      {
+        id: fetched.id,
+        alias: fetched.alias,
+        host: fetched.host,
+        port: fetched.port,
+        username: fetched.username,
+        enabled: fetched.enabled,
+      },
       { id, alias: 'CustomServer1', host: '192.168.160.1', port: 587, username: 'aUser', enabled: true },
     );
 
-    const updated = await api.updateEmailServer({ emailServerId: id, emailServerRequest: { alias: 'Renamed by SDK', enabled: false } });
+    const updated = await api.updateEmailServer({
+      emailServerId: id,
+      emailServerRequest: { alias: 'Renamed by SDK', enabled: false },
+    });
     assert.equal(updated.id, id);
     assert.equal(updated.alias, 'Renamed by SDK');
     assert.equal(updated.enabled, false);
     assert.equal(updated.host, '192.168.160.1');
 
-    const moved = await api.updateEmailServer({ emailServerId: id, emailServerRequest: { host: 'smtp.example.com', port: 2587, password: 'new-sdk-pw' } });
+    const moved = await api.updateEmailServer({
+      emailServerId: id,
+      emailServerRequest: { host: 'smtp.example.com', port: 2587, password: 'new-sdk-pw' },
+    });
     assert.equal(moved.host, 'smtp.example.com');
     assert.equal(moved.port, 2587);
 
@@ -84,13 +104,18 @@ describe('the official @okta/okta-sdk-nodejs 8.x against mailroute (okta shape)'
 
     assert.deepEqual(await api.listEmailServers(), []);
     // The SDK really sent the doubled slash, and it was served.
-    assert.ok(t.logs.some((line) => line.includes('"url":"//api/v1/email-servers"')), 'no request for //api/v1/email-servers in the logs');
+    assert.ok(
+      t.logs.some((line) => line.includes('"url":"//api/v1/email-servers"')),
+      'no request for //api/v1/email-servers in the logs',
+    );
   });
 
   it('surfaces validation and conflict errors as OktaApiError with errorCauses', async () => {
     const api = client.emailServerApi;
     const invalid = await oktaApiError(() =>
-      api.createEmailServer({ emailServerPost: { alias: '', host: 'smtp://bad', port: 0, username: 'u', password: 'p' } }),
+      api.createEmailServer({
+        emailServerPost: { alias: '', host: 'smtp://bad', port: 0, username: 'u', password: 'p' },
+      }),
     );
     assert.equal(invalid.status, 400);
     assert.equal(invalid.errorCode, 'E0000001');
@@ -99,13 +124,21 @@ describe('the official @okta/okta-sdk-nodejs 8.x against mailroute (okta shape)'
       ['alias', 'host', 'port'],
     );
 
-    const first = await api.createEmailServer({ emailServerPost: { alias: 'one', enabled: true, host: 'a.example.com', port: 465, username: 'u', password: 'p' } });
-    const second = await api.createEmailServer({ emailServerPost: { alias: 'two', host: 'b.example.com', port: 465, username: 'u', password: 'p' } });
-    const conflict = await oktaApiError(() => api.updateEmailServer({ emailServerId: second.id!, emailServerRequest: { enabled: true } }));
+    const first = await api.createEmailServer({
+      emailServerPost: { alias: 'one', enabled: true, host: 'a.example.com', port: 465, username: 'u', password: 'p' },
+    });
+    const second = await api.createEmailServer({
+      emailServerPost: { alias: 'two', host: 'b.example.com', port: 465, username: 'u', password: 'p' },
+    });
+    const conflict = await oktaApiError(() =>
+      api.updateEmailServer({ emailServerId: second.id!, emailServerRequest: { enabled: true } }),
+    );
     assert.equal(conflict.status, 400);
     assert.equal(conflict.errorCode, 'E0000222');
 
-    const unbound = await oktaApiError(() => api.updateEmailServer({ emailServerId: first.id!, emailServerRequest: { host: 'c.example.com' } }));
+    const unbound = await oktaApiError(() =>
+      api.updateEmailServer({ emailServerId: first.id!, emailServerRequest: { host: 'c.example.com' } }),
+    );
     assert.equal(unbound.errorCode, 'E0000001');
     assert.match(unbound.errorCauses[0].errorSummary, /^password: /);
 
@@ -113,7 +146,11 @@ describe('the official @okta/okta-sdk-nodejs 8.x against mailroute (okta shape)'
   });
 
   it('an unknown token is an OktaApiError 401 E0000011', async () => {
-    const stranger = new Client({ orgUrl: t.url, token: '00thisTokenWasNeverIssuedByMailroute', cacheMiddleware: null });
+    const stranger = new Client({
+      orgUrl: t.url,
+      token: '00thisTokenWasNeverIssuedByMailroute',
+      cacheMiddleware: null,
+    });
     const error = await oktaApiError(() => stranger.emailServerApi.listEmailServers());
     assert.equal(error.status, 401);
     assert.equal(error.errorCode, 'E0000011');

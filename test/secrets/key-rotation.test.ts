@@ -37,12 +37,20 @@ async function ensureOrg(runtime: Runtime): Promise<string> {
 async function addServers(runtime: Runtime, passwords: string[]): Promise<void> {
   const orgId = await ensureOrg(runtime);
   for (const [i, password] of passwords.entries()) {
-    await runtime.services.emailServers.create(orgId, { alias: `s${i}`, host: `smtp${i}.example.com`, port: 587, username: `user${i}`, password });
+    await runtime.services.emailServers.create(orgId, {
+      alias: `s${i}`,
+      host: `smtp${i}.example.com`,
+      port: 587,
+      username: `user${i}`,
+      password,
+    });
   }
 }
 
 /** Every server's password as the runtime's keyring opens it, with the key id it is sealed under. */
-async function openAll(runtime: Runtime): Promise<Array<{ record: EmailServerRecord; password: string; keyId: string | undefined }>> {
+async function openAll(
+  runtime: Runtime,
+): Promise<Array<{ record: EmailServerRecord; password: string; keyId: string | undefined }>> {
   const { secretBox, store } = runtime.services;
   return (await store.emailServers.listAll()).map((record) => ({
     record,
@@ -100,7 +108,8 @@ describe('key rotation with the key file in the data directory', () => {
       assert.deepEqual(sortedPasswords(rows), ['pw-a', 'pw-b', 'pw-c']);
       assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set([secondKeyId]));
       // Rotation is not an edit: the configuration's timestamps stay.
-      for (const row of rows) assert.equal(row.record.updatedAt, firstCiphertexts.find((r) => r.id === row.record.id)?.updatedAt);
+      for (const row of rows)
+        assert.equal(row.record.updatedAt, firstCiphertexts.find((r) => r.id === row.record.id)?.updatedAt);
     });
   });
 
@@ -131,7 +140,10 @@ describe('key rotation with the key file in the data directory', () => {
       assert.equal(runtime.services.secretBox.currentKeyId, thirdKeyId);
       assert.deepEqual(sortedPasswords(await openAll(runtime)), ['pw-a', 'pw-b', 'pw-c', 'pw-d']);
       // …while a ciphertext from before the rotations no longer does.
-      assert.throws(() => runtime.services.secretBox.open(firstCiphertexts[0].passwordSecret!, secretContext(firstCiphertexts[0])), SecretDecryptionError);
+      assert.throws(
+        () => runtime.services.secretBox.open(firstCiphertexts[0].passwordSecret!, secretContext(firstCiphertexts[0])),
+        SecretDecryptionError,
+      );
     });
   });
 });
@@ -150,21 +162,25 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
       await addServers(runtime, ['env-3']);
       const rows = await openAll(runtime);
-      assert.deepEqual(
-        rows.map((r) => [r.password, r.keyId]).sort(),
-        [
-          ['env-1', 'k1'],
-          ['env-2', 'k1'],
-          ['env-3', 'k2'],
-        ],
-      );
+      assert.deepEqual(rows.map((r) => [r.password, r.keyId]).sort(), [
+        ['env-1', 'k1'],
+        ['env-2', 'k1'],
+        ['env-3', 'k2'],
+      ]);
     });
 
-    const res = await runCli(['keys', 'rotate'], { MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` });
+    const res = await runCli(['keys', 'rotate'], {
+      MAILROUTE_DATA_DIR: dataDir,
+      MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}`,
+    });
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /re-encrypting under its last key, k2/);
     assert.match(res.stdout, /Stored secrets: 3; re-encrypted: 2; already under k2: 1; failed: 0/);
-    assert.equal(fs.existsSync(path.join(dataDir, KEY_FILE_NAME)), false, 'no key file may appear when keys come from the environment');
+    assert.equal(
+      fs.existsSync(path.join(dataDir, KEY_FILE_NAME)),
+      false,
+      'no key file may appear when keys come from the environment',
+    );
 
     // k1 can now be removed from the setting.
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
@@ -181,7 +197,14 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
       const { store, secretBox, ids } = runtime.services;
       const orgId = await ensureOrg(runtime);
-      const base = { id: ids.emailServer(), orgId, alias: 'oauth', host: 'smtp.oauth.example', port: 587, username: 'sender@example.com' };
+      const base = {
+        id: ids.emailServer(),
+        orgId,
+        alias: 'oauth',
+        host: 'smtp.oauth.example',
+        port: 587,
+        username: 'sender@example.com',
+      };
       const oauth = { tokenEndpoint: 'https://login.example.com/token', clientId: 'client-1' };
       const record = {
         ...base,
@@ -199,7 +222,10 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
       await store.emailServers.create(record, 1000);
       serverId = record.id;
     });
-    const res = await runCli(['keys', 'rotate'], { MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k2},${k5},${k6}` });
+    const res = await runCli(['keys', 'rotate'], {
+      MAILROUTE_DATA_DIR: dataDir,
+      MAILROUTE_ENCRYPTION_KEYS: `${k2},${k5},${k6}`,
+    });
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /re-encrypted: 5; already under k6: 0; failed: 0/);
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k6 }, async (runtime) => {
@@ -207,7 +233,10 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
       const record = (await store.emailServers.listAll()).find((r) => r.id === serverId)!;
       assert.equal(secretBox.keyIdOf(record.clientSecretSealed!), 'k6');
       assert.equal(secretBox.keyIdOf(record.privateKeySealed!), 'k6');
-      assert.equal(secretBox.open(record.clientSecretSealed!, secretContext(record, 'clientSecret')), 'client-secret-value');
+      assert.equal(
+        secretBox.open(record.clientSecretSealed!, secretContext(record, 'clientSecret')),
+        'client-secret-value',
+      );
       assert.equal(secretBox.open(record.privateKeySealed!, secretContext(record, 'privateKey')), 'private-key-pem');
       assert.equal(record.passwordSecret, null);
     });
@@ -218,14 +247,19 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
       await addServers(runtime, ['under-k3']);
     });
-    const res = await runCli(['keys', 'rotate'], { MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k2},${newKey('k4')}` });
+    const res = await runCli(['keys', 'rotate'], {
+      MAILROUTE_DATA_DIR: dataDir,
+      MAILROUTE_ENCRYPTION_KEYS: `${k2},${newKey('k4')}`,
+    });
     assert.equal(res.code, 1, res.stdout);
     // The OAuth server's two secrets are under k6, which this keyring lacks too.
     assert.match(res.stdout, /Stored secrets: 6; re-encrypted: 0; already under k4: 0; failed: 6/);
     assert.match(res.stdout, /could not re-encrypt the password of server ces\w{17} \(org 00o\w{17}, key k3\)/);
     assert.ok(!res.stdout.includes('under-k3'));
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
-      const record = (await runtime.services.store.emailServers.listAll()).find((r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3');
+      const record = (await runtime.services.store.emailServers.listAll()).find(
+        (r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3',
+      );
       assert.ok(record);
       assert.equal(runtime.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'under-k3');
     });
@@ -239,7 +273,11 @@ describe('key rotation of queued notification content', () => {
   const k1 = newKey('k1');
   const k2 = newKey('k2');
   const k3 = newKey('k3');
-  const env = (keys: string) => ({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: keys, MAILROUTE_DELIVERY_POLL_MS: '50' });
+  const env = (keys: string) => ({
+    MAILROUTE_DATA_DIR: dataDir,
+    MAILROUTE_ENCRYPTION_KEYS: keys,
+    MAILROUTE_DELIVERY_POLL_MS: '50',
+  });
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   let orgId = '';
@@ -250,15 +288,26 @@ describe('key rotation of queued notification content', () => {
       orgId = await ensureOrg(runtime);
       await addServers(runtime, ['content-test']);
       for (const name of ['Ada', 'Grace', 'Edsger']) {
-        const { message } = await runtime.services.delivery.notifications.submit(orgId, welcome(`${name.toLowerCase()}@example.com`, { variables: { firstName: name, orgName: 'Example', loginUrl: 'https://login.example.com/' } }));
+        const { message } = await runtime.services.delivery.notifications.submit(
+          orgId,
+          welcome(`${name.toLowerCase()}@example.com`, {
+            variables: { firstName: name, orgName: 'Example', loginUrl: 'https://login.example.com/' },
+          }),
+        );
         queued.push(message.id);
       }
     });
 
     const res = await runCli(['keys', 'rotate'], env(`${k1},${k2}`));
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-    assert.match(res.stdout, /Stored secrets: 1; re-encrypted: 1; already under k2: 0; failed: 0; changed meanwhile \(left as written\): 0/);
-    assert.match(res.stdout, /Notification content: 3; re-encrypted: 3; already under k2: 0; failed: 0; purged or changed meanwhile \(left as written\): 0/);
+    assert.match(
+      res.stdout,
+      /Stored secrets: 1; re-encrypted: 1; already under k2: 0; failed: 0; changed meanwhile \(left as written\): 0/,
+    );
+    assert.match(
+      res.stdout,
+      /Notification content: 3; re-encrypted: 3; already under k2: 0; failed: 0; purged or changed meanwhile \(left as written\): 0/,
+    );
 
     // k1 is dropped: every queued message still opens, under k2, bound to its own org and id.
     await withRuntime(env(k2), async (runtime) => {
@@ -267,9 +316,15 @@ describe('key rotation of queued notification content', () => {
         const message = await store.outbox.get(orgId, id);
         assert.equal(message?.status, 'queued');
         assert.equal(secretBox.keyIdOf(message.content!), 'k2');
-        assert.equal(openContent(secretBox, orgId, id, message.content!).text.includes(['Ada', 'Grace', 'Edsger'][i]), true);
+        assert.equal(
+          openContent(secretBox, orgId, id, message.content!).text.includes(['Ada', 'Grace', 'Edsger'][i]),
+          true,
+        );
         // Bound to its message: another message's id does not open it.
-        assert.throws(() => openContent(secretBox, orgId, queued[(i + 1) % queued.length], message.content!), SecretDecryptionError);
+        assert.throws(
+          () => openContent(secretBox, orgId, queued[(i + 1) % queued.length], message.content!),
+          SecretDecryptionError,
+        );
       }
 
       // The worker delivers them (to the capture directory: no default SMTP server is set).
@@ -279,9 +334,16 @@ describe('key rotation of queued notification content', () => {
         for (const id of queued) {
           const sent = await waitFor(`message ${id} to be sent`, async () => {
             const message = await store.outbox.get(orgId, id);
-            return message?.status === 'sent' ? message : message?.status === 'failed' ? assert.fail(`${id} failed: ${message.lastReply}`) : undefined;
+            return message?.status === 'sent'
+              ? message
+              : message?.status === 'failed'
+                ? assert.fail(`${id} failed: ${message.lastReply}`)
+                : undefined;
           });
-          const eml = fs.readFileSync(path.join(dataDir, 'captured-mail', `${sent.messageIdHeader.replace(/[<>]/g, '')}.eml`), 'utf8');
+          const eml = fs.readFileSync(
+            path.join(dataDir, 'captured-mail', `${sent.messageIdHeader.replace(/[<>]/g, '')}.eml`),
+            'utf8',
+          );
           assert.match(eml, /Ada|Grace|Edsger/);
         }
       } finally {
@@ -293,7 +355,10 @@ describe('key rotation of queued notification content', () => {
   it('works in batches: a small batch size still reaches every message, and a second run finds all current', async () => {
     const ids: string[] = [];
     await withRuntime(env(k2), async (runtime) => {
-      for (let i = 0; i < 7; i++) ids.push((await runtime.services.delivery.notifications.submit(orgId, welcome(`batch${i}@example.com`))).message.id);
+      for (let i = 0; i < 7; i++)
+        ids.push(
+          (await runtime.services.delivery.notifications.submit(orgId, welcome(`batch${i}@example.com`))).message.id,
+        );
     });
     await withRuntime(env(`${k2},${k3}`), async (runtime) => {
       const { store, secretBox } = runtime.services;
@@ -308,7 +373,10 @@ describe('key rotation of queued notification content', () => {
       };
       const report = await reencryptMessageContent({ outbox, secretBox, batchSize: 3 });
       // The three sent messages had their content purged on delivery: only the seven new ones remain.
-      assert.deepEqual({ ...report, failed: report.failed.length }, { examined: 7, reencrypted: 7, current: 0, skipped: 0, failed: 0 });
+      assert.deepEqual(
+        { ...report, failed: report.failed.length },
+        { examined: 7, reencrypted: 7, current: 0, skipped: 0, failed: 0 },
+      );
       assert.deepEqual(reads, [3, 3, 1]);
       for (const id of ids) {
         const message = await store.outbox.get(orgId, id);
@@ -316,7 +384,10 @@ describe('key rotation of queued notification content', () => {
         assert.equal(openContent(secretBox, orgId, id, message!.content!).subject.length > 0, true);
       }
       const again = await reencryptMessageContent({ outbox: store.outbox, secretBox, batchSize: 3 });
-      assert.deepEqual({ ...again, failed: again.failed.length }, { examined: 7, reencrypted: 0, current: 7, skipped: 0, failed: 0 });
+      assert.deepEqual(
+        { ...again, failed: again.failed.length },
+        { examined: 7, reencrypted: 0, current: 7, skipped: 0, failed: 0 },
+      );
     });
   });
 
@@ -337,15 +408,24 @@ describe('key rotation of queued notification content', () => {
           const read = batch.find((m) => m.id === raced);
           if (read) {
             // Another writer replaces the content after rotation read it.
-            written = secretBox.seal(JSON.stringify({ subject: 'newer', text: 'newer', html: '<p>newer</p>' }), contentContextOf(read));
-            assert.deepEqual([...(await store.outbox.replaceContent([{ orgId, id: raced, expected: read.content, next: written }]))], [raced]);
+            written = secretBox.seal(
+              JSON.stringify({ subject: 'newer', text: 'newer', html: '<p>newer</p>' }),
+              contentContextOf(read),
+            );
+            assert.deepEqual(
+              [...(await store.outbox.replaceContent([{ orgId, id: raced, expected: read.content, next: written }]))],
+              [raced],
+            );
           }
           return batch;
         },
         replaceContent: store.outbox.replaceContent.bind(store.outbox),
       };
       const report = await reencryptMessageContent({ outbox, secretBox });
-      assert.deepEqual({ ...report, failed: report.failed.length }, { examined: 8, reencrypted: 7, current: 0, skipped: 1, failed: 0 });
+      assert.deepEqual(
+        { ...report, failed: report.failed.length },
+        { examined: 8, reencrypted: 7, current: 0, skipped: 1, failed: 0 },
+      );
       const after = (await store.outbox.get(orgId, raced))!;
       assert.notEqual(after.content, original.content);
       assert.equal(after.content, written);
@@ -382,7 +462,10 @@ describe('key rotation of server secrets racing an edit', () => {
         replaceSecret: store.emailServers.replaceSecret.bind(store.emailServers),
       };
       const report = await reencryptEmailServerSecrets({ emailServers: emailServerStore, secretBox });
-      assert.deepEqual({ ...report, failed: report.failed.length }, { examined: 2, reencrypted: 1, current: 0, skipped: 1, failed: 0 });
+      assert.deepEqual(
+        { ...report, failed: report.failed.length },
+        { examined: 2, reencrypted: 1, current: 0, skipped: 1, failed: 0 },
+      );
     });
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
       const rows = await openAll(runtime);

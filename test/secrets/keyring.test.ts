@@ -27,7 +27,10 @@ describe('keyring and SecretBox', () => {
     it(`refuses ${name} with a ConfigError that does not print the key`, () => {
       assert.throws(
         () => parseKeyring(text, 'MAILROUTE_ENCRYPTION_KEYS'),
-        (error) => error instanceof ConfigError && error.message.startsWith('MAILROUTE_ENCRYPTION_KEYS') && (text.length < 20 || !error.message.includes(text.slice(3, 20))),
+        (error) =>
+          error instanceof ConfigError &&
+          error.message.startsWith('MAILROUTE_ENCRYPTION_KEYS') &&
+          (text.length < 20 || !error.message.includes(text.slice(3, 20))),
       );
     });
   }
@@ -42,7 +45,10 @@ describe('keyring and SecretBox', () => {
       const second = loadKeyring(undefined, dataDir);
       assert.equal(second.generated, false);
       assert.equal(second.keyring.currentKeyId, first.keyring.currentKeyId);
-      assert.deepEqual(second.keyring.keys.get(second.keyring.currentKeyId), first.keyring.keys.get(first.keyring.currentKeyId));
+      assert.deepEqual(
+        second.keyring.keys.get(second.keyring.currentKeyId),
+        first.keyring.keys.get(first.keyring.currentKeyId),
+      );
     } finally {
       fs.rmSync(path.dirname(path.dirname(dataDir)), { recursive: true, force: true });
     }

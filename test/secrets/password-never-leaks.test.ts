@@ -9,7 +9,14 @@ import { databaseFiles } from '../helpers/database-files.ts';
 /** Every encoding a careless implementation might store or print a password in. */
 function encodingsOf(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
-  return [secret, bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), encodeURIComponent(secret), JSON.stringify(secret)];
+  return [
+    secret,
+    bytes.toString('base64'),
+    bytes.toString('base64url'),
+    bytes.toString('hex'),
+    encodeURIComponent(secret),
+    JSON.stringify(secret),
+  ];
 }
 
 function assertAbsent(haystack: Buffer | string, secrets: string[], where: string): void {
@@ -22,7 +29,11 @@ function assertAbsent(haystack: Buffer | string, secrets: string[], where: strin
 
 describe('passwords never leave in plaintext: responses, logs, database files', () => {
   let t: TestApp;
-  const passwords = [`first-${randomBytes(9).toString('hex')}`, `second-${randomBytes(9).toString('hex')}`, `third-${randomBytes(9).toString('hex')}`];
+  const passwords = [
+    `first-${randomBytes(9).toString('hex')}`,
+    `second-${randomBytes(9).toString('hex')}`,
+    `third-${randomBytes(9).toString('hex')}`,
+  ];
   const responses: ApiResponse[] = [];
   let closed = false;
 
@@ -33,7 +44,10 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
     if (!closed) await t.close();
   });
 
-  const call = async (pathname: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+  const call = async (
+    pathname: string,
+    init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ) => {
     const res = await t.api(pathname, init);
     responses.push(res);
     return res;
@@ -43,7 +57,14 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
     const [first, second, third] = passwords;
     const created = await call('/api/v1/email-servers', {
       method: 'POST',
-      body: { alias: 'Leak check', enabled: true, host: 'smtp.example.com', port: 587, username: 'mailer', password: first },
+      body: {
+        alias: 'Leak check',
+        enabled: true,
+        host: 'smtp.example.com',
+        port: 587,
+        username: 'mailer',
+        password: first,
+      },
     });
     assert.equal(created.status, 201, created.text);
     const id = created.body.id;
@@ -51,20 +72,50 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
 
     assert.equal((await call('/api/v1/email-servers')).status, 200);
     assert.equal((await call(server)).status, 200);
-    assert.equal((await call(server, { method: 'PATCH', body: { host: 'relay.example.org', password: second } })).status, 200);
+    assert.equal(
+      (await call(server, { method: 'PATCH', body: { host: 'relay.example.org', password: second } })).status,
+      200,
+    );
     assert.equal((await call(server, { method: 'PATCH', body: { password: third, alias: 'rotated' } })).status, 200);
     // Error paths that carry a password in the request.
-    assert.equal((await call('/api/v1/email-servers', { method: 'POST', body: { alias: '', host: 'x y', port: 0, username: 'u', password: first } })).status, 400);
-    assert.equal((await call('/api/v1/email-servers', { method: 'POST', body: { alias: 'dup', enabled: true, host: 'a.example', port: 25, username: 'u', password: first } })).status, 400);
-    assert.equal((await call('/api/v1/email-servers', { method: 'POST', body: `{"password":"${first}",` })).status, 400);
+    assert.equal(
+      (
+        await call('/api/v1/email-servers', {
+          method: 'POST',
+          body: { alias: '', host: 'x y', port: 0, username: 'u', password: first },
+        })
+      ).status,
+      400,
+    );
+    assert.equal(
+      (
+        await call('/api/v1/email-servers', {
+          method: 'POST',
+          body: { alias: 'dup', enabled: true, host: 'a.example', port: 25, username: 'u', password: first },
+        })
+      ).status,
+      400,
+    );
+    assert.equal(
+      (await call('/api/v1/email-servers', { method: 'POST', body: `{"password":"${first}",` })).status,
+      400,
+    );
     assert.equal((await call(server, { method: 'PATCH', body: { port: 'nope', password: second } })).status, 400);
     assert.equal((await call(server, { method: 'PUT', body: { password: second } })).status, 405);
-    assert.equal((await call('/api/v1/email-servers/cesMissing0000000000', { method: 'PATCH', body: { password: third } })).status, 404);
-    const unauthenticated = await request(`${t.url}/api/v1/email-servers`, { method: 'POST', body: { password: third } });
+    assert.equal(
+      (await call('/api/v1/email-servers/cesMissing0000000000', { method: 'PATCH', body: { password: third } })).status,
+      404,
+    );
+    const unauthenticated = await request(`${t.url}/api/v1/email-servers`, {
+      method: 'POST',
+      body: { password: third },
+    });
     responses.push(unauthenticated);
     assert.equal(unauthenticated.status, 403);
     // A password sent as the token itself must not be echoed or logged either.
-    const tokenAsPassword = await request(`${t.url}/api/v1/email-servers`, { headers: { authorization: `SSWS ${third}` } });
+    const tokenAsPassword = await request(`${t.url}/api/v1/email-servers`, {
+      headers: { authorization: `SSWS ${third}` },
+    });
     responses.push(tokenAsPassword);
     assert.equal(tokenAsPassword.status, 401);
     assert.equal((await call(server, { method: 'DELETE' })).status, 204);
@@ -101,12 +152,18 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
         .map((name) => [name, fs.readFileSync(path.join(t.dataDir, name))] as const);
 
     const whileOpen = readAll();
-    assert.ok(whileOpen.some(([name]) => name.endsWith('.db')), `no database file in ${whileOpen.map(([n]) => n)}`);
+    assert.ok(
+      whileOpen.some(([name]) => name.endsWith('.db')),
+      `no database file in ${whileOpen.map(([n]) => n)}`,
+    );
     for (const [name, bytes] of whileOpen) assertAbsent(bytes, passwords, name);
     // The stored ciphertext is there (the row was written), only not in plaintext.
     const record = await t.services.store.emailServers.get(t.orgId, kept.body.id);
     assert.ok(record?.passwordSecret);
-    assert.ok(whileOpen.some(([, bytes]) => bytes.includes(record.passwordSecret!)), 'the ciphertext itself is not on disk: the scan is not reading the data');
+    assert.ok(
+      whileOpen.some(([, bytes]) => bytes.includes(record.passwordSecret!)),
+      'the ciphertext itself is not on disk: the scan is not reading the data',
+    );
 
     // Closing checkpoints the WAL into the main file: scan again.
     await t.app.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TEST_TLS } from '../helpers/smtp-server.ts';
 import { type DeliveryTestApp, startDeliveryApp, waitForStatus, welcome } from '../delivery/delivery-helpers.ts';
+import { TEST_TLS } from '../helpers/smtp-server.ts';
 import { startTokenEndpoint, type TestTokenEndpoint } from './helpers/token-endpoint.ts';
 import { startXOAuth2SmtpServer, type XOAuth2SmtpServer } from './helpers/xoauth2-smtp-server.ts';
 
@@ -16,7 +16,11 @@ describe('delivery through an enabled OAuth 2.0 server uses the same send path a
 
   before(async () => {
     endpoint = await startTokenEndpoint([{ clientId: 'delivery-client', clientSecret: CLIENT_SECRET }]);
-    smtp = await startXOAuth2SmtpServer({ username: MAILBOX, isValid: (token) => endpoint.validTokens.has(token), refusal: 'microsoft' });
+    smtp = await startXOAuth2SmtpServer({
+      username: MAILBOX,
+      isValid: (token) => endpoint.validTokens.has(token),
+      refusal: 'microsoft',
+    });
     t = await startDeliveryApp({ MAILROUTE_SMTP_ALLOW: '127.0.0.1/32' });
     const res = await t.api('/api/v1/email-servers', {
       method: 'POST',
@@ -45,9 +49,16 @@ describe('delivery through an enabled OAuth 2.0 server uses the same send path a
   });
 
   it('a /test and then notifications are sent with XOAUTH2, on one access token', async () => {
-    const tested = await t.api(`/api/v1/email-servers/${serverId}/test`, { method: 'POST', body: { fromAddress: MAILBOX, toAddress: 'admin@example.org' } });
+    const tested = await t.api(`/api/v1/email-servers/${serverId}/test`, {
+      method: 'POST',
+      body: { fromAddress: MAILBOX, toAddress: 'admin@example.org' },
+    });
     assert.equal(tested.status, 204, tested.text);
-    const queued = await Promise.all(['ada@example.com', 'bob@example.com'].map((to) => t.api('/api/v1/mailroute/notifications', { method: 'POST', body: welcome(to) })));
+    const queued = await Promise.all(
+      ['ada@example.com', 'bob@example.com'].map((to) =>
+        t.api('/api/v1/mailroute/notifications', { method: 'POST', body: welcome(to) }),
+      ),
+    );
     for (const res of queued) {
       assert.equal(res.status, 202, res.text);
       assert.equal(res.body.serverId, serverId);
@@ -55,7 +66,10 @@ describe('delivery through an enabled OAuth 2.0 server uses the same send path a
       assert.equal(done.lastReplyCode, 250);
     }
     await smtp.waitForMessages(3);
-    assert.deepEqual(smtp.messages.map((m) => m.user), [MAILBOX, MAILBOX, MAILBOX]);
+    assert.deepEqual(
+      smtp.messages.map((m) => m.user),
+      [MAILBOX, MAILBOX, MAILBOX],
+    );
     assert.ok(smtp.attempts.length >= 2, 'the test and the delivery pool each signed in');
     assert.ok(smtp.attempts.every((a) => a.accepted && a.accessToken === endpoint.issued[0]));
     assert.equal(endpoint.requests.length, 1, 'one token served /test and delivery');
@@ -63,7 +77,10 @@ describe('delivery through an enabled OAuth 2.0 server uses the same send path a
 
   it('a token endpoint failure during delivery is recorded as a failed attempt without secrets', async () => {
     // A second server (a new id, so no cached record) with a secret the endpoint refuses, enabled instead.
-    const disabled = await t.api(`/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { authType: 'OAUTH2_CLIENT_CREDENTIALS', enabled: false } });
+    const disabled = await t.api(`/api/v1/email-servers/${serverId}`, {
+      method: 'PATCH',
+      body: { authType: 'OAUTH2_CLIENT_CREDENTIALS', enabled: false },
+    });
     assert.equal(disabled.status, 200, disabled.text);
     const current = await t.services.store.emailServers.get(t.orgId, serverId);
     const wrong = await t.api('/api/v1/email-servers', {
@@ -84,7 +101,10 @@ describe('delivery through an enabled OAuth 2.0 server uses the same send path a
       },
     });
     assert.equal(wrong.status, 201, wrong.text);
-    const queued = await t.api('/api/v1/mailroute/notifications', { method: 'POST', body: welcome('carol@example.com') });
+    const queued = await t.api('/api/v1/mailroute/notifications', {
+      method: 'POST',
+      body: welcome('carol@example.com'),
+    });
     assert.equal(queued.body.serverId, wrong.body.id);
     const attempted = await waitForAttempt(queued.body.id);
     assert.equal(attempted.outcome, 'transient');

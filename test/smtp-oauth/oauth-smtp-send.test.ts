@@ -11,7 +11,12 @@ const ADDRESSES = { fromAddress: MAILBOX, toAddress: 'someone@example.org' };
 const CLIENT_SECRET = 'cc-Secret-for-oauth-tests-7f3a';
 const WRONG_SECRET = 'cc-Wrong-secret-for-oauth-tests';
 const { privateKeyPem, publicKey } = rsaKeyPair();
-const JWT = { keyId: 'key-2024-1', issuer: 'mailroute-sa@project.iam.example.com', subject: MAILBOX, scope: 'https://mail.google.com/' };
+const JWT = {
+  keyId: 'key-2024-1',
+  issuer: 'mailroute-sa@project.iam.example.com',
+  subject: MAILBOX,
+  scope: 'https://mail.google.com/',
+};
 
 /** The `errorCauses` lines as a map from name (text before `: `) to value. */
 function causesOf(res: ApiResponse): Record<string, string> {
@@ -211,7 +216,11 @@ describe('OAuth 2.0 SMTP sign-in: POST /api/v1/email-servers/{id}/test against a
   it('a server that refuses even the fresh token → E0000224 after exactly one refresh', async () => {
     const id = await createClientCredentials('cc-refused', { username: 'someone-else@example.com' });
     const res = await runTest(id);
-    assertOktaError(res, { status: 400, errorCode: 'E0000224', errorSummary: 'Authentication with the specified SMTP server failed.' });
+    assertOktaError(res, {
+      status: 400,
+      errorCode: 'E0000224',
+      errorSummary: 'Authentication with the specified SMTP server failed.',
+    });
     assert.equal(causesOf(res).stage, 'auth');
     assert.match(causesOf(res).reply, /^535/);
     assert.equal(requestsOf('cc-refused').length, 2, 'one token, one refresh, no more');
@@ -236,13 +245,17 @@ describe('OAuth 2.0 SMTP sign-in: POST /api/v1/email-servers/{id}/test against a
 
   it('the token endpoint passes the destination guard: one that is not allowed → E0000266 without a request', async () => {
     // ::1 is loopback and not in MAILROUTE_SMTP_ALLOW (only 127.0.0.1 is): refused before any connection.
-    const id = await createClientCredentials('cc-basic', { alias: 'Guarded', tokenEndpoint: 'http://[::1]:9/oauth2/token' });
+    const id = await createClientCredentials('cc-basic', {
+      alias: 'Guarded',
+      tokenEndpoint: 'http://[::1]:9/oauth2/token',
+    });
     const before = endpoint.requests.length;
     const res = await runTest(id);
     assertOktaError(res, {
       status: 400,
       errorCode: 'E0000266',
-      errorSummary: 'Failed to get access token for SMTP server configuration. Failure details: the token endpoint is not allowed.',
+      errorSummary:
+        'Failed to get access token for SMTP server configuration. Failure details: the token endpoint is not allowed.',
     });
     assert.equal(causesOf(res).hint, 'the destination is not allowed');
     assert.equal(endpoint.requests.length, before);

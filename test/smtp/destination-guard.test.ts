@@ -33,7 +33,16 @@ describe('destination guard policy', () => {
   });
 
   it('allows public and (by default) private addresses', () => {
-    for (const address of ['8.8.8.8', '203.0.114.1', '2a00:1450:4001::1b', '10.1.2.3', '172.16.0.25', '192.168.160.1', '100.64.0.1', 'fd00::25']) {
+    for (const address of [
+      '8.8.8.8',
+      '203.0.114.1',
+      '2a00:1450:4001::1b',
+      '10.1.2.3',
+      '172.16.0.25',
+      '192.168.160.1',
+      '100.64.0.1',
+      'fd00::25',
+    ]) {
       assert.equal(defaults.allows(address, address), true, address);
     }
   });
@@ -47,7 +56,10 @@ describe('destination guard policy', () => {
   });
 
   it('lets the allowlist open CIDRs, single addresses and host names', () => {
-    const policy = createDestinationPolicy({ allow: ['127.0.0.1/32', '::1', 'relay.internal', '10.0.0.0/8'], denyPrivate: true });
+    const policy = createDestinationPolicy({
+      allow: ['127.0.0.1/32', '::1', 'relay.internal', '10.0.0.0/8'],
+      denyPrivate: true,
+    });
     assert.equal(policy.allows('127.0.0.1', '127.0.0.1'), true);
     assert.equal(policy.allows('127.0.0.2', '127.0.0.2'), false);
     assert.equal(policy.allows('::1', '::1'), true);
@@ -65,9 +77,15 @@ describe('destination guard policy', () => {
         { address: '127.0.0.1', family: 4 },
       ];
     };
-    await assert.rejects(resolveDestination('mixed.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error) => error instanceof DestinationError && error.reason === 'refused');
+    await assert.rejects(
+      resolveDestination('mixed.example', 587, defaults, { lookup, timeoutMs: 1000 }),
+      (error) => error instanceof DestinationError && error.reason === 'refused',
+    );
     assert.equal(lookups, 1);
-    const vetted = await resolveDestination('mail.example', 587, defaults, { lookup: async () => [{ address: '203.0.114.7', family: 4 }], timeoutMs: 1000 });
+    const vetted = await resolveDestination('mail.example', 587, defaults, {
+      lookup: async () => [{ address: '203.0.114.7', family: 4 }],
+      timeoutMs: 1000,
+    });
     assert.deepEqual(vetted, { host: 'mail.example', address: '203.0.114.7', port: 587, servername: 'mail.example' });
     const literal = await resolveDestination('[2a00:1450:4001::1b]', 25, defaults, { timeoutMs: 1000 });
     assert.equal(literal.address, '2a00:1450:4001::1b');
@@ -78,11 +96,17 @@ describe('destination guard policy', () => {
     const lookup = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
-    await assert.rejects(resolveDestination('nowhere.example', 587, defaults, { lookup, timeoutMs: 1000 }), (error) => error instanceof DestinationError && error.reason === 'not_found');
+    await assert.rejects(
+      resolveDestination('nowhere.example', 587, defaults, { lookup, timeoutMs: 1000 }),
+      (error) => error instanceof DestinationError && error.reason === 'not_found',
+    );
   });
 
   it('reads MAILROUTE_SMTP_ALLOW and MAILROUTE_SMTP_DENY_PRIVATE, and rejects nonsense', () => {
-    const config = loadConfig({ MAILROUTE_SMTP_ALLOW: ' 127.0.0.1/32, Localhost ,::1/128', MAILROUTE_SMTP_DENY_PRIVATE: 'true' });
+    const config = loadConfig({
+      MAILROUTE_SMTP_ALLOW: ' 127.0.0.1/32, Localhost ,::1/128',
+      MAILROUTE_SMTP_DENY_PRIVATE: 'true',
+    });
     assert.deepEqual(config.smtp.allow, ['127.0.0.1/32', 'localhost', '::1/128']);
     assert.equal(config.smtp.denyPrivate, true);
     assert.equal(loadConfig({}).smtp.testsInFlightPerOrg, 3);

@@ -31,7 +31,14 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
   async function createServer(fields: Record<string, unknown>): Promise<string> {
     const res = await t.api('/api/v1/email-servers', {
       method: 'POST',
-      body: { alias: 'Test relay', host: '127.0.0.1', username: 'mailer', password: PASSWORD, caCertificate: TEST_TLS.ca, ...fields },
+      body: {
+        alias: 'Test relay',
+        host: '127.0.0.1',
+        username: 'mailer',
+        password: PASSWORD,
+        caCertificate: TEST_TLS.ca,
+        ...fields,
+      },
     });
     assert.equal(res.status, 201, res.text);
     seen.push(res.text);
@@ -99,14 +106,20 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     const id = await createServer({ port: starttls.port });
     const before = starttls.messages.length;
     const client = new okta.Client({ orgUrl: t.url, token: t.token, cacheMiddleware: null });
-    await client.emailServerApi.testEmailServer({ emailServerId: id, emailTestAddresses: { fromAddress: 'sdk@example.com', toAddress: 'sdk-to@example.org' } });
+    await client.emailServerApi.testEmailServer({
+      emailServerId: id,
+      emailTestAddresses: { fromAddress: 'sdk@example.com', toAddress: 'sdk-to@example.org' },
+    });
     const messages = await starttls.waitForMessages(before + 1);
     assert.equal(messages.at(-1)?.from, 'sdk@example.com');
 
     const wrong = await createServer({ port: starttls.port });
     await t.api(`/api/v1/email-servers/${wrong}`, { method: 'PATCH', body: { password: WRONG_PASSWORD } });
     await assert.rejects(
-      client.emailServerApi.testEmailServer({ emailServerId: wrong, emailTestAddresses: { fromAddress: 'sdk@example.com', toAddress: 'x@example.org' } }),
+      client.emailServerApi.testEmailServer({
+        emailServerId: wrong,
+        emailTestAddresses: { fromAddress: 'sdk@example.com', toAddress: 'x@example.org' },
+      }),
       (error: { status: number; errorCode: string; errorCauses: Array<{ errorSummary: string }> }) => {
         assert.equal(error.status, 400);
         assert.equal(error.errorCode, 'E0000224');
@@ -120,7 +133,11 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     const id = await createServer({ port: starttls.port });
     await t.api(`/api/v1/email-servers/${id}`, { method: 'PATCH', body: { password: WRONG_PASSWORD } });
     const res = await runTest(id);
-    assertOktaError(res, { status: 400, errorCode: 'E0000224', errorSummary: 'Authentication with the specified SMTP server failed.' });
+    assertOktaError(res, {
+      status: 400,
+      errorCode: 'E0000224',
+      errorSummary: 'Authentication with the specified SMTP server failed.',
+    });
     const causes = causesOf(res);
     assert.equal(causes.stage, 'auth');
     assert.match(causes.reply, /^535 /);
@@ -131,7 +148,11 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
   it('closed port → E0000223 at stage connect', async () => {
     const id = await createServer({ port: await closedPort() });
     const res = await runTest(id);
-    assertOktaError(res, { status: 400, errorCode: 'E0000223', errorSummary: 'Connection with the specified SMTP server failed.' });
+    assertOktaError(res, {
+      status: 400,
+      errorCode: 'E0000223',
+      errorSummary: 'Connection with the specified SMTP server failed.',
+    });
     assert.equal(causesOf(res).stage, 'connect');
     assert.match(causesOf(res).hint, /nothing accepts connections/);
   });
@@ -152,7 +173,10 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     assertOktaError(res, { status: 400, errorCode: 'E0000223' });
     const causes = causesOf(res);
     assert.equal(causes.stage, 'greeting');
-    assert.match(causes.hint, new RegExp(`port ${implicit.port} expects implicit TLS .*use port 465, or set tlsMode to implicit`));
+    assert.match(
+      causes.hint,
+      new RegExp(`port ${implicit.port} expects implicit TLS .*use port 465, or set tlsMode to implicit`),
+    );
   });
 
   it('implicit TLS on an implicit-TLS port works', async () => {
@@ -203,7 +227,11 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
 
   it('unknown id → 404 E0000007', async () => {
     const res = await runTest('cesUnknownServer0001');
-    assertOktaError(res, { status: 404, errorCode: 'E0000007', errorSummary: 'Not found: Resource not found: cesUnknownServer0001 (EmailServer)' });
+    assertOktaError(res, {
+      status: 404,
+      errorCode: 'E0000007',
+      errorSummary: 'Not found: Resource not found: cesUnknownServer0001 (EmailServer)',
+    });
   });
 
   it('bad and missing addresses → E0000001 naming the field', async () => {
@@ -215,7 +243,13 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
       [{ fromAddress: 'not-an-address', toAddress: 'x@example.org' }, ['fromAddress']],
       [{ fromAddress: 'admin@example.com', toAddress: 'x@example.org\r\nRCPT TO:<victim@example.net>' }, ['toAddress']],
       // 260 characters: over RFC 5321's 254.
-      [{ fromAddress: `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.com`, toAddress: 'x@example.org' }, ['fromAddress']],
+      [
+        {
+          fromAddress: `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.com`,
+          toAddress: 'x@example.org',
+        },
+        ['fromAddress'],
+      ],
       [{ fromAddress: `${'a'.repeat(65)}@example.com`, toAddress: 'x@example.org' }, ['fromAddress']],
       [{ fromAddress: 'a..b@example.com', toAddress: 'x@example.org' }, ['fromAddress']],
       [{ fromAddress: 'admin@example.com', to: '' }, ['to']],
@@ -236,7 +270,10 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
       assert.ok(!text.includes(WRONG_PASSWORD), text);
     }
     const base64 = [Buffer.from(PASSWORD).toString('base64'), Buffer.from(`\0mailer\0${PASSWORD}`).toString('base64')];
-    assert.ok(t.logs.some((line) => line.includes('SMTP test failed')), 'the failures are logged');
+    assert.ok(
+      t.logs.some((line) => line.includes('SMTP test failed')),
+      'the failures are logged',
+    );
     for (const line of t.logs) {
       for (const secret of [PASSWORD, WRONG_PASSWORD, ...base64]) assert.ok(!line.includes(secret), line);
     }
@@ -255,7 +292,11 @@ describe('the outbound destination guard and the in-flight bound', () => {
         });
         assert.equal(created.status, 201, created.text);
         const res = await t.api(`/api/v1/email-servers/${created.body.id}/test`, { method: 'POST', body: ADDRESSES });
-        assertOktaError(res, { status: 400, errorCode: 'E0000223', causes: ['destination: the destination is not allowed'] });
+        assertOktaError(res, {
+          status: 400,
+          errorCode: 'E0000223',
+          causes: ['destination: the destination is not allowed'],
+        });
       }
       assert.equal(smtp.messages.length, 0);
     } finally {
@@ -265,7 +306,11 @@ describe('the outbound destination guard and the in-flight bound', () => {
   });
 
   it('answers 429 E0000047 beyond the tests in flight allowed per org', async () => {
-    const t = await startTestApp({ MAILROUTE_SMTP_ALLOW: '127.0.0.1', MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: '1', MAILROUTE_SMTP_GREETING_TIMEOUT_MS: '1000' });
+    const t = await startTestApp({
+      MAILROUTE_SMTP_ALLOW: '127.0.0.1',
+      MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: '1',
+      MAILROUTE_SMTP_GREETING_TIMEOUT_MS: '1000',
+    });
     const silent = await startSilentServer();
     try {
       const created = await t.api('/api/v1/email-servers', {

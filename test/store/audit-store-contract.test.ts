@@ -36,7 +36,12 @@ for (const adapter of STORE_ADAPTERS) {
     test('append then list round-trips every field, per org, oldest first then by id', async () => {
       const events = [
         event('org-a', 'ev-2', 200),
-        event('org-a', 'ev-1', 200, { outcome: 'FAILURE', reason: 'stage: auth', changedFields: null, requestId: null }),
+        event('org-a', 'ev-1', 200, {
+          outcome: 'FAILURE',
+          reason: 'stage: auth',
+          changedFields: null,
+          requestId: null,
+        }),
         event('org-a', 'ev-0', 100),
         event('org-b', 'ev-b', 150),
       ];
@@ -46,7 +51,8 @@ for (const adapter of STORE_ADAPTERS) {
     });
 
     test('since (inclusive), until (exclusive), keyset cursor and limit', async () => {
-      const ids = async (query: Parameters<Store['auditEvents']['list']>[1]) => (await store.auditEvents.list('org-a', query)).map((e) => e.id);
+      const ids = async (query: Parameters<Store['auditEvents']['list']>[1]) =>
+        (await store.auditEvents.list('org-a', query)).map((e) => e.id);
       assert.deepEqual(await ids({ since: 200, limit: 10 }), ['ev-1', 'ev-2']);
       assert.deepEqual(await ids({ until: 200, limit: 10 }), ['ev-0']);
       assert.deepEqual(await ids({ after: { occurredAt: 200, id: 'ev-1' }, limit: 10 }), ['ev-2']);

@@ -93,7 +93,9 @@ for (const adapter of STORE_ADAPTERS) {
           seen.push(...batch);
           afterId = batch[batch.length - 1].id;
         }
-        const expected = messages.map((m) => ({ id: m.id, orgId: m.orgId, content: m.content as string })).sort((a, b) => (a.id < b.id ? -1 : 1));
+        const expected = messages
+          .map((m) => ({ id: m.id, orgId: m.orgId, content: m.content as string }))
+          .sort((a, b) => (a.id < b.id ? -1 : 1));
         assert.deepEqual(seen, expected);
       } finally {
         await own.close();
@@ -144,7 +146,10 @@ for (const adapter of STORE_ADAPTERS) {
           },
         ]);
         assert.deepEqual([...done], [m.id]);
-        assert.equal((await own.outbox.replaceContent([{ orgId: org, id: m.id, expected: 'old', next: 'new' }])).size, 0);
+        assert.equal(
+          (await own.outbox.replaceContent([{ orgId: org, id: m.id, expected: 'old', next: 'new' }])).size,
+          0,
+        );
         assert.equal((await own.outbox.get(org, m.id))?.content, null);
         assert.deepEqual(await own.outbox.listSealedContent(10), []);
       } finally {

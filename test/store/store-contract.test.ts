@@ -72,7 +72,11 @@ for (const adapter of STORE_ADAPTERS) {
       try {
         // Open several connections first, so the attempts really run at the same time on PostgreSQL.
         await Promise.all(Array.from({ length: 10 }, () => fresh.ping()));
-        const attempts = Array.from({ length: 10 }, (_, i) => ({ id: `org-first-${i}`, name: 'default', createdAt: 1000 + i }));
+        const attempts = Array.from({ length: 10 }, (_, i) => ({
+          id: `org-first-${i}`,
+          name: 'default',
+          createdAt: 1000 + i,
+        }));
         const results = await Promise.all(attempts.map((org) => fresh.orgs.createFirst(org)));
         assert.equal(results.filter(Boolean).length, 1);
         const orgs = await fresh.orgs.list();
@@ -163,7 +167,13 @@ for (const adapter of STORE_ADAPTERS) {
       const orgId = await newOrg();
       const server = serverRecord(orgId);
       await store.emailServers.create(server, 10);
-      const updated = await store.emailServers.update(orgId, server.id, { alias: 'Renamed', port: 465, enabled: true, updatedAt: 99, username: undefined });
+      const updated = await store.emailServers.update(orgId, server.id, {
+        alias: 'Renamed',
+        port: 465,
+        enabled: true,
+        updatedAt: 99,
+        username: undefined,
+      });
       assert.deepEqual(updated, { ...server, alias: 'Renamed', port: 465, enabled: true, updatedAt: 99 });
       assert.deepEqual(await store.emailServers.get(orgId, server.id), updated);
       assert.deepEqual(await store.emailServers.getEnabled(orgId), updated);
@@ -186,8 +196,14 @@ for (const adapter of STORE_ADAPTERS) {
       const disabled = serverRecord(orgId);
       await store.emailServers.create(enabled, 10);
       await store.emailServers.create(disabled, 10);
-      assert.equal(conflictOf(await store.emailServers.create(serverRecord(orgId, { enabled: true }), 10).catch((e) => e)), 'one_enabled_server');
-      assert.equal(conflictOf(await store.emailServers.update(orgId, disabled.id, { enabled: true }).catch((e) => e)), 'one_enabled_server');
+      assert.equal(
+        conflictOf(await store.emailServers.create(serverRecord(orgId, { enabled: true }), 10).catch((e) => e)),
+        'one_enabled_server',
+      );
+      assert.equal(
+        conflictOf(await store.emailServers.update(orgId, disabled.id, { enabled: true }).catch((e) => e)),
+        'one_enabled_server',
+      );
       assert.equal((await store.emailServers.get(orgId, disabled.id))?.enabled, false);
       // Another org has its own enabled server.
       await store.emailServers.create(serverRecord(otherOrg, { enabled: true }), 10);
@@ -201,26 +217,52 @@ for (const adapter of STORE_ADAPTERS) {
       const orgId = await newOrg();
       const servers = Array.from({ length: 10 }, () => serverRecord(orgId));
       for (const server of servers) await store.emailServers.create(server, 20);
-      const outcomes = await Promise.allSettled(servers.map((s) => store.emailServers.update(orgId, s.id, { enabled: true })));
+      const outcomes = await Promise.allSettled(
+        servers.map((s) => store.emailServers.update(orgId, s.id, { enabled: true })),
+      );
       const won = outcomes.filter((o) => o.status === 'fulfilled');
       assert.equal(won.length, 1);
-      for (const lost of outcomes.filter((o) => o.status === 'rejected')) assert.equal(conflictOf(lost.reason), 'one_enabled_server');
+      for (const lost of outcomes.filter((o) => o.status === 'rejected'))
+        assert.equal(conflictOf(lost.reason), 'one_enabled_server');
       assert.equal((await store.emailServers.list(orgId)).filter((s) => s.enabled).length, 1);
     });
 
     test('email servers: replaceSecret writes only while the column still holds the expected ciphertext', async () => {
       const orgId = await newOrg();
       const otherOrg = await newOrg();
-      const server = serverRecord(orgId, { passwordSecret: 'pw-old', clientSecretSealed: 'cs-old', privateKeySealed: 'pk-old', updatedAt: 1_700_000_000_123 });
+      const server = serverRecord(orgId, {
+        passwordSecret: 'pw-old',
+        clientSecretSealed: 'cs-old',
+        privateKeySealed: 'pk-old',
+        updatedAt: 1_700_000_000_123,
+      });
       await store.emailServers.create(server, 10);
-      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-new'), true);
+      assert.equal(
+        await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-new'),
+        true,
+      );
       // Changed meanwhile (the expected ciphertext is no longer there): refused, the newer value stays.
-      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-stale'), false);
-      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'clientSecretSealed', 'cs-other', 'cs-new'), false);
+      assert.equal(
+        await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-stale'),
+        false,
+      );
+      assert.equal(
+        await store.emailServers.replaceSecret(orgId, server.id, 'clientSecretSealed', 'cs-other', 'cs-new'),
+        false,
+      );
       // Another org's id, or a missing server: refused.
-      assert.equal(await store.emailServers.replaceSecret(otherOrg, server.id, 'privateKeySealed', 'pk-old', 'pk-new'), false);
-      assert.equal(await store.emailServers.replaceSecret(orgId, unique('ces'), 'privateKeySealed', 'pk-old', 'pk-new'), false);
-      assert.equal(await store.emailServers.replaceSecret(orgId, server.id, 'privateKeySealed', 'pk-old', 'pk-new'), true);
+      assert.equal(
+        await store.emailServers.replaceSecret(otherOrg, server.id, 'privateKeySealed', 'pk-old', 'pk-new'),
+        false,
+      );
+      assert.equal(
+        await store.emailServers.replaceSecret(orgId, unique('ces'), 'privateKeySealed', 'pk-old', 'pk-new'),
+        false,
+      );
+      assert.equal(
+        await store.emailServers.replaceSecret(orgId, server.id, 'privateKeySealed', 'pk-old', 'pk-new'),
+        true,
+      );
       const stored = await store.emailServers.get(orgId, server.id);
       assert.equal(stored?.passwordSecret, 'pw-new');
       assert.equal(stored?.clientSecretSealed, 'cs-old');
@@ -233,7 +275,9 @@ for (const adapter of STORE_ADAPTERS) {
       const server = serverRecord(orgId, { passwordSecret: 'pw-old' });
       await store.emailServers.create(server, 10);
       const outcomes = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', `pw-${i}`)),
+        Array.from({ length: 8 }, (_, i) =>
+          store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', `pw-${i}`),
+        ),
       );
       assert.equal(outcomes.filter(Boolean).length, 1);
       assert.equal((await store.emailServers.get(orgId, server.id))?.passwordSecret, `pw-${outcomes.indexOf(true)}`);
@@ -242,9 +286,12 @@ for (const adapter of STORE_ADAPTERS) {
     test('email servers: the enrolment limit holds, per org, also under concurrent creates', async () => {
       const orgId = await newOrg();
       const otherOrg = await newOrg();
-      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => store.emailServers.create(serverRecord(orgId), 3)));
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, () => store.emailServers.create(serverRecord(orgId), 3)),
+      );
       assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 3);
-      for (const lost of outcomes.filter((o) => o.status === 'rejected')) assert.equal(conflictOf(lost.reason), 'enrolment_limit');
+      for (const lost of outcomes.filter((o) => o.status === 'rejected'))
+        assert.equal(conflictOf(lost.reason), 'enrolment_limit');
       assert.equal((await store.emailServers.list(orgId)).length, 3);
       await store.emailServers.create(serverRecord(otherOrg), 3);
       assert.equal((await store.emailServers.list(otherOrg)).length, 1);

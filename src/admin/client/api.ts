@@ -21,7 +21,8 @@ export class ApiFailure extends Error {
   /** Causes that name a field, keyed by field (first one wins). */
   fieldErrors(): Map<string, string> {
     const byField = new Map<string, string>();
-    for (const cause of this.causes) if (cause.field && !byField.has(cause.field)) byField.set(cause.field, cause.message);
+    for (const cause of this.causes)
+      if (cause.field && !byField.has(cause.field)) byField.set(cause.field, cause.message);
     return byField;
   }
 }
@@ -44,7 +45,13 @@ export async function apiRequest(method: string, path: string, body?: unknown): 
   if (body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
   } catch {
     throw new ApiFailure(0, undefined, 'The service could not be reached. Check that it is running.', []);
   }
@@ -64,7 +71,8 @@ function toFailure(response: Response, data: unknown): ApiFailure {
   const causes = Array.isArray(envelope.errorCauses)
     ? envelope.errorCauses.map((c) => parseCause(String((c as { errorSummary?: unknown })?.errorSummary ?? '')))
     : [];
-  let summary = typeof envelope.errorSummary === 'string' ? envelope.errorSummary : `Request failed with HTTP ${response.status}`;
+  let summary =
+    typeof envelope.errorSummary === 'string' ? envelope.errorSummary : `Request failed with HTTP ${response.status}`;
   if (response.status === 403 && !data) {
     // Okta answers a missing OAuth scope with an empty body and the reason in WWW-Authenticate.
     const challenge = response.headers.get('www-authenticate') ?? '';
@@ -74,9 +82,15 @@ function toFailure(response: Response, data: unknown): ApiFailure {
   }
   if (response.status === 429) {
     const reset = Number(response.headers.get('x-rate-limit-reset'));
-    if (Number.isFinite(reset) && reset > 0) summary += ` Try again after ${new Date(reset * 1000).toLocaleTimeString()}.`;
+    if (Number.isFinite(reset) && reset > 0)
+      summary += ` Try again after ${new Date(reset * 1000).toLocaleTimeString()}.`;
   }
-  const failure = new ApiFailure(response.status, typeof envelope.errorCode === 'string' ? envelope.errorCode : undefined, summary, causes);
+  const failure = new ApiFailure(
+    response.status,
+    typeof envelope.errorCode === 'string' ? envelope.errorCode : undefined,
+    summary,
+    causes,
+  );
   if (response.status === 401) onUnauthorized(failure);
   return failure;
 }

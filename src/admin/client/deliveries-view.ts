@@ -1,5 +1,12 @@
 import { ApiFailure, apiRequest, unwrapList } from './api.ts';
-import { DELIVERY_STATUSES, HOURLY_PATH, listNotifications, type Notification, NOTIFICATIONS_PATH, replyText } from './deliveries.ts';
+import {
+  DELIVERY_STATUSES,
+  HOURLY_PATH,
+  listNotifications,
+  NOTIFICATIONS_PATH,
+  type Notification,
+  replyText,
+} from './deliveries.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { type HourCount, hourlyChart, lastDayBuckets } from './hourly-chart.ts';
 import type { EmailServer } from './types.ts';
@@ -15,13 +22,19 @@ export function createDeliveriesView() {
   const statusFilter = byId<HTMLSelectElement>('deliveries-status');
   let aliases = new Map<string, string>();
 
-  for (const value of DELIVERY_STATUSES) statusFilter.append(h('option', { value }, value[0].toUpperCase() + value.slice(1)));
+  for (const value of DELIVERY_STATUSES)
+    statusFilter.append(h('option', { value }, value[0].toUpperCase() + value.slice(1)));
   statusFilter.addEventListener('change', () => void refresh());
   byId('deliveries-refresh').addEventListener('click', () => void refresh());
   byId('deliveries-filter').addEventListener('submit', (event) => event.preventDefault());
 
   function showError(error: unknown, context: string): void {
-    const text = error instanceof ApiFailure ? (error.errorCode ? `${error.errorCode}: ${error.summary}` : error.summary) : String(error);
+    const text =
+      error instanceof ApiFailure
+        ? error.errorCode
+          ? `${error.errorCode}: ${error.summary}`
+          : error.summary
+        : String(error);
     showAlert(alert, h('strong', {}, `${context}: `), text);
   }
 
@@ -44,7 +57,11 @@ export function createDeliveriesView() {
   function row(message: Notification): HTMLTableRowElement {
     const resendButton =
       message.status === 'failed'
-        ? h('button', { type: 'button', class: 'button-quiet', 'aria-label': `Resend to ${message.recipient}` }, 'Resend')
+        ? h(
+            'button',
+            { type: 'button', class: 'button-quiet', 'aria-label': `Resend to ${message.recipient}` },
+            'Resend',
+          )
         : null;
     resendButton?.addEventListener('click', () => void resend(message));
     return h(
@@ -57,7 +74,9 @@ export function createDeliveriesView() {
       h(
         'td',
         { 'data-label': 'Last reply', class: 'reply' },
-        replyText(message.lastReplyCode, message.lastReply) ? h('code', {}, replyText(message.lastReplyCode, message.lastReply)) : h('span', { class: 'muted' }, '—'),
+        replyText(message.lastReplyCode, message.lastReply)
+          ? h('code', {}, replyText(message.lastReplyCode, message.lastReply))
+          : h('span', { class: 'muted' }, '—'),
       ),
       h('td', { 'data-label': 'Created' }, formatTime(message.created)),
       h('td', {}, resendButton),
@@ -66,7 +85,10 @@ export function createDeliveriesView() {
 
   function renderList(messages: Notification[]): void {
     if (messages.length === 0) {
-      replaceChildren(list, h('p', { class: 'card empty' }, statusFilter.value ? `No ${statusFilter.value} messages.` : 'No messages yet.'));
+      replaceChildren(
+        list,
+        h('p', { class: 'card empty' }, statusFilter.value ? `No ${statusFilter.value} messages.` : 'No messages yet.'),
+      );
       return;
     }
     replaceChildren(
@@ -75,7 +97,17 @@ export function createDeliveriesView() {
         'table',
         { class: 'deliveries' },
         h('caption', { class: 'visually-hidden' }, 'Recent messages, newest first'),
-        h('thead', {}, h('tr', {}, ...['Recipient', 'Status', 'Server', 'Attempts', 'Last reply', 'Created', 'Actions'].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Recipient', 'Status', 'Server', 'Attempts', 'Last reply', 'Created', 'Actions'].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
+          ),
+        ),
         h('tbody', {}, ...messages.map(row)),
       ),
       messages.length === PAGE_SIZE ? h('p', { class: 'muted' }, `Showing the ${PAGE_SIZE} most recent.`) : null,
@@ -99,7 +131,12 @@ export function createDeliveriesView() {
       replaceChildren(status, `${messages.length} messages shown.`);
     } catch (error) {
       if (error instanceof ApiFailure && (error.status === 404 || error.status === 403)) {
-        showAlert(alert, error.status === 404 ? 'This service does not offer the delivery API.' : `The delivery API needs the mailroute.notifications.read scope. ${error.summary}`);
+        showAlert(
+          alert,
+          error.status === 404
+            ? 'This service does not offer the delivery API.'
+            : `The delivery API needs the mailroute.notifications.read scope. ${error.summary}`,
+        );
         replaceChildren(list);
         return;
       }

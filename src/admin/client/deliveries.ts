@@ -27,7 +27,11 @@ export function replyText(code: number | null, reply: string | null): string {
   return code === null || reply.startsWith(String(code)) ? reply : `${code} ${reply}`;
 }
 
-export async function listNotifications(filter: { status?: string; server?: string; limit: number }): Promise<Notification[]> {
+export async function listNotifications(filter: {
+  status?: string;
+  server?: string;
+  limit: number;
+}): Promise<Notification[]> {
   const query = new URLSearchParams({ limit: String(filter.limit) });
   if (filter.status) query.set('status', filter.status);
   if (filter.server) query.set('server', filter.server);

@@ -23,7 +23,11 @@ function append(parent: Node, children: Child[]): void {
 }
 
 /** An HTML element with attributes and children (strings become text nodes). */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   setAttributes(element, attributes);
   append(element, children);
@@ -33,7 +37,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Att
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element, for charts drawn with DOM APIs. */
-export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Attributes = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attributes: Attributes = {},
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const element = document.createElementNS(SVG_NS, tag);
   setAttributes(element, attributes);
   append(element, children);

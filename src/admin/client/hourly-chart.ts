@@ -32,7 +32,10 @@ function hourLabel(hour: number): string {
  */
 export function hourlyChart(buckets: HourCount[], width: number): HTMLElement {
   const chartWidth = Math.max(280, Math.round(width));
-  const totals = buckets.reduce((sum, b) => ({ sent: sum.sent + b.sent, failed: sum.failed + b.failed }), { sent: 0, failed: 0 });
+  const totals = buckets.reduce((sum, b) => ({ sent: sum.sent + b.sent, failed: sum.failed + b.failed }), {
+    sent: 0,
+    failed: 0,
+  });
   const max = Math.max(1, ...buckets.map((b) => Math.max(b.sent, b.failed)));
   const plotWidth = chartWidth - PLOT.left - PLOT.right;
   const plotHeight = HEIGHT - PLOT.top - PLOT.bottom;
@@ -43,9 +46,20 @@ export function hourlyChart(buckets: HourCount[], width: number): HTMLElement {
 
   const chart = svg(
     'svg',
-    { class: 'chart', viewBox: `0 0 ${chartWidth} ${HEIGHT}`, role: 'img', 'aria-labelledby': 'deliveries-chart-title deliveries-chart-desc' },
+    {
+      class: 'chart',
+      viewBox: `0 0 ${chartWidth} ${HEIGHT}`,
+      role: 'img',
+      'aria-labelledby': 'deliveries-chart-title deliveries-chart-desc',
+    },
     svg('desc', { id: 'deliveries-chart-desc' }, summary),
-    svg('line', { class: 'chart-axis', x1: PLOT.left, y1: PLOT.top + plotHeight, x2: chartWidth - PLOT.right, y2: PLOT.top + plotHeight }),
+    svg('line', {
+      class: 'chart-axis',
+      x1: PLOT.left,
+      y1: PLOT.top + plotHeight,
+      x2: chartWidth - PLOT.right,
+      y2: PLOT.top + plotHeight,
+    }),
     svg('text', { class: 'chart-label', x: PLOT.left - 4, y: PLOT.top + 8, 'text-anchor': 'end' }, String(max)),
     svg('text', { class: 'chart-label', x: PLOT.left - 4, y: PLOT.top + plotHeight, 'text-anchor': 'end' }, '0'),
     ...buckets.map((bucket, index) => {
@@ -54,8 +68,20 @@ export function hourlyChart(buckets: HourCount[], width: number): HTMLElement {
         'g',
         { 'data-hour': new Date(bucket.hour).toISOString(), 'data-sent': bucket.sent, 'data-failed': bucket.failed },
         svg('title', {}, `${hourLabel(bucket.hour)}: ${bucket.sent} sent, ${bucket.failed} failed`),
-        svg('rect', { class: 'chart-sent', x, y: y(bucket.sent), width: barWidth, height: PLOT.top + plotHeight - y(bucket.sent) }),
-        svg('rect', { class: 'chart-failed', x: x + barWidth, y: y(bucket.failed), width: barWidth, height: PLOT.top + plotHeight - y(bucket.failed) }),
+        svg('rect', {
+          class: 'chart-sent',
+          x,
+          y: y(bucket.sent),
+          width: barWidth,
+          height: PLOT.top + plotHeight - y(bucket.sent),
+        }),
+        svg('rect', {
+          class: 'chart-failed',
+          x: x + barWidth,
+          y: y(bucket.failed),
+          width: barWidth,
+          height: PLOT.top + plotHeight - y(bucket.failed),
+        }),
         index % 6 === 0 ? svg('text', { class: 'chart-label', x, y: HEIGHT - 6 }, hourLabel(bucket.hour)) : null,
       );
     }),
@@ -68,7 +94,12 @@ export function hourlyChart(buckets: HourCount[], width: number): HTMLElement {
       'p',
       { class: 'chart-legend' },
       h('span', {}, h('span', { class: 'legend-swatch legend-sent', 'aria-hidden': 'true' }), `Sent (${totals.sent})`),
-      h('span', {}, h('span', { class: 'legend-swatch legend-failed', 'aria-hidden': 'true' }), `Failed (${totals.failed})`),
+      h(
+        'span',
+        {},
+        h('span', { class: 'legend-swatch legend-failed', 'aria-hidden': 'true' }),
+        `Failed (${totals.failed})`,
+      ),
     ),
   );
 }

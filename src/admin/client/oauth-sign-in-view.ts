@@ -1,5 +1,12 @@
 import { byId, replaceChildren, showAlert } from './dom.ts';
-import { beginSignIn, completeSignIn, isCallback, loadOAuthSettings, type OAuthClientSettings, SignInError } from './oauth-sign-in.ts';
+import {
+  beginSignIn,
+  completeSignIn,
+  isCallback,
+  loadOAuthSettings,
+  type OAuthClientSettings,
+  SignInError,
+} from './oauth-sign-in.ts';
 
 /** The issuer as people recognise it: host and path, without the scheme. */
 function issuerLabel(issuer: string): string {

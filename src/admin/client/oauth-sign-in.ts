@@ -69,12 +69,16 @@ async function discover(issuer: string): Promise<IssuerEndpoints> {
       continue;
     }
     // A document naming another issuer is not this issuer's (RFC 8414 section 3.3).
-    if (metadata.issuer !== issuer) throw new SignInError(`The issuer's metadata names another issuer (${String(metadata.issuer)}).`);
+    if (metadata.issuer !== issuer)
+      throw new SignInError(`The issuer's metadata names another issuer (${String(metadata.issuer)}).`);
     const { authorization_endpoint: authorize, token_endpoint: token } = metadata;
-    if (typeof authorize !== 'string' || typeof token !== 'string') throw new SignInError("The issuer's metadata has no authorization or token endpoint.");
+    if (typeof authorize !== 'string' || typeof token !== 'string')
+      throw new SignInError("The issuer's metadata has no authorization or token endpoint.");
     return { authorizationEndpoint: authorize, tokenEndpoint: token };
   }
-  throw new SignInError(`Could not read the sign-in settings of ${issuer}. Check that it is reachable and allows this page's origin (CORS).`);
+  throw new SignInError(
+    `Could not read the sign-in settings of ${issuer}. Check that it is reachable and allows this page's origin (CORS).`,
+  );
 }
 
 /** Leaves for the issuer's authorization endpoint. */
@@ -111,9 +115,11 @@ export async function completeSignIn(settings: OAuthClientSettings): Promise<voi
   const stored = sessionStorage.getItem(PENDING_KEY);
   sessionStorage.removeItem(PENDING_KEY);
   const pending = stored ? (JSON.parse(stored) as PendingSignIn) : null;
-  if (!pending || params.get('state') !== pending.state) throw new SignInError('This sign-in was not started from this tab (state mismatch). Sign in again.');
+  if (!pending || params.get('state') !== pending.state)
+    throw new SignInError('This sign-in was not started from this tab (state mismatch). Sign in again.');
   const error = params.get('error');
-  if (error) throw new SignInError(`The issuer refused the sign-in: ${params.get('error_description') ?? error} (${error}).`);
+  if (error)
+    throw new SignInError(`The issuer refused the sign-in: ${params.get('error_description') ?? error} (${error}).`);
 
   const { tokenEndpoint } = await discover(settings.issuer);
   let response: Response;
@@ -134,10 +140,16 @@ export async function completeSignIn(settings: OAuthClientSettings): Promise<voi
   } catch {
     throw new SignInError(`The token endpoint of ${settings.issuer} could not be reached.`);
   }
-  const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown; error_description?: unknown };
+  const body = (await response.json().catch(() => ({}))) as {
+    access_token?: unknown;
+    error?: unknown;
+    error_description?: unknown;
+  };
   if (!response.ok || typeof body.access_token !== 'string') {
     const reason = typeof body.error_description === 'string' ? body.error_description : `HTTP ${response.status}`;
-    throw new SignInError(`The issuer did not issue a token: ${reason}${typeof body.error === 'string' ? ` (${body.error})` : ''}.`);
+    throw new SignInError(
+      `The issuer did not issue a token: ${reason}${typeof body.error === 'string' ? ` (${body.error})` : ''}.`,
+    );
   }
   setToken(body.access_token);
 }

@@ -11,7 +11,8 @@ const PASSWORD_NEW = 'Required. Write-only: it is stored encrypted and never sho
 const PASSWORD_KEEP = 'A password is set (never shown). Leave empty to keep it.';
 const PASSWORD_AGAIN =
   'Required again: the host, port or username changed, and the stored password is only ever sent to the server it was entered for.';
-const PASSWORD_AGAIN_CA = 'Required again: a new CA certificate decides which server is trusted, so the stored password is not reused for it.';
+const PASSWORD_AGAIN_CA =
+  'Required again: a new CA certificate decides which server is trusted, so the stored password is not reused for it.';
 const PASSWORD_NONE = 'Not used: with TLS mode "None" the relay is used without a password (nothing would protect it).';
 const PASSWORD_FIRST = 'Required: no password is stored yet, and every TLS mode except "None" signs in.';
 
@@ -34,14 +35,16 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
   let editing: EmailServer | undefined;
 
   function passwordRule(): { required: boolean; unused: boolean; hint: string; attention: boolean } {
-    if (input('tlsMode').value === 'none') return { required: false, unused: true, hint: PASSWORD_NONE, attention: false };
+    if (input('tlsMode').value === 'none')
+      return { required: false, unused: true, hint: PASSWORD_NONE, attention: false };
     if (!editing) return { required: true, unused: false, hint: PASSWORD_NEW, attention: false };
     if (!hasPassword(editing)) return { required: true, unused: false, hint: PASSWORD_FIRST, attention: true };
     if (DESTINATION_FIELDS.some((field) => input(field).value.trim() !== String(editing![field]))) {
       return { required: true, unused: false, hint: PASSWORD_AGAIN, attention: true };
     }
     const ca = input('caCertificate').value.trim();
-    if (ca !== '' && ca !== (editing.caCertificate ?? '').trim()) return { required: true, unused: false, hint: PASSWORD_AGAIN_CA, attention: true };
+    if (ca !== '' && ca !== (editing.caCertificate ?? '').trim())
+      return { required: true, unused: false, hint: PASSWORD_AGAIN_CA, attention: true };
     return { required: false, unused: false, hint: PASSWORD_KEEP, attention: false };
   }
 
@@ -79,7 +82,13 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
     const relay = values.tlsMode === 'none';
     if (!editing) {
       // An unauthenticated relay is enrolled with "password": "", as the API asks.
-      const created: Record<string, unknown> = { alias: values.alias, host: values.host, port: values.port, username: values.username, password: relay ? '' : password };
+      const created: Record<string, unknown> = {
+        alias: values.alias,
+        host: values.host,
+        port: values.port,
+        username: values.username,
+        password: relay ? '' : password,
+      };
       if (values.tlsMode) created.tlsMode = values.tlsMode;
       if (values.caCertificate) created.caCertificate = values.caCertificate;
       return created;
@@ -129,8 +138,20 @@ export function createServerForm(onSaved: (server: EmailServer, created: boolean
     const fieldCount = error.causes.length - general.length;
     showAlert(
       alert,
-      h('p', {}, fieldCount > 0 ? `${fieldCount === 1 ? 'One field needs' : `${fieldCount} fields need`} attention.` : error.summary),
-      general.length > 0 ? h('ul', {}, ...general.map((cause) => h('li', {}, cause.field ? `${cause.field}: ${cause.message}` : cause.message))) : null,
+      h(
+        'p',
+        {},
+        fieldCount > 0
+          ? `${fieldCount === 1 ? 'One field needs' : `${fieldCount} fields need`} attention.`
+          : error.summary,
+      ),
+      general.length > 0
+        ? h(
+            'ul',
+            {},
+            ...general.map((cause) => h('li', {}, cause.field ? `${cause.field}: ${cause.message}` : cause.message)),
+          )
+        : null,
     );
     if (fieldCount === 0) alert.focus();
   }

@@ -15,7 +15,13 @@ function healthCell(health: ServerHealth | undefined): HTMLElement {
     { class: 'health' },
     h('div', {}, h('span', { class: 'label' }, 'Last success: '), formatTime(health.lastSuccessAt)),
     health.lastErrorAt
-      ? h('div', { class: 'health-error' }, h('span', { class: 'label' }, 'Last error: '), formatTime(health.lastErrorAt), health.lastError ? ` — ${health.lastError}` : '')
+      ? h(
+          'div',
+          { class: 'health-error' },
+          h('span', { class: 'label' }, 'Last error: '),
+          formatTime(health.lastErrorAt),
+          health.lastError ? ` — ${health.lastError}` : '',
+        )
       : null,
   );
 }
@@ -52,11 +58,18 @@ export function createServersView() {
         alert,
         h('strong', {}, `${context}: only one server can be enabled at a time.`),
         ' ',
-        enabled ? `"${enabled.alias}" is enabled now; disable it first, then enable this one.` : 'Another server is already enabled; disable it first.',
+        enabled
+          ? `"${enabled.alias}" is enabled now; disable it first, then enable this one.`
+          : 'Another server is already enabled; disable it first.',
         h('span', { class: 'error-code' }, ` (${error.errorCode}: ${error.summary})`),
       );
     } else if (error instanceof ApiFailure) {
-      showAlert(alert, h('strong', {}, `${context}: `), error.errorCode ? `${error.errorCode}: ${error.summary}` : error.summary, ...error.causes.map((c) => h('div', {}, c.field ? `${c.field}: ${c.message}` : c.message)));
+      showAlert(
+        alert,
+        h('strong', {}, `${context}: `),
+        error.errorCode ? `${error.errorCode}: ${error.summary}` : error.summary,
+        ...error.causes.map((c) => h('div', {}, c.field ? `${c.field}: ${c.message}` : c.message)),
+      );
     } else {
       showAlert(alert, `${context}: ${String(error)}`);
     }
@@ -78,7 +91,11 @@ export function createServersView() {
 
   async function remove(server: EmailServer): Promise<void> {
     const warning = server.enabled ? ' It is enabled: mail will go through the default sender instead.' : '';
-    const confirmed = await confirmAction(`Delete ${server.alias}?`, `This removes ${server.host}:${server.port} and its stored password. It cannot be undone.${warning}`, 'Delete server');
+    const confirmed = await confirmAction(
+      `Delete ${server.alias}?`,
+      `This removes ${server.host}:${server.port} and its stored password. It cannot be undone.${warning}`,
+      'Delete server',
+    );
     if (!confirmed) return;
     showAlert(alert);
     try {
@@ -101,9 +118,18 @@ export function createServersView() {
       'tr',
       { 'data-server-id': server.id, class: server.enabled ? 'row-enabled' : undefined },
       h('th', { scope: 'row', class: 'alias' }, server.alias),
-      h('td', { 'data-label': 'Host' }, h('code', {}, `${server.host}:${server.port}`), h('div', { class: 'muted' }, server.username)),
+      h(
+        'td',
+        { 'data-label': 'Host' },
+        h('code', {}, `${server.host}:${server.port}`),
+        h('div', { class: 'muted' }, server.username),
+      ),
       h('td', { 'data-label': 'TLS' }, tlsCell(server)),
-      h('td', { 'data-label': 'State' }, h('span', { class: server.enabled ? 'badge badge-on' : 'badge' }, server.enabled ? 'Enabled' : 'Disabled')),
+      h(
+        'td',
+        { 'data-label': 'State' },
+        h('span', { class: server.enabled ? 'badge badge-on' : 'badge' }, server.enabled ? 'Enabled' : 'Disabled'),
+      ),
       h('td', { 'data-label': 'Health', 'data-health-for': server.id }, healthCell(health.get(server.id))),
       h(
         'td',
@@ -112,10 +138,10 @@ export function createServersView() {
           'div',
           { class: 'actions' },
           action('Edit', `Edit ${server.alias}`, () => form.open(server)),
-        action('Test', `Send test email through ${server.alias}`, () => testDialog.open(server)),
-        server.enabled
-          ? action('Disable', `Disable ${server.alias}`, () => void setEnabled(server, false))
-          : action('Enable', `Enable ${server.alias}`, () => void setEnabled(server, true)),
+          action('Test', `Send test email through ${server.alias}`, () => testDialog.open(server)),
+          server.enabled
+            ? action('Disable', `Disable ${server.alias}`, () => void setEnabled(server, false))
+            : action('Enable', `Enable ${server.alias}`, () => void setEnabled(server, true)),
           action('Delete', `Delete ${server.alias}`, () => void remove(server), 'button-danger-quiet'),
         ),
       ),
@@ -127,10 +153,15 @@ export function createServersView() {
     replaceChildren(
       rule,
       h('strong', {}, 'One enabled server at a time. '),
-      enabled ? `All email goes through "${enabled.alias}". Disable it before enabling another.` : 'No server is enabled: email goes through the default sender.',
+      enabled
+        ? `All email goes through "${enabled.alias}". Disable it before enabling another.`
+        : 'No server is enabled: email goes through the default sender.',
     );
     if (servers.length === 0) {
-      replaceChildren(list, h('p', { class: 'card empty' }, 'No servers enrolled yet. Use "Enrol server" to add your SMTP server.'));
+      replaceChildren(
+        list,
+        h('p', { class: 'card empty' }, 'No servers enrolled yet. Use "Enrol server" to add your SMTP server.'),
+      );
       return;
     }
     replaceChildren(
@@ -139,7 +170,15 @@ export function createServersView() {
         'table',
         { class: 'servers' },
         h('caption', { class: 'visually-hidden' }, 'Enrolled email servers'),
-        h('thead', {}, h('tr', {}, ...['Alias', 'Host', 'TLS', 'State', 'Health', 'Actions'].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Alias', 'Host', 'TLS', 'State', 'Health', 'Actions'].map((title) => h('th', { scope: 'col' }, title)),
+          ),
+        ),
         h('tbody', {}, ...servers.map(row)),
       ),
     );
@@ -150,7 +189,9 @@ export function createServersView() {
       servers = unwrapList<EmailServer>(await apiRequest('GET', '/api/v1/email-servers'), 'email-servers');
       render();
       // Health comes from the delivery API; without it (or without its scope) the column shows a dash.
-      const results = await Promise.allSettled(servers.map(async (server) => [server.id, await serverHealth(server.id)] as const));
+      const results = await Promise.allSettled(
+        servers.map(async (server) => [server.id, await serverHealth(server.id)] as const),
+      );
       health = new Map(results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])));
       // Only the health cells change, so keyboard focus on a row's buttons stays where it is.
       for (const cell of list.querySelectorAll<HTMLElement>('[data-health-for]')) {

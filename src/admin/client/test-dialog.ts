@@ -43,7 +43,11 @@ function stagesFor(mode: string): ReadonlyArray<readonly [string, string]> {
   if (mode === 'implicit') return STAGES;
   const withoutTls = STAGES.filter(([key]) => key !== 'tls');
   const greeting = withoutTls.findIndex(([key]) => key === 'greeting');
-  return [...withoutTls.slice(0, greeting + 1), STAGES.find(([key]) => key === 'tls')!, ...withoutTls.slice(greeting + 1)];
+  return [
+    ...withoutTls.slice(0, greeting + 1),
+    STAGES.find(([key]) => key === 'tls')!,
+    ...withoutTls.slice(greeting + 1),
+  ];
 }
 
 function stageStates(server: EmailServer, failedStage: string | undefined): Array<[string, string, StageState]> {
@@ -63,7 +67,13 @@ function stageList(server: EmailServer, failedStage?: string): HTMLOListElement 
     'ol',
     { class: 'stages', 'aria-label': 'Steps' },
     ...stageStates(server, failedStage).map(([key, label, state]) =>
-      h('li', { class: `stage stage-${state.replace(' ', '-')}`, 'data-stage': key, 'data-state': state }, h('span', { class: 'stage-mark', 'aria-hidden': 'true' }, STATE_MARK[state]), ` ${label}`, h('span', { class: 'stage-state' }, ` ${state}`)),
+      h(
+        'li',
+        { class: `stage stage-${state.replace(' ', '-')}`, 'data-stage': key, 'data-state': state },
+        h('span', { class: 'stage-mark', 'aria-hidden': 'true' }, STATE_MARK[state]),
+        ` ${label}`,
+        h('span', { class: 'stage-state' }, ` ${state}`),
+      ),
     ),
   );
 }
@@ -87,7 +97,9 @@ function renderFailure(server: EmailServer, failure: ApiFailure): HTMLElement {
     h('h3', {}, stageLabel ? `Test failed at: ${stageLabel}` : 'Test failed'),
     h('p', {}, failure.errorCode ? `${failure.errorCode}: ${failure.summary}` : failure.summary),
     diagnosis.stage ? stageList(server, diagnosis.stage) : null,
-    diagnosis.reply ? h('div', { class: 'test-reply' }, h('h4', {}, 'Server reply'), h('pre', {}, h('code', {}, diagnosis.reply))) : null,
+    diagnosis.reply
+      ? h('div', { class: 'test-reply' }, h('h4', {}, 'Server reply'), h('pre', {}, h('code', {}, diagnosis.reply)))
+      : null,
     diagnosis.hint ? h('div', { class: 'test-hint' }, h('h4', {}, 'Hint'), h('p', {}, diagnosis.hint)) : null,
     diagnosis.details.length > 0
       ? h(
@@ -116,12 +128,17 @@ export function createTestDialog() {
     submit.disabled = true;
     replaceChildren(result, h('p', { class: 'muted' }, `Sending through ${server.alias}…`));
     try {
-      await apiRequest('POST', `/api/v1/email-servers/${encodeURIComponent(server.id)}/test`, { fromAddress: from.value.trim(), toAddress: to.value.trim() });
+      await apiRequest('POST', `/api/v1/email-servers/${encodeURIComponent(server.id)}/test`, {
+        fromAddress: from.value.trim(),
+        toAddress: to.value.trim(),
+      });
       replaceChildren(result, renderSuccess(server, to.value.trim()));
     } catch (error) {
       if (error instanceof ApiFailure && error.errorCode === 'E0000001') {
         // Older Okta clients name the fields from/to; the form's inputs are test-from and test-to.
-        const fields = new Map([...error.fieldErrors()].map(([field, message]) => [field.replace(/Address$/, ''), message]));
+        const fields = new Map(
+          [...error.fieldErrors()].map(([field, message]) => [field.replace(/Address$/, ''), message]),
+        );
         showFieldErrors('test', fields);
         replaceChildren(result, h('p', { class: 'notice notice-error' }, error.summary));
       } else if (error instanceof ApiFailure) {

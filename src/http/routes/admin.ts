@@ -54,7 +54,9 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, {
 
   await app.register(fastifyStatic, { root: STATIC_ROOT, prefix: '/admin/', index: false, decorateReply: true });
 
-  app.get('/admin', { schema: { hide: true } }, (_request, reply) => reply.type('text/html; charset=utf-8').sendFile('index.html'));
+  app.get('/admin', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('text/html; charset=utf-8').sendFile('index.html'),
+  );
 
   app.get('/admin/app.js', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').send(await clientScript()),

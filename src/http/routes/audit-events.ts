@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { AuditService } from '../../domain/audit.ts';
 import { invalidInput } from '../../domain/errors.ts';
-import type { AuditEvent } from '../../store/audit-store.ts';
 import { AuditEventQuery, AuditEventResponse } from '../../schemas/audit-event.ts';
 import { oktaErrorResponses } from '../../schemas/error.ts';
+import type { AuditEvent } from '../../store/audit-store.ts';
 import { principalOf, SCOPES } from '../auth.ts';
 
 export interface AuditEventRoutesOptions {
@@ -39,7 +39,12 @@ export const auditEventRoutes: FastifyPluginAsyncTypebox<AuditEventRoutesOptions
         limit,
       });
       if (events.length === limit) {
-        const next = new URLSearchParams({ ...(since ? { since } : {}), ...(until ? { until } : {}), after: encodeCursor(events.at(-1)!), limit: String(limit) });
+        const next = new URLSearchParams({
+          ...(since ? { since } : {}),
+          ...(until ? { until } : {}),
+          after: encodeCursor(events.at(-1)!),
+          limit: String(limit),
+        });
         reply.header('Link', `<${AUDIT_EVENTS_PATH}?${next}>; rel="next"`);
       }
       return events.map(presentAuditEvent);
@@ -62,7 +67,8 @@ function presentAuditEvent(event: AuditEvent): AuditEventResponse {
 
 function timeParam(field: string, value: string): number {
   const time = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(time)) throw invalidInput([{ field, message: 'Must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' }]);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(time))
+    throw invalidInput([{ field, message: 'Must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' }]);
   return time;
 }
 
@@ -72,6 +78,7 @@ function encodeCursor(event: AuditEvent): string {
 
 function decodeCursor(cursor: string): { occurredAt: number; id: string } {
   const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
-  if (!/^\d+$/.test(time ?? '') || !id) throw invalidInput([{ field: 'after', message: 'Not a cursor from a previous page' }]);
+  if (!/^\d+$/.test(time ?? '') || !id)
+    throw invalidInput([{ field: 'after', message: 'Not a cursor from a previous page' }]);
   return { occurredAt: Number(time), id };
 }

@@ -20,7 +20,7 @@ const DIAGNOSIS_DOC = [
   '`certificateSubject: ...`, `certificateIssuer: ...`, `tlsError: <why TLS failed>`, `hint: <what to do>`.',
   'A destination refused by the outbound guard has the single cause `destination: the destination is not allowed`.',
   'OAuth 2.0 servers: when the token endpoint refuses or fails, E0000266 (`Failure details: <error> (<error_description>)`) with',
-  'the causes `stage: auth`, `error: <the endpoint\'s error>`, `error_description: <its description>` and `hint: <what to check>`.',
+  "the causes `stage: auth`, `error: <the endpoint's error>`, `error_description: <its description>` and `hint: <what to check>`.",
   'More than the allowed number of tests in flight for the org answers 429 E0000047.',
   '',
   'Example (a certificate from a private CA that was not given as `caCertificate`):',
@@ -46,7 +46,10 @@ const DIAGNOSIS_DOC = [
 ].join('\n');
 
 /** POST /api/v1/email-servers/{id}/test (Okta's testEmailServer). */
-export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRoutesOptions> = async (app, { emailServerTests }) => {
+export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRoutesOptions> = async (
+  app,
+  { emailServerTests },
+) => {
   app.post('/api/v1/email-servers/:emailServerId/test', {
     config: { scopes: MANAGE_SCOPES },
     // No body at all is missing addresses (E0000001 naming both), not a malformed body.
@@ -70,7 +73,12 @@ export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRou
       try {
         await emailServerTests.test(principalOf(request).orgId, emailServerId, request.body, changeContextOf(request));
       } catch (error) {
-        if (error instanceof DomainError && (error.kind === 'smtp_connection_failed' || error.kind === 'smtp_auth_failed' || error.kind === 'oauth_token_failed')) {
+        if (
+          error instanceof DomainError &&
+          (error.kind === 'smtp_connection_failed' ||
+            error.kind === 'smtp_auth_failed' ||
+            error.kind === 'oauth_token_failed')
+        ) {
           // The stage and code only: replies and hints stay in the response, credentials nowhere.
           const stage = error.causes.find((cause) => cause.field === 'stage')?.message ?? 'destination';
           request.log.info({ emailServerId, stage, errorKind: error.kind }, 'SMTP test failed');

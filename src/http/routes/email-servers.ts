@@ -21,7 +21,10 @@ export interface EmailServerRoutesOptions {
 const tags = ['EmailServer'];
 
 /** Okta's Email Servers API. Routes only translate HTTP to the domain service and back. */
-export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptions> = async (app, { emailServers, responseShape }) => {
+export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptions> = async (
+  app,
+  { emailServers, responseShape },
+) => {
   const documented = responseShape === 'documented';
 
   app.get('/api/v1/email-servers', {
@@ -63,7 +66,9 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
       response: { 200: documented ? EmailServerListWrapped : EmailServerResponse, ...errors(403, 404, 429) },
     },
     handler: async (request) => {
-      const server = presentEmailServer(await emailServers.get(principalOf(request).orgId, request.params.emailServerId));
+      const server = presentEmailServer(
+        await emailServers.get(principalOf(request).orgId, request.params.emailServerId),
+      );
       return documented ? { 'email-servers': [server] } : server;
     },
   });
@@ -80,7 +85,9 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
     },
     handler: async (request) => {
       const { orgId } = principalOf(request);
-      return presentEmailServer(await emailServers.update(orgId, request.params.emailServerId, request.body, changeContextOf(request)));
+      return presentEmailServer(
+        await emailServers.update(orgId, request.params.emailServerId, request.body, changeContextOf(request)),
+      );
     },
   });
 

@@ -37,7 +37,10 @@ export interface NotificationRoutesOptions {
 }
 
 /** Extension: notification delivery through the org's enabled server (or the operator's default). */
-export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOptions> = async (app, { notifications }) => {
+export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOptions> = async (
+  app,
+  { notifications },
+) => {
   app.post(NOTIFICATIONS_PATH, {
     config: config(SEND),
     schema: {
@@ -54,9 +57,15 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     },
     handler: async (request, reply) => {
       const idempotencyKey = request.body.idempotencyKey ?? request.headers['idempotency-key'];
-      const { message, created } = await notifications.submit(principalOf(request).orgId, { ...request.body, idempotencyKey });
+      const { message, created } = await notifications.submit(principalOf(request).orgId, {
+        ...request.body,
+        idempotencyKey,
+      });
       if (!created) reply.header('Idempotent-Replayed', 'true');
-      return reply.status(202).header('Location', `${NOTIFICATIONS_PATH}/${message.id}`).send(presentNotification(message));
+      return reply
+        .status(202)
+        .header('Location', `${NOTIFICATIONS_PATH}/${message.id}`)
+        .send(presentNotification(message));
     },
   });
 
@@ -74,7 +83,12 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     },
     handler: async (request, reply) => {
       const { status, server, since, until, after, limit = 20 } = request.query;
-      const filter = { status: status as MessageStatus | undefined, server, since: timeParam('since', since), until: timeParam('until', until) };
+      const filter = {
+        status: status as MessageStatus | undefined,
+        server,
+        since: timeParam('since', since),
+        until: timeParam('until', until),
+      };
       const messages = await notifications.list(principalOf(request).orgId, filter, limit, decodeCursor(after));
       if (messages.length === limit) {
         const last = messages.at(-1)!;
@@ -124,7 +138,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       operationId: 'listDeliveryEvents',
       summary: 'List delivery events, newest first (mailroute extension)',
       description:
-        "One SUCCESS or FAILURE event per message reaching a final status, shaped like Okta's System Log. Paged with a `Link: <...>; rel=\"next\"` header.",
+        'One SUCCESS or FAILURE event per message reaching a final status, shaped like Okta\'s System Log. Paged with a `Link: <...>; rel="next"` header.',
       tags,
       querystring: EventListQuery,
       response: { 200: Type.Array(DeliveryEvent), ...errors(400, 401, 403, 429) },
@@ -135,7 +149,10 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       const events = await notifications.events(principalOf(request).orgId, filter, limit, decodeCursor(after));
       if (events.length === limit) {
         const last = events.at(-1)!;
-        reply.header('Link', `<${DELIVERY_EVENTS_PATH}?${pageQuery(request.query, encodeCursor({ at: last.published, id: last.id }), limit)}>; rel="next"`);
+        reply.header(
+          'Link',
+          `<${DELIVERY_EVENTS_PATH}?${pageQuery(request.query, encodeCursor({ at: last.published, id: last.id }), limit)}>; rel="next"`,
+        );
       }
       return events.map(presentDeliveryEvent);
     },

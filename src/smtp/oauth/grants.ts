@@ -4,7 +4,8 @@ import type { EmailServerRecord } from '../../store/store.ts';
 import type { OAuthSignInFields } from '../auth-strategy.ts';
 
 /** The stored fields an OAuth 2.0 sign-in reads (Okta's names). */
-export type OAuthServer = Pick<EmailServerRecord, 'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType'> & OAuthSignInFields;
+export type OAuthServer = Pick<EmailServerRecord, 'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType'> &
+  OAuthSignInFields;
 
 export const CLIENT_CREDENTIALS = 'OAUTH2_CLIENT_CREDENTIALS';
 export const JWT_BEARER_GRANT = 'OAUTH2_JWT_BEARER_GRANT';
@@ -55,7 +56,11 @@ export async function jwtBearerRequest(server: OAuthServer, privateKeyPem: strin
   const issuedAt = Math.floor(now / 1000);
   const scope = server.scopes?.join(' ');
   const assertion = await new SignJWT(scope ? { scope } : {})
-    .setProtectedHeader({ alg: server.signingAlgorithm ?? 'RS256', typ: 'JWT', ...(server.keyId ? { kid: server.keyId } : {}) })
+    .setProtectedHeader({
+      alg: server.signingAlgorithm ?? 'RS256',
+      typ: 'JWT',
+      ...(server.keyId ? { kid: server.keyId } : {}),
+    })
     .setIssuer(server.issuer ?? '')
     .setSubject(server.subject ?? '')
     .setAudience(server.audience ?? '')

@@ -1,9 +1,16 @@
 import type { SmtpOAuthSettings } from '../../config.ts';
 import { secretContext } from '../../domain/destination.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
-import { SmtpFailure } from '../diagnosis.ts';
 import type { GuardPolicy, HostLookup } from '../destination-guard.ts';
-import { CLIENT_CREDENTIALS, clientCredentialsRequest, JWT_BEARER_GRANT, jwtBearerRequest, type OAuthServer, type TokenRequest } from './grants.ts';
+import { SmtpFailure } from '../diagnosis.ts';
+import {
+  CLIENT_CREDENTIALS,
+  clientCredentialsRequest,
+  JWT_BEARER_GRANT,
+  jwtBearerRequest,
+  type OAuthServer,
+  type TokenRequest,
+} from './grants.ts';
 import { requestAccessToken } from './token-endpoint.ts';
 import { OAuthTokenFailure } from './token-failure.ts';
 
@@ -52,7 +59,12 @@ export function createOAuthTokenClient(deps: OAuthTokenClientDeps) {
   function open(sealed: string | null | undefined, field: 'clientSecret' | 'privateKey', server: OAuthServer): string {
     const label = field === 'clientSecret' ? 'client secret' : 'private key';
     if (!sealed) {
-      throw new SmtpFailure({ kind: 'auth', stage: 'auth', retryable: false, hint: `no ${label} is stored for this server: set ${field} again` });
+      throw new SmtpFailure({
+        kind: 'auth',
+        stage: 'auth',
+        retryable: false,
+        hint: `no ${label} is stored for this server: set ${field} again`,
+      });
     }
     try {
       return deps.secretBox.open(sealed, secretContext(server, field));
@@ -79,9 +91,13 @@ export function createOAuthTokenClient(deps: OAuthTokenClientDeps) {
         return { request: await jwtBearerRequest(server, privateKey, at), secrets: [] };
       } catch {
         // The key's own error text could quote it: say only that it is unusable.
-        throw new OAuthTokenFailure('the private key cannot sign the assertion', 'set privateKey to a PEM RSA private key (2048 bits or more) for RS256', {
-          retryable: false,
-        });
+        throw new OAuthTokenFailure(
+          'the private key cannot sign the assertion',
+          'set privateKey to a PEM RSA private key (2048 bits or more) for RS256',
+          {
+            retryable: false,
+          },
+        );
       }
     }
     throw SmtpFailure.unsupportedAuth(server.authType);
@@ -98,7 +114,11 @@ export function createOAuthTokenClient(deps: OAuthTokenClientDeps) {
     );
     const lifetimeMs = (response.expiresInSeconds ?? deps.settings.defaultLifetimeSeconds) * 1000;
     const marginMs = Math.min(deps.settings.refreshMarginSeconds * 1000, lifetimeMs / 2);
-    return { value: response.accessToken, expiresAt: fetchedAt + lifetimeMs, refreshAt: fetchedAt + lifetimeMs - marginMs };
+    return {
+      value: response.accessToken,
+      expiresAt: fetchedAt + lifetimeMs,
+      refreshAt: fetchedAt + lifetimeMs - marginMs,
+    };
   }
 
   function entryFor(server: OAuthServer): CacheEntry {
@@ -117,7 +137,8 @@ export function createOAuthTokenClient(deps: OAuthTokenClientDeps) {
     /** A usable access token for `server`: the cached one, or the result of the (single) fetch. */
     accessToken(server: OAuthServer, options: AccessTokenOptions = {}): Promise<AccessToken> {
       const entry = entryFor(server);
-      if (entry.token && (entry.token.value === options.rejected || now() >= entry.token.refreshAt)) entry.token = undefined;
+      if (entry.token && (entry.token.value === options.rejected || now() >= entry.token.refreshAt))
+        entry.token = undefined;
       if (entry.token) return Promise.resolve(entry.token);
       if (!entry.pending) {
         const pending = fetchToken(server)

@@ -38,20 +38,33 @@ export function isLoopbackAddress(address: string): boolean {
  * vetted by the destination guard; the connection goes to the vetted address (TLS still checks
  * the name). Redirects are not followed. Every failure is an OAuthTokenFailure.
  */
-export async function requestAccessToken(endpoint: string, request: TokenRequest, deps: TokenEndpointDeps, secrets: readonly string[]): Promise<TokenResponse> {
+export async function requestAccessToken(
+  endpoint: string,
+  request: TokenRequest,
+  deps: TokenEndpointDeps,
+  secrets: readonly string[],
+): Promise<TokenResponse> {
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    throw new OAuthTokenFailure('the tokenEndpoint is not a valid URL', 'set tokenEndpoint to the https URL of your provider’s token endpoint', { retryable: false });
+    throw new OAuthTokenFailure(
+      'the tokenEndpoint is not a valid URL',
+      'set tokenEndpoint to the https URL of your provider’s token endpoint',
+      { retryable: false },
+    );
   }
   const secure = url.protocol === 'https:';
   const port = Number(url.port || (secure ? 443 : 80));
   const destination = await vet(url, port, deps);
   if (!secure && !isLoopbackAddress(destination.address)) {
-    throw new OAuthTokenFailure('the tokenEndpoint must use https', 'use an https tokenEndpoint; plain http is accepted only for a token endpoint on this machine', {
-      retryable: false,
-    });
+    throw new OAuthTokenFailure(
+      'the tokenEndpoint must use https',
+      'use an https tokenEndpoint; plain http is accepted only for a token endpoint on this machine',
+      {
+        retryable: false,
+      },
+    );
   }
 
   let response: { status: number; body: string };
@@ -60,7 +73,9 @@ export async function requestAccessToken(endpoint: string, request: TokenRequest
   } catch (error) {
     const code = String((error as { code?: unknown }).code ?? (error as Error).name ?? 'error');
     const timedOut = code === 'ABORT_ERR' || code === 'AbortError';
-    const detail = timedOut ? 'the token endpoint did not answer in time' : `the token endpoint could not be reached (${cleanEndpointText(code, secrets)})`;
+    const detail = timedOut
+      ? 'the token endpoint did not answer in time'
+      : `the token endpoint could not be reached (${cleanEndpointText(code, secrets)})`;
     const hint = /CERT|SSL|TLS/i.test(code)
       ? 'the token endpoint’s TLS certificate is not trusted: it must chain to a public CA'
       : `check tokenEndpoint and that ${url.host} is reachable from this service`;
@@ -71,11 +86,16 @@ export async function requestAccessToken(endpoint: string, request: TokenRequest
 
 async function vet(url: URL, port: number, deps: TokenEndpointDeps): Promise<VettedDestination> {
   try {
-    return await resolveDestination(url.hostname, port, createDestinationPolicy(deps.guard), { lookup: deps.lookup, timeoutMs: deps.guard.dnsTimeoutMs });
+    return await resolveDestination(url.hostname, port, createDestinationPolicy(deps.guard), {
+      lookup: deps.lookup,
+      timeoutMs: deps.guard.dnsTimeoutMs,
+    });
   } catch (error) {
     if (!(error instanceof DestinationError)) throw error;
     if (error.reason === 'refused') {
-      throw new OAuthTokenFailure('the token endpoint is not allowed', 'the destination is not allowed', { retryable: false });
+      throw new OAuthTokenFailure('the token endpoint is not allowed', 'the destination is not allowed', {
+        retryable: false,
+      });
     }
     const notFound = error.reason === 'not_found';
     throw new OAuthTokenFailure(
@@ -86,7 +106,12 @@ async function vet(url: URL, port: number, deps: TokenEndpointDeps): Promise<Vet
   }
 }
 
-function post(url: URL, destination: VettedDestination, request: TokenRequest, timeoutMs: number): Promise<{ status: number; body: string }> {
+function post(
+  url: URL,
+  destination: VettedDestination,
+  request: TokenRequest,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   const family = destination.address.includes(':') ? 6 : 4;
   // Connect to the vetted address, whatever a second lookup would say (DNS rebinding).
   const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
@@ -149,17 +174,27 @@ function readTokenResponse(response: { status: number; body: string }, secrets: 
       );
     }
     const expiresIn = Number(json.expires_in);
-    return { accessToken: json.access_token, ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresInSeconds: expiresIn } : {}) };
+    return {
+      accessToken: json.access_token,
+      ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresInSeconds: expiresIn } : {}),
+    };
   }
   const error = typeof json?.error === 'string' ? cleanEndpointText(json.error, secrets) : undefined;
-  const errorDescription = typeof json?.error_description === 'string' ? cleanEndpointText(json.error_description, secrets) : undefined;
+  const errorDescription =
+    typeof json?.error_description === 'string' ? cleanEndpointText(json.error_description, secrets) : undefined;
   if (response.status === 200) {
-    throw new OAuthTokenFailure('the token endpoint answered without an access token', 'check tokenEndpoint: the answer was not an OAuth 2.0 token response', {
-      retryable: false,
-      oauth: { status: 200, ...(error ? { error } : {}), ...(errorDescription ? { errorDescription } : {}) },
-    });
+    throw new OAuthTokenFailure(
+      'the token endpoint answered without an access token',
+      'check tokenEndpoint: the answer was not an OAuth 2.0 token response',
+      {
+        retryable: false,
+        oauth: { status: 200, ...(error ? { error } : {}), ...(errorDescription ? { errorDescription } : {}) },
+      },
+    );
   }
-  const detail = error ? `${error}${errorDescription ? ` (${errorDescription})` : ''}` : `the token endpoint answered HTTP ${response.status}`;
+  const detail = error
+    ? `${error}${errorDescription ? ` (${errorDescription})` : ''}`
+    : `the token endpoint answered HTTP ${response.status}`;
   throw new OAuthTokenFailure(detail, hintForOAuthError(error, response.status), {
     retryable: response.status >= 500 || response.status === 429,
     oauth: { status: response.status, ...(error ? { error } : {}), ...(errorDescription ? { errorDescription } : {}) },

@@ -8,7 +8,15 @@ import { cleanReply, type OAuthErrorFacts, redact, SmtpFailure } from '../diagno
  */
 export class OAuthTokenFailure extends SmtpFailure {
   constructor(detail: string, hint: string, options: { oauth?: OAuthErrorFacts; retryable: boolean; code?: string }) {
-    super({ kind: 'token', stage: 'auth', detail, hint, retryable: options.retryable, oauth: options.oauth, code: options.code });
+    super({
+      kind: 'token',
+      stage: 'auth',
+      detail,
+      hint,
+      retryable: options.retryable,
+      oauth: options.oauth,
+      code: options.code,
+    });
     this.name = 'OAuthTokenFailure';
   }
 }
@@ -21,8 +29,10 @@ export function cleanEndpointText(text: string, secrets: readonly string[]): str
 const HINTS: Record<string, string> = {
   invalid_client:
     'the token endpoint did not accept the client: check clientId and clientSecret (or privateKey and keyId), and tokenEndpointAuthMethod (CLIENT_SECRET_BASIC or CLIENT_SECRET_POST)',
-  unauthorized_client: 'the app may not use this grant type: allow client credentials (or the JWT bearer grant) for it at the email provider',
-  invalid_scope: 'the token endpoint refused the scopes: use the scope your provider documents for SMTP (e.g. https://outlook.office365.com/.default, https://mail.google.com/)',
+  unauthorized_client:
+    'the app may not use this grant type: allow client credentials (or the JWT bearer grant) for it at the email provider',
+  invalid_scope:
+    'the token endpoint refused the scopes: use the scope your provider documents for SMTP (e.g. https://outlook.office365.com/.default, https://mail.google.com/)',
   invalid_grant:
     'the token endpoint refused the signed assertion: check issuer, subject, audience, keyId and the private key, and that the subject may be impersonated (domain-wide delegation)',
   invalid_request: 'the token endpoint found the request malformed: check tokenEndpoint and the grant-specific fields',

@@ -58,7 +58,11 @@ export function createXOAuth2Strategies(tokens: OAuthTokenClient): Record<string
   return { [CLIENT_CREDENTIALS]: strategy, [JWT_BEARER_GRANT]: strategy };
 }
 
-async function authenticate(context: SMTPConnectionCustomAuthContext, user: string, accessToken: string): Promise<SMTPConnectionCustomAuthResponse> {
+async function authenticate(
+  context: SMTPConnectionCustomAuthContext,
+  user: string,
+  accessToken: string,
+): Promise<SMTPConnectionCustomAuthResponse> {
   const reply = await context.sendCommand(`AUTH XOAUTH2 ${xoauth2InitialResponse(user, accessToken)}`);
   // RFC 7628 §3.2.3 / Google: a 334 carries a JSON error; the client answers with an empty line and gets the final reply.
   return reply.status === 334 ? context.sendCommand('') : reply;

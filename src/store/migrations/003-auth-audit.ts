@@ -17,5 +17,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('changed_fields', 'text')
     .addColumn('request_id', 'varchar(64)')
     .execute();
-  await db.schema.createIndex('audit_events_org_time').on('audit_events').columns(['org_id', 'occurred_at', 'id']).execute();
+  await db.schema
+    .createIndex('audit_events_org_time')
+    .on('audit_events')
+    .columns(['org_id', 'occurred_at', 'id'])
+    .execute();
 }

@@ -27,8 +27,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('content_purge_at', 'bigint')
     .execute();
   // The claim query: due messages in order.
-  await db.schema.createIndex('outbox_messages_due').on('outbox_messages').columns(['status', 'next_attempt_at']).execute();
-  await db.schema.createIndex('outbox_messages_org_created').on('outbox_messages').columns(['org_id', 'created_at', 'id']).execute();
+  await db.schema
+    .createIndex('outbox_messages_due')
+    .on('outbox_messages')
+    .columns(['status', 'next_attempt_at'])
+    .execute();
+  await db.schema
+    .createIndex('outbox_messages_org_created')
+    .on('outbox_messages')
+    .columns(['org_id', 'created_at', 'id'])
+    .execute();
   // Settles concurrent submissions with one key: only one row can hold it.
   await db.schema
     .createIndex('outbox_messages_idempotency')
@@ -49,7 +57,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('reply', 'text')
     .addColumn('duration_ms', 'integer', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('delivery_attempts_message').on('delivery_attempts').columns(['message_id', 'attempted_at']).execute();
+  await db.schema
+    .createIndex('delivery_attempts_message')
+    .on('delivery_attempts')
+    .columns(['message_id', 'attempted_at'])
+    .execute();
 
   await db.schema
     .createTable('delivery_events')
@@ -62,5 +74,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('server', 'varchar(80)', (c) => c.notNull())
     .addColumn('recipient', 'varchar(254)', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('delivery_events_org_published').on('delivery_events').columns(['org_id', 'published', 'id']).execute();
+  await db.schema
+    .createIndex('delivery_events_org_published')
+    .on('delivery_events')
+    .columns(['org_id', 'published', 'id'])
+    .execute();
 }

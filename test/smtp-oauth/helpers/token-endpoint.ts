@@ -61,7 +61,10 @@ function parseBasic(header: string | undefined): { id: string; secret: string } 
  * (client_secret_basic and client_secret_post) and the JWT bearer grant (RFC 7523, assertion
  * verified against the client's public key). Errors are RFC 6749 §5.2 JSON.
  */
-export async function startTokenEndpoint(clients: KnownClient[], options: { expiresIn?: number } = {}): Promise<TestTokenEndpoint> {
+export async function startTokenEndpoint(
+  clients: KnownClient[],
+  options: { expiresIn?: number } = {},
+): Promise<TestTokenEndpoint> {
   const requests: TokenRequestRecord[] = [];
   const validTokens = new Set<string>();
   const issued: string[] = [];
@@ -91,7 +94,8 @@ export async function startTokenEndpoint(clients: KnownClient[], options: { expi
     if (grantType === 'client_credentials') {
       const secret = basic?.secret ?? form.get('client_secret');
       const client = clients.find((c) => c.clientId === record.clientId && c.clientSecret !== undefined);
-      if (!client || client.clientSecret !== secret) return fail(res, 401, 'invalid_client', 'Client authentication failed: unknown client or wrong secret');
+      if (!client || client.clientSecret !== secret)
+        return fail(res, 401, 'invalid_client', 'Client authentication failed: unknown client or wrong secret');
     } else if (grantType === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       const assertion = form.get('assertion') ?? '';
       let header: Record<string, unknown>;
@@ -129,7 +133,9 @@ export async function startTokenEndpoint(clients: KnownClient[], options: { expi
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       if (req.method !== 'POST' || req.url !== '/oauth2/token') return fail(res, 404, 'not_found', 'no such endpoint');
-      void answer(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => fail(res, 500, 'server_error', 'test endpoint failure'));
+      void answer(req, res, Buffer.concat(chunks).toString('utf8')).catch(() =>
+        fail(res, 500, 'server_error', 'test endpoint failure'),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -28,7 +28,11 @@ export async function startXOAuth2SmtpServer(options: {
     _session: SMTPServerSession,
     callback: (error: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void,
   ) => {
-    const accepted = auth.method === 'XOAUTH2' && auth.username === options.username && !!auth.accessToken && options.isValid(auth.accessToken);
+    const accepted =
+      auth.method === 'XOAUTH2' &&
+      auth.username === options.username &&
+      !!auth.accessToken &&
+      options.isValid(auth.accessToken);
     attempts.push({ username: auth.username, accessToken: auth.accessToken, accepted });
     if (accepted) return callback(null, { user: auth.username });
     if (options.refusal === 'microsoft') {
