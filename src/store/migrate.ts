@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import { type Migration, Migrator } from 'kysely/migration';
+import { type Kysely, type Migration, Migrator } from 'kysely';
 import * as foundation from './migrations/001-foundation.ts';
 import * as authAudit from './migrations/003-auth-audit.ts';
 import * as delivery from './migrations/004-delivery.ts';
