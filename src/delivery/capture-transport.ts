@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import type { DeliveryTransport } from './transport-pool.ts';
+import type { DeliveryTransport } from './delivery-transport.ts';
 
 /**
  * The embedded default with no default SMTP server: each message becomes `<Message-ID>.eml` in the

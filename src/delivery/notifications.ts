@@ -8,8 +8,8 @@ import type {
   MessageFilter,
   OutboxMessage,
   OutboxStore,
-  PageCursor,
 } from '../store/outbox-store.ts';
+import type { PageCursor } from '../store/page-cursor.ts';
 import type { EmailServerStore } from '../store/store.ts';
 import { sealContent } from './message-content.ts';
 import type { TemplateCatalog } from './template-catalog.ts';

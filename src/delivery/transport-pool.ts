@@ -4,26 +4,7 @@ import { staticPasswordAuth } from '../smtp/auth-strategy.ts';
 import { createSmtpTransport, type SmtpServerConfig, type SmtpTransportDeps } from '../smtp/transport.ts';
 import type { EmailServerRecord, TlsMode } from '../store/store.ts';
 import { createCaptureTransport } from './capture-transport.ts';
-
-export interface OutgoingMail {
-  from: string;
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  /** The same on every attempt, so receivers can drop duplicates. */
-  messageId: string;
-}
-
-export interface DeliveryTransport {
-  /** `default`, `capture` or a custom server's id: the label attempts and metrics use. */
-  server: string;
-  /** Resolves with the server's final reply (e.g. `250 OK`). */
-  send(mail: OutgoingMail): Promise<{ response: string }>;
-  /** Values to redact from replies (passwords). */
-  secrets: string[];
-  close(): void;
-}
+import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 
 export interface TransportPoolDeps {
   secretBox: Pick<SecretBox, 'open'>;
@@ -64,7 +45,7 @@ function fingerprintOf(server: EmailServerRecord): string {
  * rebuilt when the server's configuration or password changes. The operator's default server goes
  * through the same path; with none configured, mail is captured to .eml files.
  */
-export function createTransportPool(deps: TransportPoolDeps) {
+export function createTransportPool(deps: TransportPoolDeps): TransportPool {
   const cache = new Map<string, Cached>();
 
   async function build(
@@ -139,8 +120,6 @@ export function createTransportPool(deps: TransportPoolDeps) {
     },
   };
 }
-
-export type TransportPool = ReturnType<typeof createTransportPool>;
 
 /** `smtp://user:pass@host:587` (STARTTLS), `smtps://...:465` (implicit TLS); `?tls=none` for a plain relay. */
 export function defaultServerConfig(

@@ -6,9 +6,9 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import { redact, SmtpFailure } from '../smtp/diagnosis.ts';
 import type { ClaimResult, DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
+import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { openContent } from './message-content.ts';
 import { backoffDelay, classifySendError, oneLine, replyCodeOf, type SendOutcome } from './retry-policy.ts';
-import type { DeliveryTransport, TransportPool } from './transport-pool.ts';
 
 export interface WorkerLogger {
   debug(object: object, message: string): void;

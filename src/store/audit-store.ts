@@ -1,6 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { AuditEventTable } from './audit-tables.ts';
-import type { Database } from './tables.ts';
+import type { PageCursor } from './page-cursor.ts';
 
 export interface AuditEvent {
   id: string;
@@ -20,8 +18,8 @@ export interface AuditEvent {
 export interface AuditEventQuery {
   since?: number;
   until?: number;
-  /** Keyset cursor: only events ordered after this one. */
-  after?: { occurredAt: number; id: string };
+  /** Only events ordered after this one. */
+  after?: PageCursor;
   limit: number;
 }
 
@@ -29,60 +27,4 @@ export interface AuditEventStore {
   append(event: AuditEvent): Promise<void>;
   /** Oldest first, ordered by time then id. */
   list(orgId: string, query: AuditEventQuery): Promise<AuditEvent[]>;
-}
-
-function toAuditEvent(row: Selectable<AuditEventTable>): AuditEvent {
-  return {
-    id: row.id,
-    orgId: row.org_id,
-    occurredAt: Number(row.occurred_at),
-    eventType: row.event_type,
-    actorId: row.actor_id,
-    actorType: row.actor_type,
-    targetId: row.target_id,
-    targetType: row.target_type,
-    outcome: row.outcome as AuditEvent['outcome'],
-    reason: row.reason,
-    changedFields: row.changed_fields === null ? null : (JSON.parse(row.changed_fields) as string[]),
-    requestId: row.request_id,
-  };
-}
-
-export function auditEventStore(db: Kysely<Database>): AuditEventStore {
-  return {
-    async append(event) {
-      await db
-        .insertInto('audit_events')
-        .values({
-          id: event.id,
-          org_id: event.orgId,
-          occurred_at: event.occurredAt,
-          event_type: event.eventType,
-          actor_id: event.actorId,
-          actor_type: event.actorType,
-          target_id: event.targetId,
-          target_type: event.targetType,
-          outcome: event.outcome,
-          reason: event.reason,
-          changed_fields: event.changedFields === null ? null : JSON.stringify(event.changedFields),
-          request_id: event.requestId,
-        })
-        .execute();
-    },
-    async list(orgId, { since, until, after, limit }) {
-      let query = db.selectFrom('audit_events').selectAll().where('org_id', '=', orgId);
-      if (since !== undefined) query = query.where('occurred_at', '>=', since);
-      if (until !== undefined) query = query.where('occurred_at', '<', until);
-      if (after) {
-        query = query.where((eb) =>
-          eb.or([
-            eb('occurred_at', '>', after.occurredAt),
-            eb.and([eb('occurred_at', '=', after.occurredAt), eb('id', '>', after.id)]),
-          ]),
-        );
-      }
-      const rows = await query.orderBy('occurred_at').orderBy('id').limit(limit).execute();
-      return rows.map(toAuditEvent);
-    },
-  };
 }

@@ -1,7 +1,7 @@
 import type { AuditEventStore } from './audit-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 
-/** The one storage interface. SQL lives only in src/store; both adapters implement this. */
+/** The storage ports: records and interfaces, no SQL. Both engines implement them through one SQL adapter. */
 
 export interface Org {
   id: string;
@@ -117,9 +117,9 @@ export interface Store {
   orgs: OrgStore;
   apiTokens: ApiTokenStore;
   emailServers: EmailServerStore;
-  /** The notification outbox, its attempts and delivery events (src/store/outbox-store.ts). */
+  /** The notification outbox, its attempts and delivery events. */
   outbox: OutboxStore;
-  /** Audit events: who changed what (src/store/audit-store.ts). */
+  /** Audit events: who changed what. */
   auditEvents: AuditEventStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;

@@ -55,8 +55,8 @@ for (const adapter of STORE_ADAPTERS) {
         (await store.auditEvents.list('org-a', query)).map((e) => e.id);
       assert.deepEqual(await ids({ since: 200, limit: 10 }), ['ev-1', 'ev-2']);
       assert.deepEqual(await ids({ until: 200, limit: 10 }), ['ev-0']);
-      assert.deepEqual(await ids({ after: { occurredAt: 200, id: 'ev-1' }, limit: 10 }), ['ev-2']);
-      assert.deepEqual(await ids({ after: { occurredAt: 100, id: 'ev-0' }, limit: 1 }), ['ev-1']);
+      assert.deepEqual(await ids({ after: { at: 200, id: 'ev-1' }, limit: 10 }), ['ev-2']);
+      assert.deepEqual(await ids({ after: { at: 100, id: 'ev-0' }, limit: 1 }), ['ev-1']);
     });
   });
 }

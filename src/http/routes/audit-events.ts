@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { AuditService } from '../../domain/audit.ts';
-import { invalidInput } from '../../domain/errors.ts';
 import { AuditEventQuery, AuditEventResponse } from '../../schemas/audit-event.ts';
 import { oktaErrorResponses } from '../../schemas/error.ts';
 import type { AuditEvent } from '../../store/audit-store.ts';
 import { principalOf, SCOPES } from '../auth.ts';
+import { decodeCursor, nextPageLink, parseTimeParameter } from '../pagination.ts';
 
 export interface AuditEventRoutesOptions {
   audit: Pick<AuditService, 'list'>;
@@ -33,20 +33,16 @@ export const auditEventRoutes: FastifyPluginAsyncTypebox<AuditEventRoutesOptions
     handler: async (request, reply) => {
       const { since, until, after, limit = 100 } = request.query;
       const events = await audit.list(principalOf(request).orgId, {
-        since: since === undefined ? undefined : timeParam('since', since),
-        until: until === undefined ? undefined : timeParam('until', until),
-        after: after === undefined ? undefined : decodeCursor(after),
+        since: parseTimeParameter('since', since),
+        until: parseTimeParameter('until', until),
+        after: decodeCursor(after),
         limit,
       });
-      if (events.length === limit) {
-        const next = new URLSearchParams({
-          ...(since ? { since } : {}),
-          ...(until ? { until } : {}),
-          after: encodeCursor(events.at(-1)!),
-          limit: String(limit),
-        });
-        reply.header('Link', `<${AUDIT_EVENTS_PATH}?${next}>; rel="next"`);
-      }
+      const next = nextPageLink(AUDIT_EVENTS_PATH, request.query, events, limit, (e) => ({
+        at: e.occurredAt,
+        id: e.id,
+      }));
+      if (next) reply.header('Link', next);
       return events.map(presentAuditEvent);
     },
   });
@@ -63,22 +59,4 @@ function presentAuditEvent(event: AuditEvent): AuditEventResponse {
     ...(event.changedFields ? { changedFields: event.changedFields } : {}),
     transaction: { id: event.requestId },
   };
-}
-
-function timeParam(field: string, value: string): number {
-  const time = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(time))
-    throw invalidInput([{ field, message: 'Must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z' }]);
-  return time;
-}
-
-function encodeCursor(event: AuditEvent): string {
-  return Buffer.from(`${event.occurredAt}:${event.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { occurredAt: number; id: string } {
-  const [time, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':');
-  if (!/^\d+$/.test(time ?? '') || !id)
-    throw invalidInput([{ field: 'after', message: 'Not a cursor from a previous page' }]);
-  return { occurredAt: Number(time), id };
 }

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { NotificationService } from '../../delivery/notifications.ts';
-import { invalidInput } from '../../domain/errors.ts';
 import { oktaErrorResponses as errors } from '../../schemas/error.ts';
 import {
   DeliveryEvent,
@@ -13,8 +12,9 @@ import {
   NotificationListQuery,
   NotificationPost,
 } from '../../schemas/notification.ts';
-import type { MessageStatus, PageCursor } from '../../store/outbox-store.ts';
+import type { MessageStatus } from '../../store/outbox-store.ts';
 import { principalOf } from '../auth.ts';
+import { decodeCursor, nextPageLink, parseTimeParameter } from '../pagination.ts';
 import { presentDeliveryEvent, presentNotification } from './notifications-presenters.ts';
 
 export const NOTIFICATION_SCOPES = {
@@ -86,15 +86,15 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       const filter = {
         status: status as MessageStatus | undefined,
         server,
-        since: timeParam('since', since),
-        until: timeParam('until', until),
+        since: parseTimeParameter('since', since),
+        until: parseTimeParameter('until', until),
       };
       const messages = await notifications.list(principalOf(request).orgId, filter, limit, decodeCursor(after));
-      if (messages.length === limit) {
-        const last = messages.at(-1)!;
-        const next = pageQuery(request.query, encodeCursor({ at: last.createdAt, id: last.id }), limit);
-        reply.header('Link', `<${NOTIFICATIONS_PATH}?${next}>; rel="next"`);
-      }
+      const next = nextPageLink(NOTIFICATIONS_PATH, request.query, messages, limit, (m) => ({
+        at: m.createdAt,
+        id: m.id,
+      }));
+      if (next) reply.header('Link', next);
       return messages.map((message) => presentNotification(message));
     },
   });
@@ -145,15 +145,17 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     },
     handler: async (request, reply) => {
       const { since, until, notificationId, after, limit = 100 } = request.query;
-      const filter = { since: timeParam('since', since), until: timeParam('until', until), messageId: notificationId };
+      const filter = {
+        since: parseTimeParameter('since', since),
+        until: parseTimeParameter('until', until),
+        messageId: notificationId,
+      };
       const events = await notifications.events(principalOf(request).orgId, filter, limit, decodeCursor(after));
-      if (events.length === limit) {
-        const last = events.at(-1)!;
-        reply.header(
-          'Link',
-          `<${DELIVERY_EVENTS_PATH}?${pageQuery(request.query, encodeCursor({ at: last.published, id: last.id }), limit)}>; rel="next"`,
-        );
-      }
+      const next = nextPageLink(DELIVERY_EVENTS_PATH, request.query, events, limit, (e) => ({
+        at: e.published,
+        id: e.id,
+      }));
+      if (next) reply.header('Link', next);
       return events.map(presentDeliveryEvent);
     },
   });
@@ -168,38 +170,10 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       response: { 200: HourlyCounts, ...errors(400, 401, 403, 429) },
     },
     handler: async (request) => {
-      const until = timeParam('until', request.query.until) ?? Date.now();
-      const since = timeParam('since', request.query.since) ?? until - 24 * 3_600_000;
+      const until = parseTimeParameter('until', request.query.until) ?? Date.now();
+      const since = parseTimeParameter('since', request.query.since) ?? until - 24 * 3_600_000;
       const hours = await notifications.hourly(principalOf(request).orgId, since, until);
       return { hours: hours.map((h) => ({ hour: new Date(h.hour).toISOString(), sent: h.sent, failed: h.failed })) };
     },
   });
 };
-
-function timeParam(field: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const at = Date.parse(value);
-  if (Number.isNaN(at)) throw invalidInput([{ field, message: 'The field must be an ISO 8601 date-time' }]);
-  return at;
-}
-
-function encodeCursor(cursor: PageCursor): string {
-  return Buffer.from(`${cursor.at}.${cursor.id}`).toString('base64url');
-}
-
-function decodeCursor(after: string | undefined): PageCursor | undefined {
-  if (after === undefined) return undefined;
-  const match = /^(\d{1,16})\.([A-Za-z0-9]{1,64})$/.exec(Buffer.from(after, 'base64url').toString('utf8'));
-  if (!match) throw invalidInput([{ field: 'after', message: 'The field must be a cursor from a Link header' }]);
-  return { at: Number(match[1]), id: match[2] };
-}
-
-function pageQuery(query: Record<string, unknown>, after: string, limit: number): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && key !== 'after' && key !== 'limit') params.set(key, String(value));
-  }
-  params.set('after', after);
-  params.set('limit', String(limit));
-  return params;
-}

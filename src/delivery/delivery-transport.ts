@@ -1,0 +1,30 @@
+import type { EmailServerRecord } from '../store/store.ts';
+
+export interface OutgoingMail {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** The same on every attempt, so receivers can drop duplicates. */
+  messageId: string;
+}
+
+export interface DeliveryTransport {
+  /** `default`, `capture` or a custom server's id: the label attempts and metrics use. */
+  server: string;
+  /** Resolves with the server's final reply (e.g. `250 OK`). */
+  send(mail: OutgoingMail): Promise<{ response: string }>;
+  /** Values to redact from replies (passwords). */
+  secrets: string[];
+  close(): void;
+}
+
+/** Where workers get a transport for each message's route. */
+export interface TransportPool {
+  /** A custom server's transport, rebuilt when its configuration or secret changes. */
+  forServer(server: EmailServerRecord): Promise<DeliveryTransport>;
+  /** The operator's default server, or the capture directory when there is none. */
+  forDefault(): Promise<DeliveryTransport>;
+  closeAll(): void;
+}

@@ -1,0 +1,117 @@
+import type { Insertable, Selectable } from 'kysely';
+import type {
+  AttemptOutcome,
+  DeliveryAttempt,
+  DeliveryEvent,
+  MessageRoute,
+  MessageStatus,
+  OutboxMessage,
+} from './outbox-store.ts';
+import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
+import { nullableNumber } from './sql-values.ts';
+
+export function toMessage(row: Selectable<OutboxMessageTable>): OutboxMessage {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    template: row.template,
+    locale: row.locale,
+    recipient: row.recipient,
+    idempotencyKey: row.idempotency_key,
+    status: row.status as MessageStatus,
+    route: row.route as MessageRoute,
+    serverId: row.server_id,
+    messageIdHeader: row.message_id_header,
+    content: row.content,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    leaseOwner: row.lease_owner,
+    queuedAt: Number(row.queued_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    finalAt: nullableNumber(row.final_at),
+    lastReplyCode: nullableNumber(row.last_reply_code),
+    lastReply: row.last_reply,
+    contentPurgeAt: nullableNumber(row.content_purge_at),
+  };
+}
+
+export function messageRow(m: OutboxMessage): OutboxMessageTable {
+  return {
+    id: m.id,
+    org_id: m.orgId,
+    template: m.template,
+    locale: m.locale,
+    recipient: m.recipient,
+    idempotency_key: m.idempotencyKey,
+    status: m.status,
+    route: m.route,
+    server_id: m.serverId,
+    message_id_header: m.messageIdHeader,
+    content: m.content,
+    attempts: m.attempts,
+    next_attempt_at: m.nextAttemptAt,
+    lease_owner: m.leaseOwner,
+    queued_at: m.queuedAt,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    final_at: m.finalAt,
+    last_reply_code: m.lastReplyCode,
+    last_reply: m.lastReply,
+    content_purge_at: m.contentPurgeAt,
+  };
+}
+
+export function toAttempt(row: Selectable<DeliveryAttemptTable>): DeliveryAttempt {
+  return {
+    id: row.id,
+    messageId: row.message_id,
+    orgId: row.org_id,
+    attemptedAt: Number(row.attempted_at),
+    server: row.server,
+    outcome: row.outcome as AttemptOutcome,
+    replyCode: nullableNumber(row.reply_code),
+    reply: row.reply,
+    durationMs: Number(row.duration_ms),
+  };
+}
+
+export function attemptRow(a: DeliveryAttempt): Insertable<DeliveryAttemptTable> {
+  return {
+    id: a.id,
+    message_id: a.messageId,
+    org_id: a.orgId,
+    attempted_at: a.attemptedAt,
+    server: a.server,
+    outcome: a.outcome,
+    reply_code: a.replyCode,
+    reply: a.reply,
+    duration_ms: a.durationMs,
+  };
+}
+
+export function toEvent(row: Selectable<DeliveryEventTable>): DeliveryEvent {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    messageId: row.message_id,
+    published: Number(row.published),
+    result: row.result as DeliveryEvent['result'],
+    reason: row.reason,
+    server: row.server,
+    recipient: row.recipient,
+  };
+}
+
+export function eventRow(e: DeliveryEvent): Insertable<DeliveryEventTable> {
+  return {
+    id: e.id,
+    org_id: e.orgId,
+    message_id: e.messageId,
+    published: e.published,
+    result: e.result,
+    reason: e.reason,
+    server: e.server,
+    recipient: e.recipient,
+  };
+}

@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import type { MessageStatus, OutboxStore } from './outbox-store.ts';
+import { deliveryEvents } from './sql-delivery-events.ts';
+import type { SqlDialect } from './sql-dialect.ts';
+import { isUniqueViolation } from './sql-errors.ts';
+import { createGroupInsert } from './sql-group-insert.ts';
+import { outboxQueue } from './sql-outbox-queue.ts';
+import { messageRow, toAttempt, toMessage } from './sql-outbox-rows.ts';
+import type { Database } from './tables.ts';
+
+export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxStore {
+  const groupInsert = createGroupInsert(db);
+  const byKey = (orgId: string, key: string) =>
+    db
+      .selectFrom('outbox_messages')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('idempotency_key', '=', key)
+      .executeTakeFirst();
+
+  return {
+    ...outboxQueue(db, dialect),
+    ...deliveryEvents(db),
+
+    async insert(message, keyFreshSince) {
+      // Bounded: each round either inserts, finds a fresh holder of the key, or frees a stale key.
+      if (message.idempotencyKey === null) {
+        await groupInsert(messageRow(message));
+        return { message, created: true };
+      }
+      for (let round = 0; round < 3; round++) {
+        try {
+          await db.insertInto('outbox_messages').values(messageRow(message)).execute();
+          return { message, created: true };
+        } catch (error) {
+          if (!isUniqueViolation(error) || message.idempotencyKey === null) throw error;
+        }
+        const existing = await byKey(message.orgId, message.idempotencyKey);
+        if (existing && Number(existing.created_at) >= keyFreshSince)
+          return { message: toMessage(existing), created: false };
+        if (existing) {
+          // The key's 24 h window has passed: the old message keeps its history but gives up the key.
+          await db
+            .updateTable('outbox_messages')
+            .set({ idempotency_key: null })
+            .where('id', '=', existing.id)
+            .execute();
+        }
+      }
+      throw new Error('could not settle the idempotency key');
+    },
+
+    async get(orgId, id) {
+      const row = await db
+        .selectFrom('outbox_messages')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row && toMessage(row);
+    },
+
+    async list(orgId, filter, limit, after) {
+      let query = db.selectFrom('outbox_messages').selectAll().where('org_id', '=', orgId);
+      if (filter.status) query = query.where('status', '=', filter.status);
+      if (filter.server === 'default') query = query.where('route', '=', 'default');
+      else if (filter.server) query = query.where('server_id', '=', filter.server);
+      if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
+      if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
+      if (after) {
+        query = query.where((eb) =>
+          eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]),
+        );
+      }
+      const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+      return rows.map(toMessage);
+    },
+
+    async attempts(orgId, messageId) {
+      const rows = await db
+        .selectFrom('delivery_attempts')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('message_id', '=', messageId)
+        .orderBy('attempted_at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toAttempt);
+    },
+
+    async requeue(orgId, id, now) {
+      const row = await db
+        .updateTable('outbox_messages')
+        .set({
+          status: 'queued',
+          attempts: 0,
+          queued_at: now,
+          next_attempt_at: now,
+          final_at: null,
+          content_purge_at: null,
+          updated_at: now,
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('status', '=', 'failed')
+        .where('content', 'is not', null)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toMessage(row);
+    },
+
+    async purgeExpiredContent(now) {
+      const result = await db
+        .updateTable('outbox_messages')
+        .set({ content: null, content_purge_at: null })
+        .where('status', '=', 'failed')
+        .where('content_purge_at', '<=', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async listSealedContent(limit, afterId) {
+      let query = db.selectFrom('outbox_messages').select(['id', 'org_id', 'content']).where('content', 'is not', null);
+      if (afterId !== undefined) query = query.where('id', '>', afterId);
+      const rows = await query.orderBy('id').limit(limit).execute();
+      return rows.map((row) => ({ id: row.id, orgId: row.org_id, content: row.content as string }));
+    },
+
+    async replaceContent(replacements) {
+      const replaced = new Set<string>();
+      if (replacements.length === 0) return replaced;
+      await db.transaction().execute(async (trx) => {
+        for (const r of replacements) {
+          const result = await trx
+            .updateTable('outbox_messages')
+            .set({ content: r.next })
+            .where('org_id', '=', r.orgId)
+            .where('id', '=', r.id)
+            .where('content', '=', r.expected)
+            .executeTakeFirst();
+          if (Number(result.numUpdatedRows) > 0) replaced.add(r.id);
+        }
+      });
+      return replaced;
+    },
+
+    async countByStatus() {
+      const rows = await db
+        .selectFrom('outbox_messages')
+        .select(['status', (eb) => eb.fn.countAll().as('n')])
+        .groupBy('status')
+        .execute();
+      const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0 };
+      for (const row of rows) counts[row.status as MessageStatus] = Number(row.n);
+      return counts;
+    },
+  };
+}
