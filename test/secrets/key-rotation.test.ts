@@ -5,12 +5,12 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { openContent } from '../../src/delivery/message-content.ts';
-import { reencryptMessageContent } from '../../src/delivery/reencrypt-content.ts';
-import { secretContext } from '../../src/domain/destination.ts';
-import { reencryptEmailServerSecrets } from '../../src/domain/rotate-secrets.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { KEY_FILE_NAME } from '../../src/secrets/keyring.ts';
+import { sealNotificationContent } from '../../src/secrets/notification-content.ts';
+import { type KeyRotationReport, rotateKeys } from '../../src/secrets/rotate-keys.ts';
 import { SecretDecryptionError } from '../../src/secrets/secret-box.ts';
+import { openServerSecret, sealServerSecret } from '../../src/secrets/server-secrets.ts';
 import type { EmailServerRecord } from '../../src/store/store.ts';
 import { runCli, tempDataDir } from '../cli/run-cli.ts';
 import { waitFor, welcome } from '../delivery/delivery-helpers.ts';
@@ -54,9 +54,15 @@ async function openAll(
   const { secretBox, store } = runtime.services;
   return (await store.emailServers.listAll()).map((record) => ({
     record,
-    password: secretBox.open(record.passwordSecret!, secretContext(record)),
+    password: openServerSecret(secretBox, record, 'password', record.passwordSecret!),
     keyId: secretBox.keyIdOf(record.passwordSecret!),
   }));
+}
+
+/** The report with each failure list reduced to its length, for exact comparison. */
+function summary(report: KeyRotationReport) {
+  const counted = <T extends { failed: unknown[] }>(section: T) => ({ ...section, failed: section.failed.length });
+  return { keyId: report.keyId, serverSecrets: counted(report.serverSecrets), content: counted(report.content) };
 }
 
 const sortedPasswords = (rows: Array<{ password: string }>) => rows.map((r) => r.password).sort();
@@ -118,7 +124,7 @@ describe('key rotation with the key file in the data directory', () => {
       const { secretBox } = runtime.services;
       for (const old of firstCiphertexts) {
         assert.equal(secretBox.keyIdOf(old.passwordSecret!), firstKeyId);
-        assert.match(secretBox.open(old.passwordSecret!, secretContext(old)), /^pw-[abc]$/);
+        assert.match(openServerSecret(secretBox, old, 'password', old.passwordSecret!), /^pw-[abc]$/);
       }
       await addServers(runtime, ['pw-d']);
       const rows = await openAll(runtime);
@@ -141,7 +147,13 @@ describe('key rotation with the key file in the data directory', () => {
       assert.deepEqual(sortedPasswords(await openAll(runtime)), ['pw-a', 'pw-b', 'pw-c', 'pw-d']);
       // …while a ciphertext from before the rotations no longer does.
       assert.throws(
-        () => runtime.services.secretBox.open(firstCiphertexts[0].passwordSecret!, secretContext(firstCiphertexts[0])),
+        () =>
+          openServerSecret(
+            runtime.services.secretBox,
+            firstCiphertexts[0],
+            'password',
+            firstCiphertexts[0].passwordSecret!,
+          ),
         SecretDecryptionError,
       );
     });
@@ -211,8 +223,8 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
         ...oauth,
         authType: 'BASIC_SMTP_AUTH',
         passwordSecret: null,
-        clientSecretSealed: secretBox.seal('client-secret-value', secretContext({ ...base, ...oauth }, 'clientSecret')),
-        privateKeySealed: secretBox.seal('private-key-pem', secretContext({ ...base, ...oauth }, 'privateKey')),
+        clientSecretSealed: sealServerSecret(secretBox, { ...base, ...oauth }, 'clientSecret', 'client-secret-value'),
+        privateKeySealed: sealServerSecret(secretBox, { ...base, ...oauth }, 'privateKey', 'private-key-pem'),
         enabled: false,
         tlsMode: null,
         caCertificate: null,
@@ -234,10 +246,10 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
       assert.equal(secretBox.keyIdOf(record.clientSecretSealed!), 'k6');
       assert.equal(secretBox.keyIdOf(record.privateKeySealed!), 'k6');
       assert.equal(
-        secretBox.open(record.clientSecretSealed!, secretContext(record, 'clientSecret')),
+        openServerSecret(secretBox, record, 'clientSecret', record.clientSecretSealed!),
         'client-secret-value',
       );
-      assert.equal(secretBox.open(record.privateKeySealed!, secretContext(record, 'privateKey')), 'private-key-pem');
+      assert.equal(openServerSecret(secretBox, record, 'privateKey', record.privateKeySealed!), 'private-key-pem');
       assert.equal(record.passwordSecret, null);
     });
   });
@@ -261,7 +273,10 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
         (r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3',
       );
       assert.ok(record);
-      assert.equal(runtime.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'under-k3');
+      assert.equal(
+        openServerSecret(runtime.services.secretBox, record, 'password', record.passwordSecret!),
+        'under-k3',
+      );
     });
   });
 });
@@ -371,23 +386,30 @@ describe('key rotation of queued notification content', () => {
         },
         replaceContent: store.outbox.replaceContent.bind(store.outbox),
       };
-      const report = await reencryptMessageContent({ outbox, secretBox, batchSize: 3 });
+      const report = await rotateKeys({ emailServers: store.emailServers, outbox, secretBox, contentBatchSize: 3 });
       // The three sent messages had their content purged on delivery: only the seven new ones remain.
-      assert.deepEqual(
-        { ...report, failed: report.failed.length },
-        { examined: 7, reencrypted: 7, current: 0, skipped: 0, failed: 0 },
-      );
+      assert.deepEqual(summary(report), {
+        keyId: 'k3',
+        serverSecrets: { examined: 1, reencrypted: 1, current: 0, skipped: 0, failed: 0 },
+        content: { examined: 7, reencrypted: 7, current: 0, skipped: 0, failed: 0 },
+      });
       assert.deepEqual(reads, [3, 3, 1]);
       for (const id of ids) {
         const message = await store.outbox.get(orgId, id);
         assert.equal(secretBox.keyIdOf(message!.content!), 'k3');
         assert.equal(openContent(secretBox, orgId, id, message!.content!).subject.length > 0, true);
       }
-      const again = await reencryptMessageContent({ outbox: store.outbox, secretBox, batchSize: 3 });
-      assert.deepEqual(
-        { ...again, failed: again.failed.length },
-        { examined: 7, reencrypted: 0, current: 7, skipped: 0, failed: 0 },
-      );
+      const again = await rotateKeys({
+        emailServers: store.emailServers,
+        outbox: store.outbox,
+        secretBox,
+        contentBatchSize: 3,
+      });
+      assert.deepEqual(summary(again), {
+        keyId: 'k3',
+        serverSecrets: { examined: 1, reencrypted: 0, current: 1, skipped: 0, failed: 0 },
+        content: { examined: 7, reencrypted: 0, current: 7, skipped: 0, failed: 0 },
+      });
     });
   });
 
@@ -408,9 +430,10 @@ describe('key rotation of queued notification content', () => {
           const read = batch.find((m) => m.id === raced);
           if (read) {
             // Another writer replaces the content after rotation read it.
-            written = secretBox.seal(
+            written = sealNotificationContent(
+              secretBox,
+              read,
               JSON.stringify({ subject: 'newer', text: 'newer', html: '<p>newer</p>' }),
-              contentContextOf(read),
             );
             assert.deepEqual(
               [...(await store.outbox.replaceContent([{ orgId, id: raced, expected: read.content, next: written }]))],
@@ -421,11 +444,8 @@ describe('key rotation of queued notification content', () => {
         },
         replaceContent: store.outbox.replaceContent.bind(store.outbox),
       };
-      const report = await reencryptMessageContent({ outbox, secretBox });
-      assert.deepEqual(
-        { ...report, failed: report.failed.length },
-        { examined: 8, reencrypted: 7, current: 0, skipped: 1, failed: 0 },
-      );
+      const report = await rotateKeys({ emailServers: store.emailServers, outbox, secretBox });
+      assert.deepEqual(summary(report).content, { examined: 8, reencrypted: 7, current: 0, skipped: 1, failed: 0 });
       const after = (await store.outbox.get(orgId, raced))!;
       assert.notEqual(after.content, original.content);
       assert.equal(after.content, written);
@@ -433,11 +453,6 @@ describe('key rotation of queued notification content', () => {
     });
   });
 });
-
-/** The context message-content.ts seals under (mirrored here to play a concurrent writer). */
-function contentContextOf(message: { orgId: string; id: string }): string {
-  return ['mailroute-notification-v1', 'content', message.orgId, message.id].join('\n');
-}
 
 describe('key rotation of server secrets racing an edit', () => {
   const dataDir = tempDataDir();
@@ -461,11 +476,12 @@ describe('key rotation of server secrets racing an edit', () => {
         },
         replaceSecret: store.emailServers.replaceSecret.bind(store.emailServers),
       };
-      const report = await reencryptEmailServerSecrets({ emailServers: emailServerStore, secretBox });
-      assert.deepEqual(
-        { ...report, failed: report.failed.length },
-        { examined: 2, reencrypted: 1, current: 0, skipped: 1, failed: 0 },
-      );
+      const report = await rotateKeys({ emailServers: emailServerStore, outbox: store.outbox, secretBox });
+      assert.deepEqual(summary(report), {
+        keyId: 'k2',
+        serverSecrets: { examined: 2, reencrypted: 1, current: 0, skipped: 1, failed: 0 },
+        content: { examined: 0, reencrypted: 0, current: 0, skipped: 0, failed: 0 },
+      });
     });
     await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
       const rows = await openAll(runtime);
