@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { openContent } from '../../src/delivery/message-content.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
@@ -14,6 +14,12 @@ import { openServerSecret, sealServerSecret } from '../../src/secrets/server-sec
 import type { EmailServerRecord } from '../../src/store/store.ts';
 import { runCli, tempDataDir } from '../cli/run-cli.ts';
 import { waitFor, welcome } from '../delivery/delivery-helpers.ts';
+import { createDatabase } from '../helpers/postgres-cluster.ts';
+
+/** With TEST_DATABASE_URL, a suite's runtimes and CLI runs share a fresh PostgreSQL database instead of SQLite. */
+async function addDatabase(env: Record<string, string>): Promise<void> {
+  if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = await createDatabase(process.env.TEST_DATABASE_URL);
+}
 
 const newKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 
@@ -69,7 +75,8 @@ const sortedPasswords = (rows: Array<{ password: string }>) => rows.map((r) => r
 
 describe('key rotation with the key file in the data directory', () => {
   const dataDir = tempDataDir();
-  const env = { MAILROUTE_DATA_DIR: dataDir };
+  const env: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(env));
   const keyFile = path.join(dataDir, KEY_FILE_NAME);
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
@@ -162,16 +169,18 @@ describe('key rotation with the key file in the data directory', () => {
 
 describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
   const dataDir = tempDataDir();
+  const storage: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(storage));
   const k1 = newKey('k1');
   const k2 = newKey('k2');
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('writes under the last listed key, reads under any, and `keys rotate` re-encrypts under the last', async () => {
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
       assert.equal(runtime.keyFile, undefined);
       await addServers(runtime, ['env-1', 'env-2']);
     });
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
       await addServers(runtime, ['env-3']);
       const rows = await openAll(runtime);
       assert.deepEqual(rows.map((r) => [r.password, r.keyId]).sort(), [
@@ -182,7 +191,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     });
 
     const res = await runCli(['keys', 'rotate'], {
-      MAILROUTE_DATA_DIR: dataDir,
+      ...storage,
       MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}`,
     });
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
@@ -195,7 +204,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     );
 
     // k1 can now be removed from the setting.
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
       const rows = await openAll(runtime);
       assert.deepEqual(sortedPasswords(rows), ['env-1', 'env-2', 'env-3']);
       assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set(['k2']));
@@ -206,7 +215,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     const k5 = newKey('k5');
     const k6 = newKey('k6');
     let serverId = '';
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
       const { store, secretBox, ids } = runtime.services;
       const orgId = await ensureOrg(runtime);
       const base = {
@@ -235,12 +244,12 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
       serverId = record.id;
     });
     const res = await runCli(['keys', 'rotate'], {
-      MAILROUTE_DATA_DIR: dataDir,
+      ...storage,
       MAILROUTE_ENCRYPTION_KEYS: `${k2},${k5},${k6}`,
     });
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /re-encrypted: 5; already under k6: 0; failed: 0/);
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k6 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k6 }, async (runtime) => {
       const { store, secretBox } = runtime.services;
       const record = (await store.emailServers.listAll()).find((r) => r.id === serverId)!;
       assert.equal(secretBox.keyIdOf(record.clientSecretSealed!), 'k6');
@@ -256,11 +265,11 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
 
   it('reports secrets it cannot open (their key is missing) and exits 1, leaving them untouched', async () => {
     const k3 = newKey('k3');
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
       await addServers(runtime, ['under-k3']);
     });
     const res = await runCli(['keys', 'rotate'], {
-      MAILROUTE_DATA_DIR: dataDir,
+      ...storage,
       MAILROUTE_ENCRYPTION_KEYS: `${k2},${newKey('k4')}`,
     });
     assert.equal(res.code, 1, res.stdout);
@@ -268,7 +277,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     assert.match(res.stdout, /Stored secrets: 6; re-encrypted: 0; already under k4: 0; failed: 6/);
     assert.match(res.stdout, /could not re-encrypt the password of server ces\w{17} \(org 00o\w{17}, key k3\)/);
     assert.ok(!res.stdout.includes('under-k3'));
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
       const record = (await runtime.services.store.emailServers.listAll()).find(
         (r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3',
       );
@@ -285,11 +294,13 @@ const quietLog = { debug() {}, warn() {}, error() {} };
 
 describe('key rotation of queued notification content', () => {
   const dataDir = tempDataDir();
+  const storage: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(storage));
   const k1 = newKey('k1');
   const k2 = newKey('k2');
   const k3 = newKey('k3');
   const env = (keys: string) => ({
-    MAILROUTE_DATA_DIR: dataDir,
+    ...storage,
     MAILROUTE_ENCRYPTION_KEYS: keys,
     MAILROUTE_DELIVERY_POLL_MS: '50',
   });
@@ -456,15 +467,17 @@ describe('key rotation of queued notification content', () => {
 
 describe('key rotation of server secrets racing an edit', () => {
   const dataDir = tempDataDir();
+  const storage: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(storage));
   const k1 = newKey('k1');
   const k2 = newKey('k2');
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('a password changed between the read and the write is not overwritten with the re-encrypted old one', async () => {
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
       await addServers(runtime, ['old-a', 'old-b']);
     });
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
       const { store, secretBox, emailServers } = runtime.services;
       const emailServerStore = {
         // The read happens, then a PATCH lands (the real use case), then the rotation writes.
@@ -483,7 +496,7 @@ describe('key rotation of server secrets racing an edit', () => {
         content: { examined: 0, reencrypted: 0, current: 0, skipped: 0, failed: 0 },
       });
     });
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
       const rows = await openAll(runtime);
       assert.deepEqual(sortedPasswords(rows), ['old-b', 'patched-during-rotation']);
       assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set(['k2']));
