@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
-import { reencryptMessageContent } from './delivery/reencrypt-content.ts';
-import { reencryptEmailServerSecrets } from './domain/rotate-secrets.ts';
 import { SCOPES } from './http/auth.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
 import { addKeyToFile, KEY_FILE_NAME } from './secrets/keyring.ts';
+import { rotateKeys } from './secrets/rotate-keys.ts';
 import type { ApiToken } from './store/store.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -62,7 +61,7 @@ async function run(argv: string[], out: Out): Promise<number> {
       case 'tokens revoke':
         return await revokeToken(runtime, rest, out);
       case 'keys rotate':
-        return await rotateKeys(runtime, addedKey, out);
+        return await rotateKeysCommand(runtime, addedKey, out);
       case 'orgs create':
         return await createOrg(runtime, rest, out);
       case 'orgs list':
@@ -156,28 +155,29 @@ async function revokeToken({ services }: Runtime, args: string[], out: Out): Pro
   return 0;
 }
 
-async function rotateKeys({ services, keyFile }: Runtime, addedKey: boolean, out: Out): Promise<number> {
+async function rotateKeysCommand({ services, keyFile }: Runtime, addedKey: boolean, out: Out): Promise<number> {
   const keyId = services.secretBox.currentKeyId;
   if (addedKey) out(`Added encryption key ${keyId} to ${keyFile}`);
   else if (!keyFile) out(`Keys come from MAILROUTE_ENCRYPTION_KEYS: re-encrypting under its last key, ${keyId}`);
   else out(`Created the key file ${keyFile} with key ${keyId}`);
 
-  const report = await reencryptEmailServerSecrets({
+  const report = await rotateKeys({
     emailServers: services.store.emailServers,
+    outbox: services.store.outbox,
     secretBox: services.secretBox,
   });
+  const { serverSecrets, content } = report;
   out(
-    `Stored secrets: ${report.examined}; re-encrypted: ${report.reencrypted}; already under ${keyId}: ${report.current}; ` +
-      `failed: ${report.failed.length}; changed meanwhile (left as written): ${report.skipped}`,
+    `Stored secrets: ${serverSecrets.examined}; re-encrypted: ${serverSecrets.reencrypted}; already under ${report.keyId}: ${serverSecrets.current}; ` +
+      `failed: ${serverSecrets.failed.length}; changed meanwhile (left as written): ${serverSecrets.skipped}`,
   );
-  for (const failure of report.failed) {
+  for (const failure of serverSecrets.failed) {
     out(
       `  could not re-encrypt the ${failure.field} of server ${failure.serverId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`,
     );
   }
-  const content = await reencryptMessageContent({ outbox: services.store.outbox, secretBox: services.secretBox });
   out(
-    `Notification content: ${content.examined}; re-encrypted: ${content.reencrypted}; already under ${keyId}: ${content.current}; ` +
+    `Notification content: ${content.examined}; re-encrypted: ${content.reencrypted}; already under ${report.keyId}: ${content.current}; ` +
       `failed: ${content.failed.length}; purged or changed meanwhile (left as written): ${content.skipped}`,
   );
   for (const failure of content.failed) {
@@ -186,7 +186,7 @@ async function rotateKeys({ services, keyFile }: Runtime, addedKey: boolean, out
     );
   }
   out('Restart running mailroute instances so they load the new key.');
-  return report.failed.length + content.failed.length > 0 ? 1 : 0;
+  return serverSecrets.failed.length + content.failed.length > 0 ? 1 : 0;
 }
 
 async function createOrg({ services }: Runtime, args: string[], out: Out): Promise<number> {

@@ -1,10 +1,6 @@
+import { openNotificationContent, sealNotificationContent } from '../secrets/notification-content.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { RenderedMessage } from './templates.ts';
-
-/** Rendered content carries reset links: it is stored sealed, bound to its org and message. */
-function contentContext(orgId: string, messageId: string): string {
-  return ['mailroute-notification-v1', 'content', orgId, messageId].join('\n');
-}
 
 export function sealContent(
   secretBox: Pick<SecretBox, 'seal'>,
@@ -12,7 +8,7 @@ export function sealContent(
   messageId: string,
   content: RenderedMessage,
 ): string {
-  return secretBox.seal(JSON.stringify(content), contentContext(orgId, messageId));
+  return sealNotificationContent(secretBox, { orgId, id: messageId }, JSON.stringify(content));
 }
 
 export function openContent(
@@ -21,16 +17,5 @@ export function openContent(
   messageId: string,
   sealed: string,
 ): RenderedMessage {
-  return JSON.parse(secretBox.open(sealed, contentContext(orgId, messageId))) as RenderedMessage;
-}
-
-/** The same content sealed again under the newest key, for key rotation; throws when it cannot be opened. */
-export function resealContent(
-  secretBox: Pick<SecretBox, 'open' | 'seal'>,
-  orgId: string,
-  messageId: string,
-  sealed: string,
-): string {
-  const context = contentContext(orgId, messageId);
-  return secretBox.seal(secretBox.open(sealed, context), context);
+  return JSON.parse(openNotificationContent(secretBox, { orgId, id: messageId }, sealed)) as RenderedMessage;
 }

@@ -1,10 +1,10 @@
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
 import { OAUTH_AUTH_TYPES, type OAuthAuthType, REQUIRED_BY_AUTH_TYPE } from '../schemas/email-server-oauth.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { OAUTH_DESTINATION_FIELDS, SEALED_COLUMN_BY_SECRET, sealServerSecret } from '../secrets/server-secrets.ts';
 import { readRsaPrivateKey } from '../smtp/oauth/grants.ts';
 import { isLoopbackAddress } from '../smtp/oauth/token-endpoint.ts';
 import type { EmailServerChanges, EmailServerRecord, TlsMode } from '../store/store.ts';
-import { OAUTH_DESTINATION_FIELDS, secretContext } from './destination.ts';
 import { type FieldProblem, invalidInput } from './errors.ts';
 
 /**
@@ -41,7 +41,6 @@ const SETTINGS_BY_TYPE: Record<OAuthAuthType, ReadonlyArray<keyof typeof SETTING
   ],
 };
 const SECRET_OF = { OAUTH2_CLIENT_CREDENTIALS: 'clientSecret', OAUTH2_JWT_BEARER_GRANT: 'privateKey' } as const;
-const SEALED_OF = { clientSecret: 'clientSecretSealed', privateKey: 'privateKeySealed' } as const;
 
 /** Every stored OAuth field, cleared when a server changes type. */
 const CLEARED: EmailServerChanges = {
@@ -122,8 +121,8 @@ export function oauthFieldsForCreate(
   const settings = settingsFrom(type, input);
   const secretField = SECRET_OF[type];
   // The schema requires the secret for this type (x-required-by-auth-type).
-  const sealed = secretBox.seal(input[secretField] ?? '', secretContext({ ...base, ...settings }, secretField));
-  return { ...settings, [SEALED_OF[secretField]]: sealed };
+  const sealed = sealServerSecret(secretBox, { ...base, ...settings }, secretField, input[secretField] ?? '');
+  return { ...settings, [SEALED_COLUMN_BY_SECRET[secretField]]: sealed };
 }
 
 export interface OAuthUpdate {
@@ -194,6 +193,6 @@ export function oauthChangesForUpdate(
   const changes: EmailServerChanges = switching ? { ...CLEARED, passwordSecret: null, ...settings } : settings;
   const secret = input[secretField];
   if (secret !== undefined)
-    changes[SEALED_OF[secretField]] = secretBox.seal(secret, secretContext(destination, secretField));
+    changes[SEALED_COLUMN_BY_SECRET[secretField]] = sealServerSecret(secretBox, destination, secretField, secret);
   return { oauth: true, changes };
 }

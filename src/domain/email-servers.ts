@@ -1,5 +1,6 @@
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { DESTINATION_FIELDS, sealServerSecret } from '../secrets/server-secrets.ts';
 import { tlsSettingsProblems } from '../smtp/tls-mode.ts';
 import {
   type EmailServerChanges,
@@ -8,7 +9,6 @@ import {
   StoreConflictError,
 } from '../store/store.ts';
 import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
-import { DESTINATION_FIELDS, secretContext } from './destination.ts';
 import { isOAuthAuthType, oauthChangesForUpdate, oauthFieldsForCreate } from './email-server-oauth.ts';
 import { DomainError, invalidInput, notFound } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
@@ -77,7 +77,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         ...base,
         authType: input.authType ?? 'BASIC_SMTP_AUTH',
         // "" (allowed only with tlsMode none) means no password at all.
-        passwordSecret: oauth || !input.password ? null : secretBox.seal(input.password, secretContext(base)),
+        passwordSecret: oauth || !input.password ? null : sealServerSecret(secretBox, base, 'password', input.password),
         enabled: input.enabled ?? false,
         tlsMode: input.tlsMode ?? null,
         caCertificate: input.caCertificate || null,
@@ -149,7 +149,8 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         ...oauth?.changes,
       };
       if (!signsInWithOAuth && input.password !== undefined)
-        changes.passwordSecret = input.password === '' ? null : secretBox.seal(input.password, secretContext(next));
+        changes.passwordSecret =
+          input.password === '' ? null : sealServerSecret(secretBox, next, 'password', input.password);
       if (input.enabled && !current.enabled) {
         const enabled = await emailServers.getEnabled(orgId);
         if (enabled && enabled.id !== id) conflict(new StoreConflictError('one_enabled_server'));

@@ -1,7 +1,7 @@
 import type { SMTPConnectionCustomAuthHandlers } from 'nodemailer/lib/smtp-connection';
 import type { SMTPTransportAuthOptions } from 'nodemailer/lib/smtp-transport';
-import { secretContext } from '../domain/destination.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { openServerSecret } from '../secrets/server-secrets.ts';
 import type { EmailServerRecord } from '../store/store.ts';
 
 /**
@@ -54,7 +54,7 @@ export type SmtpAuthStrategy = (context: SmtpAuthContext) => Promise<SmtpAuthSet
 /** BASIC_SMTP_AUTH: the stored username and the password sealed for exactly this destination. */
 export const passwordAuth: SmtpAuthStrategy = async ({ server, secretBox }) => {
   if (!server.passwordSecret) return undefined;
-  const pass = secretBox.open(server.passwordSecret, secretContext(server));
+  const pass = openServerSecret(secretBox, server, 'password', server.passwordSecret);
   return { auth: { user: server.username, pass }, secrets: [pass] };
 };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { secretContext } from '../../src/domain/destination.ts';
 import { SecretDecryptionError } from '../../src/secrets/secret-box.ts';
+import { openServerSecret } from '../../src/secrets/server-secrets.ts';
 import type { EmailServerRecord } from '../../src/store/store.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
@@ -57,7 +57,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
 
   it('a host change with the password is accepted; the new ciphertext opens only under the new destination', async () => {
     const before = await stored();
-    assert.equal(t.services.secretBox.open(before.passwordSecret!, secretContext(before)), ORIGINAL.password);
+    assert.equal(openServerSecret(t.services.secretBox, before, 'password', before.passwordSecret!), ORIGINAL.password);
 
     const res = await patch({ host: 'relay.example.org', port: 465, password: 'new-destination-pw' });
     assert.equal(res.status, 200, res.text);
@@ -74,10 +74,19 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const after = await stored();
     assert.notEqual(after.passwordSecret, before.passwordSecret);
     assert.ok(!after.passwordSecret!.includes('new-destination-pw'));
-    assert.equal(t.services.secretBox.open(after.passwordSecret!, secretContext(after)), 'new-destination-pw');
+    assert.equal(
+      openServerSecret(t.services.secretBox, after, 'password', after.passwordSecret!),
+      'new-destination-pw',
+    );
     // Neither the new secret under the old destination nor the old secret under the new one opens.
-    assert.throws(() => t.services.secretBox.open(after.passwordSecret!, secretContext(before)), SecretDecryptionError);
-    assert.throws(() => t.services.secretBox.open(before.passwordSecret!, secretContext(after)), SecretDecryptionError);
+    assert.throws(
+      () => openServerSecret(t.services.secretBox, before, 'password', after.passwordSecret!),
+      SecretDecryptionError,
+    );
+    assert.throws(
+      () => openServerSecret(t.services.secretBox, after, 'password', before.passwordSecret!),
+      SecretDecryptionError,
+    );
   });
 
   it('a username change with the password is accepted and re-binds the secret', async () => {
@@ -85,10 +94,15 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.equal(res.status, 200, res.text);
     const record = await stored();
     assert.equal(record.username, 'second-user');
-    assert.equal(t.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'second-user-pw');
+    assert.equal(openServerSecret(t.services.secretBox, record, 'password', record.passwordSecret!), 'second-user-pw');
     assert.throws(
       () =>
-        t.services.secretBox.open(record.passwordSecret!, secretContext({ ...record, username: ORIGINAL.username })),
+        openServerSecret(
+          t.services.secretBox,
+          { ...record, username: ORIGINAL.username },
+          'password',
+          record.passwordSecret!,
+        ),
       SecretDecryptionError,
     );
   });
@@ -112,7 +126,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.equal(res.status, 200, res.text);
     const after = await stored();
     assert.equal(after.passwordSecret, before.passwordSecret);
-    assert.equal(t.services.secretBox.open(after.passwordSecret!, secretContext(after)), ORIGINAL.password);
+    assert.equal(openServerSecret(t.services.secretBox, after, 'password', after.passwordSecret!), ORIGINAL.password);
     assert.equal((await patch({ enabled: false })).status, 200);
   });
 
@@ -120,7 +134,10 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const res = await patch({ password: 'rotated-in-place' });
     assert.equal(res.status, 200, res.text);
     const record = await stored();
-    assert.equal(t.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'rotated-in-place');
+    assert.equal(
+      openServerSecret(t.services.secretBox, record, 'password', record.passwordSecret!),
+      'rotated-in-place',
+    );
   });
 
   it("a ciphertext copied into another server's row does not open there", async () => {
@@ -131,7 +148,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.ok(target);
     // Same host, port and username: only the server id differs, and that is enough.
     assert.throws(
-      () => t.services.secretBox.open(source.passwordSecret!, secretContext(target)),
+      () => openServerSecret(t.services.secretBox, target, 'password', source.passwordSecret!),
       SecretDecryptionError,
     );
   });

@@ -2,18 +2,24 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { openContent } from '../../src/delivery/message-content.ts';
-import { reencryptMessageContent } from '../../src/delivery/reencrypt-content.ts';
-import { secretContext } from '../../src/domain/destination.ts';
-import { reencryptEmailServerSecrets } from '../../src/domain/rotate-secrets.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { KEY_FILE_NAME } from '../../src/secrets/keyring.ts';
+import { sealNotificationContent } from '../../src/secrets/notification-content.ts';
+import { type KeyRotationReport, rotateKeys } from '../../src/secrets/rotate-keys.ts';
 import { SecretDecryptionError } from '../../src/secrets/secret-box.ts';
+import { openServerSecret, sealServerSecret } from '../../src/secrets/server-secrets.ts';
 import type { EmailServerRecord } from '../../src/store/store.ts';
 import { runCli, tempDataDir } from '../cli/run-cli.ts';
 import { waitFor, welcome } from '../delivery/delivery-helpers.ts';
+import { createDatabase } from '../helpers/postgres-cluster.ts';
+
+/** With TEST_DATABASE_URL, a suite's runtimes and CLI runs share a fresh PostgreSQL database instead of SQLite. */
+async function addDatabase(env: Record<string, string>): Promise<void> {
+  if (process.env.TEST_DATABASE_URL) env.DATABASE_URL = await createDatabase(process.env.TEST_DATABASE_URL);
+}
 
 const newKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
 
@@ -54,16 +60,23 @@ async function openAll(
   const { secretBox, store } = runtime.services;
   return (await store.emailServers.listAll()).map((record) => ({
     record,
-    password: secretBox.open(record.passwordSecret!, secretContext(record)),
+    password: openServerSecret(secretBox, record, 'password', record.passwordSecret!),
     keyId: secretBox.keyIdOf(record.passwordSecret!),
   }));
+}
+
+/** The report with each failure list reduced to its length, for exact comparison. */
+function summary(report: KeyRotationReport) {
+  const counted = <T extends { failed: unknown[] }>(section: T) => ({ ...section, failed: section.failed.length });
+  return { keyId: report.keyId, serverSecrets: counted(report.serverSecrets), content: counted(report.content) };
 }
 
 const sortedPasswords = (rows: Array<{ password: string }>) => rows.map((r) => r.password).sort();
 
 describe('key rotation with the key file in the data directory', () => {
   const dataDir = tempDataDir();
-  const env = { MAILROUTE_DATA_DIR: dataDir };
+  const env: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(env));
   const keyFile = path.join(dataDir, KEY_FILE_NAME);
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
@@ -118,7 +131,7 @@ describe('key rotation with the key file in the data directory', () => {
       const { secretBox } = runtime.services;
       for (const old of firstCiphertexts) {
         assert.equal(secretBox.keyIdOf(old.passwordSecret!), firstKeyId);
-        assert.match(secretBox.open(old.passwordSecret!, secretContext(old)), /^pw-[abc]$/);
+        assert.match(openServerSecret(secretBox, old, 'password', old.passwordSecret!), /^pw-[abc]$/);
       }
       await addServers(runtime, ['pw-d']);
       const rows = await openAll(runtime);
@@ -141,7 +154,13 @@ describe('key rotation with the key file in the data directory', () => {
       assert.deepEqual(sortedPasswords(await openAll(runtime)), ['pw-a', 'pw-b', 'pw-c', 'pw-d']);
       // …while a ciphertext from before the rotations no longer does.
       assert.throws(
-        () => runtime.services.secretBox.open(firstCiphertexts[0].passwordSecret!, secretContext(firstCiphertexts[0])),
+        () =>
+          openServerSecret(
+            runtime.services.secretBox,
+            firstCiphertexts[0],
+            'password',
+            firstCiphertexts[0].passwordSecret!,
+          ),
         SecretDecryptionError,
       );
     });
@@ -150,16 +169,18 @@ describe('key rotation with the key file in the data directory', () => {
 
 describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
   const dataDir = tempDataDir();
+  const storage: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(storage));
   const k1 = newKey('k1');
   const k2 = newKey('k2');
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('writes under the last listed key, reads under any, and `keys rotate` re-encrypts under the last', async () => {
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
       assert.equal(runtime.keyFile, undefined);
       await addServers(runtime, ['env-1', 'env-2']);
     });
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
       await addServers(runtime, ['env-3']);
       const rows = await openAll(runtime);
       assert.deepEqual(rows.map((r) => [r.password, r.keyId]).sort(), [
@@ -170,7 +191,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     });
 
     const res = await runCli(['keys', 'rotate'], {
-      MAILROUTE_DATA_DIR: dataDir,
+      ...storage,
       MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}`,
     });
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
@@ -183,7 +204,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     );
 
     // k1 can now be removed from the setting.
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
       const rows = await openAll(runtime);
       assert.deepEqual(sortedPasswords(rows), ['env-1', 'env-2', 'env-3']);
       assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set(['k2']));
@@ -194,7 +215,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     const k5 = newKey('k5');
     const k6 = newKey('k6');
     let serverId = '';
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
       const { store, secretBox, ids } = runtime.services;
       const orgId = await ensureOrg(runtime);
       const base = {
@@ -211,8 +232,8 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
         ...oauth,
         authType: 'BASIC_SMTP_AUTH',
         passwordSecret: null,
-        clientSecretSealed: secretBox.seal('client-secret-value', secretContext({ ...base, ...oauth }, 'clientSecret')),
-        privateKeySealed: secretBox.seal('private-key-pem', secretContext({ ...base, ...oauth }, 'privateKey')),
+        clientSecretSealed: sealServerSecret(secretBox, { ...base, ...oauth }, 'clientSecret', 'client-secret-value'),
+        privateKeySealed: sealServerSecret(secretBox, { ...base, ...oauth }, 'privateKey', 'private-key-pem'),
         enabled: false,
         tlsMode: null,
         caCertificate: null,
@@ -223,32 +244,32 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
       serverId = record.id;
     });
     const res = await runCli(['keys', 'rotate'], {
-      MAILROUTE_DATA_DIR: dataDir,
+      ...storage,
       MAILROUTE_ENCRYPTION_KEYS: `${k2},${k5},${k6}`,
     });
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /re-encrypted: 5; already under k6: 0; failed: 0/);
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k6 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k6 }, async (runtime) => {
       const { store, secretBox } = runtime.services;
       const record = (await store.emailServers.listAll()).find((r) => r.id === serverId)!;
       assert.equal(secretBox.keyIdOf(record.clientSecretSealed!), 'k6');
       assert.equal(secretBox.keyIdOf(record.privateKeySealed!), 'k6');
       assert.equal(
-        secretBox.open(record.clientSecretSealed!, secretContext(record, 'clientSecret')),
+        openServerSecret(secretBox, record, 'clientSecret', record.clientSecretSealed!),
         'client-secret-value',
       );
-      assert.equal(secretBox.open(record.privateKeySealed!, secretContext(record, 'privateKey')), 'private-key-pem');
+      assert.equal(openServerSecret(secretBox, record, 'privateKey', record.privateKeySealed!), 'private-key-pem');
       assert.equal(record.passwordSecret, null);
     });
   });
 
   it('reports secrets it cannot open (their key is missing) and exits 1, leaving them untouched', async () => {
     const k3 = newKey('k3');
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
       await addServers(runtime, ['under-k3']);
     });
     const res = await runCli(['keys', 'rotate'], {
-      MAILROUTE_DATA_DIR: dataDir,
+      ...storage,
       MAILROUTE_ENCRYPTION_KEYS: `${k2},${newKey('k4')}`,
     });
     assert.equal(res.code, 1, res.stdout);
@@ -256,12 +277,15 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     assert.match(res.stdout, /Stored secrets: 6; re-encrypted: 0; already under k4: 0; failed: 6/);
     assert.match(res.stdout, /could not re-encrypt the password of server ces\w{17} \(org 00o\w{17}, key k3\)/);
     assert.ok(!res.stdout.includes('under-k3'));
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
       const record = (await runtime.services.store.emailServers.listAll()).find(
         (r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3',
       );
       assert.ok(record);
-      assert.equal(runtime.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'under-k3');
+      assert.equal(
+        openServerSecret(runtime.services.secretBox, record, 'password', record.passwordSecret!),
+        'under-k3',
+      );
     });
   });
 });
@@ -270,11 +294,13 @@ const quietLog = { debug() {}, warn() {}, error() {} };
 
 describe('key rotation of queued notification content', () => {
   const dataDir = tempDataDir();
+  const storage: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(storage));
   const k1 = newKey('k1');
   const k2 = newKey('k2');
   const k3 = newKey('k3');
   const env = (keys: string) => ({
-    MAILROUTE_DATA_DIR: dataDir,
+    ...storage,
     MAILROUTE_ENCRYPTION_KEYS: keys,
     MAILROUTE_DELIVERY_POLL_MS: '50',
   });
@@ -371,23 +397,30 @@ describe('key rotation of queued notification content', () => {
         },
         replaceContent: store.outbox.replaceContent.bind(store.outbox),
       };
-      const report = await reencryptMessageContent({ outbox, secretBox, batchSize: 3 });
+      const report = await rotateKeys({ emailServers: store.emailServers, outbox, secretBox, contentBatchSize: 3 });
       // The three sent messages had their content purged on delivery: only the seven new ones remain.
-      assert.deepEqual(
-        { ...report, failed: report.failed.length },
-        { examined: 7, reencrypted: 7, current: 0, skipped: 0, failed: 0 },
-      );
+      assert.deepEqual(summary(report), {
+        keyId: 'k3',
+        serverSecrets: { examined: 1, reencrypted: 1, current: 0, skipped: 0, failed: 0 },
+        content: { examined: 7, reencrypted: 7, current: 0, skipped: 0, failed: 0 },
+      });
       assert.deepEqual(reads, [3, 3, 1]);
       for (const id of ids) {
         const message = await store.outbox.get(orgId, id);
         assert.equal(secretBox.keyIdOf(message!.content!), 'k3');
         assert.equal(openContent(secretBox, orgId, id, message!.content!).subject.length > 0, true);
       }
-      const again = await reencryptMessageContent({ outbox: store.outbox, secretBox, batchSize: 3 });
-      assert.deepEqual(
-        { ...again, failed: again.failed.length },
-        { examined: 7, reencrypted: 0, current: 7, skipped: 0, failed: 0 },
-      );
+      const again = await rotateKeys({
+        emailServers: store.emailServers,
+        outbox: store.outbox,
+        secretBox,
+        contentBatchSize: 3,
+      });
+      assert.deepEqual(summary(again), {
+        keyId: 'k3',
+        serverSecrets: { examined: 1, reencrypted: 0, current: 1, skipped: 0, failed: 0 },
+        content: { examined: 7, reencrypted: 0, current: 7, skipped: 0, failed: 0 },
+      });
     });
   });
 
@@ -408,9 +441,10 @@ describe('key rotation of queued notification content', () => {
           const read = batch.find((m) => m.id === raced);
           if (read) {
             // Another writer replaces the content after rotation read it.
-            written = secretBox.seal(
+            written = sealNotificationContent(
+              secretBox,
+              read,
               JSON.stringify({ subject: 'newer', text: 'newer', html: '<p>newer</p>' }),
-              contentContextOf(read),
             );
             assert.deepEqual(
               [...(await store.outbox.replaceContent([{ orgId, id: raced, expected: read.content, next: written }]))],
@@ -421,11 +455,8 @@ describe('key rotation of queued notification content', () => {
         },
         replaceContent: store.outbox.replaceContent.bind(store.outbox),
       };
-      const report = await reencryptMessageContent({ outbox, secretBox });
-      assert.deepEqual(
-        { ...report, failed: report.failed.length },
-        { examined: 8, reencrypted: 7, current: 0, skipped: 1, failed: 0 },
-      );
+      const report = await rotateKeys({ emailServers: store.emailServers, outbox, secretBox });
+      assert.deepEqual(summary(report).content, { examined: 8, reencrypted: 7, current: 0, skipped: 1, failed: 0 });
       const after = (await store.outbox.get(orgId, raced))!;
       assert.notEqual(after.content, original.content);
       assert.equal(after.content, written);
@@ -434,22 +465,19 @@ describe('key rotation of queued notification content', () => {
   });
 });
 
-/** The context message-content.ts seals under (mirrored here to play a concurrent writer). */
-function contentContextOf(message: { orgId: string; id: string }): string {
-  return ['mailroute-notification-v1', 'content', message.orgId, message.id].join('\n');
-}
-
 describe('key rotation of server secrets racing an edit', () => {
   const dataDir = tempDataDir();
+  const storage: Record<string, string> = { MAILROUTE_DATA_DIR: dataDir };
+  before(() => addDatabase(storage));
   const k1 = newKey('k1');
   const k2 = newKey('k2');
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('a password changed between the read and the write is not overwritten with the re-encrypted old one', async () => {
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k1 }, async (runtime) => {
       await addServers(runtime, ['old-a', 'old-b']);
     });
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
       const { store, secretBox, emailServers } = runtime.services;
       const emailServerStore = {
         // The read happens, then a PATCH lands (the real use case), then the rotation writes.
@@ -461,13 +489,14 @@ describe('key rotation of server secrets racing an edit', () => {
         },
         replaceSecret: store.emailServers.replaceSecret.bind(store.emailServers),
       };
-      const report = await reencryptEmailServerSecrets({ emailServers: emailServerStore, secretBox });
-      assert.deepEqual(
-        { ...report, failed: report.failed.length },
-        { examined: 2, reencrypted: 1, current: 0, skipped: 1, failed: 0 },
-      );
+      const report = await rotateKeys({ emailServers: emailServerStore, outbox: store.outbox, secretBox });
+      assert.deepEqual(summary(report), {
+        keyId: 'k2',
+        serverSecrets: { examined: 2, reencrypted: 1, current: 0, skipped: 1, failed: 0 },
+        content: { examined: 0, reencrypted: 0, current: 0, skipped: 0, failed: 0 },
+      });
     });
-    await withRuntime({ MAILROUTE_DATA_DIR: dataDir, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k2 }, async (runtime) => {
       const rows = await openAll(runtime);
       assert.deepEqual(sortedPasswords(rows), ['old-b', 'patched-during-rotation']);
       assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set(['k2']));

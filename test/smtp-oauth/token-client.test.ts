@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
-import { secretContext } from '../../src/domain/destination.ts';
 import { SecretBox } from '../../src/secrets/secret-box.ts';
+import { sealServerSecret } from '../../src/secrets/server-secrets.ts';
 import type { OAuthServer } from '../../src/smtp/oauth/grants.ts';
 import { createOAuthTokenClient } from '../../src/smtp/oauth/token-client.ts';
 import { OAuthTokenFailure } from '../../src/smtp/oauth/token-failure.ts';
@@ -36,7 +36,7 @@ describe('OAuth token client: cache until shortly before expiry, one fetch at a 
       scopes: ['smtp.send'],
       ...fields,
     };
-    return { ...base, clientSecretSealed: secretBox.seal(SECRET, secretContext(base, 'clientSecret')) };
+    return { ...base, clientSecretSealed: sealServerSecret(secretBox, base, 'clientSecret', SECRET) };
   }
 
   before(async () => {

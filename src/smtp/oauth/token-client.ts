@@ -1,6 +1,6 @@
 import type { SmtpOAuthSettings } from '../../config.ts';
-import { secretContext } from '../../domain/destination.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
+import { openServerSecret } from '../../secrets/server-secrets.ts';
 import type { GuardPolicy, HostLookup } from '../destination-guard.ts';
 import { SmtpFailure } from '../diagnosis.ts';
 import {
@@ -67,7 +67,7 @@ export function createOAuthTokenClient(deps: OAuthTokenClientDeps) {
       });
     }
     try {
-      return deps.secretBox.open(sealed, secretContext(server, field));
+      return openServerSecret(deps.secretBox, server, field, sealed);
     } catch (cause) {
       const failure = new SmtpFailure({
         kind: 'auth',
