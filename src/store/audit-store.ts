@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { AuditActorType, AuditEventType, AuditTargetType, EventResult } from '../schemas/event-types.ts';
 import type { AuditEventTable } from './audit-tables.ts';
 import type { Database } from './tables.ts';
 
@@ -6,12 +7,12 @@ export interface AuditEvent {
   id: string;
   orgId: string;
   occurredAt: number;
-  eventType: string;
+  eventType: AuditEventType;
   actorId: string;
-  actorType: string;
+  actorType: AuditActorType;
   targetId: string;
-  targetType: string;
-  outcome: 'SUCCESS' | 'FAILURE';
+  targetType: AuditTargetType;
+  outcome: EventResult;
   reason: string | null;
   changedFields: string[] | null;
   requestId: string | null;
@@ -36,11 +37,11 @@ function toAuditEvent(row: Selectable<AuditEventTable>): AuditEvent {
     id: row.id,
     orgId: row.org_id,
     occurredAt: Number(row.occurred_at),
-    eventType: row.event_type,
+    eventType: row.event_type as AuditEventType,
     actorId: row.actor_id,
-    actorType: row.actor_type,
+    actorType: row.actor_type as AuditActorType,
     targetId: row.target_id,
-    targetType: row.target_type,
+    targetType: row.target_type as AuditTargetType,
     outcome: row.outcome as AuditEvent['outcome'],
     reason: row.reason,
     changedFields: row.changed_fields === null ? null : (JSON.parse(row.changed_fields) as string[]),

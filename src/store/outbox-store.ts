@@ -1,11 +1,15 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import type { EventResult } from '../schemas/event-types.ts';
+import {
+  ACTIVE_MESSAGE_STATUSES,
+  type AttemptOutcome,
+  MESSAGE_STATUSES,
+  type MessageRoute,
+  type MessageStatus,
+} from '../schemas/message-statuses.ts';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
 import { isUniqueViolation, type SqlDialect } from './sql-store.ts';
 import type { Database } from './tables.ts';
-
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
-export type MessageRoute = 'custom' | 'default';
-export type AttemptOutcome = 'sent' | 'transient' | 'permanent';
 
 export interface OutboxMessage {
   id: string;
@@ -50,7 +54,7 @@ export interface DeliveryEvent {
   orgId: string;
   messageId: string;
   published: number;
-  result: 'SUCCESS' | 'FAILURE';
+  result: EventResult;
   reason: string | null;
   server: string;
   recipient: string;
@@ -144,7 +148,7 @@ export interface OutboxStore {
   queueStats(now: number): Promise<{ due: number; oldestDueAt: number | null }>;
 }
 
-const ACTIVE: MessageStatus[] = ['queued', 'sending'];
+const ACTIVE: MessageStatus[] = [...ACTIVE_MESSAGE_STATUSES];
 
 function toMessage(row: Selectable<OutboxMessageTable>): OutboxMessage {
   return {
@@ -541,7 +545,7 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
         .select(['status', (eb) => eb.fn.countAll().as('n')])
         .groupBy('status')
         .execute();
-      const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0 };
+      const counts = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as Record<MessageStatus, number>;
       for (const row of rows) counts[row.status as MessageStatus] = Number(row.n);
       return counts;
     },

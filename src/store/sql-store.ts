@@ -1,4 +1,6 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
 import { auditEventStore } from './audit-store.ts';
 import { outboxStore } from './outbox-store.ts';
 import {
@@ -12,8 +14,6 @@ import {
   type SealedServerColumn,
   type Store,
   StoreConflictError,
-  type TlsMode,
-  type TokenEndpointAuthMethod,
 } from './store.ts';
 import type { ApiTokenTable, Database, EmailServerTable } from './tables.ts';
 
@@ -148,7 +148,7 @@ function toEmailServer(row: Selectable<EmailServerTable>): EmailServerRecord {
     host: row.host,
     port: Number(row.port),
     username: row.username,
-    authType: row.auth_type,
+    authType: row.auth_type as AuthType,
     passwordSecret: row.password_secret,
     enabled: Number(row.enabled) === 1,
     tlsMode: row.tls_mode as TlsMode | null,
