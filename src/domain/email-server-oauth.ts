@@ -35,7 +35,7 @@ const CLEARED: EmailServerChanges = Object.fromEntries(
 );
 
 /** tokenEndpoint: an absolute https URL; plain http only to this machine, where nothing crosses a network. */
-export function tokenEndpointProblem(value: string): string | undefined {
+function tokenEndpointProblem(value: string): string | undefined {
   const message = 'The field must be an https URL (plain http only for a token endpoint on this machine)';
   let url: URL;
   try {

@@ -104,4 +104,3 @@ export const OAUTH_SETTING_FIELDS = [...new Set(OAUTH_AUTH_TYPES.flatMap((type) 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['CLIENT_SECRET_BASIC', 'CLIENT_SECRET_POST'] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 export const SIGNING_ALGORITHMS = ['RS256'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];

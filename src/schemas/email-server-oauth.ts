@@ -13,7 +13,7 @@ import { stringEnum } from './string-enum.ts';
  * field is the auth type catalogue's to say. Included by the email server schemas.
  */
 
-export const OAUTH_LIMITS = {
+const OAUTH_LIMITS = {
   clientId: 255,
   clientSecret: 1024,
   url: 2048,

@@ -6,7 +6,7 @@ import { TLS_MODES } from './tls-modes.ts';
 
 /** Wire schemas for Okta's EmailServer resource: the single source of validation, types and OpenAPI. */
 
-export const LIMITS = { alias: 255, host: 253, username: 255, password: 1024 } as const;
+const LIMITS = { alias: 255, host: 253, username: 255, password: 1024 } as const;
 
 const alias = Type.String({
   format: 'visible-text',

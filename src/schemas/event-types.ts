@@ -20,7 +20,6 @@ export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** One event per message reaching a final status. */
 export const DELIVERY_EVENT_TYPES = ['mailroute.notification.delivery'] as const;
-export type DeliveryEventType = (typeof DELIVERY_EVENT_TYPES)[number];
 
 export const EVENT_RESULTS = ['SUCCESS', 'FAILURE'] as const;
 export type EventResult = (typeof EVENT_RESULTS)[number];

@@ -12,9 +12,7 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
  * The certificates of a PEM bundle, or a reason it is not one. Only CERTIFICATE blocks count; a
  * private key pasted by mistake is refused rather than stored.
  */
-export function parseCaBundle(
-  pem: string,
-): { ok: true; certificates: X509Certificate[] } | { ok: false; reason: string } {
+function parseCaBundle(pem: string): { ok: true; certificates: X509Certificate[] } | { ok: false; reason: string } {
   if (/PRIVATE KEY-----/.test(pem))
     return { ok: false, reason: 'The field must hold CA certificates only, never a private key' };
   const blocks = pem.match(PEM_BLOCK) ?? [];

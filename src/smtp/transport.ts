@@ -78,7 +78,7 @@ export interface SmtpTransport {
   close(): void;
 }
 
-export const BUILT_IN_AUTH_STRATEGIES: Readonly<Partial<Record<AuthType, SmtpAuthStrategy>>> = {
+const BUILT_IN_AUTH_STRATEGIES: Readonly<Partial<Record<AuthType, SmtpAuthStrategy>>> = {
   BASIC_SMTP_AUTH: passwordAuth,
 };
 

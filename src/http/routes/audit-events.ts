@@ -12,7 +12,7 @@ export interface AuditEventRoutesOptions {
   audit: Pick<AuditService, 'list'>;
 }
 
-export const AUDIT_EVENTS_PATH = '/api/v1/mailroute/audit-events';
+const AUDIT_EVENTS_PATH = '/api/v1/mailroute/audit-events';
 
 /** Extension: the org's audit trail of configuration changes, oldest first, paged like Okta's System Log. */
 export const auditEventRoutes: FastifyPluginAsyncTypebox<AuditEventRoutesOptions> = async (app, { audit }) => {

@@ -19,7 +19,7 @@ import { principalOf } from '../auth.ts';
 import { presentDeliveryEvent, presentNotification } from './notifications-presenters.ts';
 
 export const NOTIFICATIONS_PATH = '/api/v1/mailroute/notifications';
-export const DELIVERY_EVENTS_PATH = '/api/v1/mailroute/delivery-events';
+const DELIVERY_EVENTS_PATH = '/api/v1/mailroute/delivery-events';
 export const HOURLY_PATH = '/api/v1/mailroute/notification-stats/hourly';
 
 const tags = ['Notification'];
