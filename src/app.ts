@@ -13,6 +13,7 @@ import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { notificationRoutes } from './http/routes/notifications.ts';
 import { createValidatorCompiler } from './http/validation.ts';
+import { SECRET_FIELDS } from './schemas/auth-types.ts';
 import type { Services } from './services.ts';
 
 export interface AppOptions {
@@ -26,9 +27,7 @@ export const LOG_REDACTIONS = [
   'req.headers.authorization',
   'req.headers.dpop',
   'req.headers.cookie',
-  '*.password',
-  '*.clientSecret',
-  '*.privateKey',
+  ...SECRET_FIELDS.map((field) => `*.${field}`),
 ];
 
 const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];

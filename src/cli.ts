@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config.ts';
-import { SCOPES } from './http/auth.ts';
 import { openRuntime, type Runtime } from './runtime.ts';
+import { isScope, SCOPES } from './schemas/scopes.ts';
 import { addKeyToFile, KEY_FILE_NAME } from './secrets/keyring.ts';
 import { rotateKeys } from './secrets/rotate-keys.ts';
 import type { ApiToken } from './store/store.ts';
@@ -11,7 +11,8 @@ import type { ApiToken } from './store/store.ts';
 const USAGE = `Usage: npm run cli -- <command>
 
   tokens create --name NAME [--org ORG_ID] [--scopes a,b] [--expires-in-days DAYS]
-                        create an SSWS API token; its secret is printed once
+                        create an SSWS API token; its secret is printed once.
+                        Scopes: ${SCOPES.join(', ')}
   tokens list [--org ORG_ID]
                         list API tokens (never their secrets)
   tokens revoke TOKEN_ID
@@ -25,7 +26,6 @@ const USAGE = `Usage: npm run cli -- <command>
 Settings come from the same environment variables as the server (MAILROUTE_DATA_DIR,
 DATABASE_URL, MAILROUTE_ENCRYPTION_KEYS, ...).`;
 
-const KNOWN_SCOPES: readonly string[] = Object.values(SCOPES);
 const DAY_MS = 86_400_000;
 
 class UsageError extends Error {}
@@ -95,10 +95,10 @@ async function createToken({ services }: Runtime, args: string[], out: Out): Pro
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const unknown = scopes.filter((s) => !KNOWN_SCOPES.includes(s));
+    const unknown = scopes.filter((s) => !isScope(s));
     if (scopes.length === 0 || unknown.length > 0) {
       throw new UsageError(
-        `--scopes must list some of: ${KNOWN_SCOPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+        `--scopes must list some of: ${SCOPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
       );
     }
   }

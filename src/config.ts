@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { ADMIN_PAGE_SCOPES } from './schemas/scopes.ts';
 
 /** Every setting the service reads, parsed once from the environment and frozen. */
 export interface Config {
@@ -244,9 +245,6 @@ export interface AdminOAuthConfig {
   scopes: string[];
 }
 
-const ADMIN_OAUTH_SCOPES =
-  'okta.emailServers.read okta.emailServers.manage mailroute.notifications.read mailroute.notifications.send';
-
 function loadAdminOAuthConfig(env: Env, oauth: OAuthConfig): AdminOAuthConfig | undefined {
   const clientId = env.MAILROUTE_ADMIN_OAUTH_CLIENT_ID?.trim();
   if (!clientId) return undefined;
@@ -257,7 +255,7 @@ function loadAdminOAuthConfig(env: Env, oauth: OAuthConfig): AdminOAuthConfig | 
   if (!oauth.issuers.some((trusted) => trusted.issuer === issuer)) {
     throw new ConfigError(`MAILROUTE_ADMIN_OAUTH_ISSUER must be one of the configured OAuth issuers, got "${issuer}"`);
   }
-  const scopes = (env.MAILROUTE_ADMIN_OAUTH_SCOPES || ADMIN_OAUTH_SCOPES).split(/[\s,]+/).filter(Boolean);
+  const scopes = (env.MAILROUTE_ADMIN_OAUTH_SCOPES || ADMIN_PAGE_SCOPES.join(' ')).split(/[\s,]+/).filter(Boolean);
   return { clientId, issuer, scopes };
 }
 

@@ -76,7 +76,7 @@ export function createDpopVerifier({
  * host (URL does that), default port dropped, and duplicate or trailing slashes ignored as the
  * router ignores them (the Node SDK sends `//api/v1/...` when its org URL ends in `/`).
  */
-export function normalizeHtu(url: string): string {
+function normalizeHtu(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);

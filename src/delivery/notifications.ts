@@ -16,7 +16,7 @@ import type { TemplateCatalog } from './template-catalog.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The same idempotency key within this window returns the first message. */
-export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface NotificationInput {
   template: string;

@@ -1,4 +1,4 @@
-import type { AttemptOutcome } from '../store/outbox-store.ts';
+import type { AttemptOutcome } from '../schemas/message-statuses.ts';
 
 export interface RetrySettings {
   retryBaseMs: number;

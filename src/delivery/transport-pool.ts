@@ -1,8 +1,9 @@
 import type { SmtpSettings } from '../config.ts';
+import { TLS_MODES, type TlsMode } from '../schemas/tls-modes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { staticPasswordAuth } from '../smtp/auth-strategy.ts';
 import { createSmtpTransport, type SmtpServerConfig, type SmtpTransportDeps } from '../smtp/transport.ts';
-import type { EmailServerRecord, TlsMode } from '../store/store.ts';
+import type { EmailServerRecord } from '../store/store.ts';
 import { createCaptureTransport } from './capture-transport.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 
@@ -105,7 +106,7 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
         return build('default', server, {
           // The operator named this server: it passes the destination guard, whatever its address.
           settings: { ...deps.smtp, allow: [...deps.smtp.allow, server.host.toLowerCase()] },
-          authStrategies: { OPERATOR_DEFAULT: user ? staticPasswordAuth(user, pass) : async () => undefined },
+          authStrategies: { BASIC_SMTP_AUTH: user ? staticPasswordAuth(user, pass) : async () => undefined },
         });
       });
     },
@@ -129,12 +130,7 @@ export function defaultServerConfig(
   const parsed = new URL(url);
   const implicit = parsed.protocol === 'smtps:';
   const tlsParam = parsed.searchParams.get('tls');
-  const tlsMode: TlsMode =
-    tlsParam === 'none' || tlsParam === 'starttls' || tlsParam === 'implicit'
-      ? tlsParam
-      : implicit
-        ? 'implicit'
-        : 'starttls';
+  const tlsMode: TlsMode = TLS_MODES.find((mode) => mode === tlsParam) ?? (implicit ? 'implicit' : 'starttls');
   const user = decodeURIComponent(parsed.username);
   return {
     server: {
@@ -143,7 +139,8 @@ export function defaultServerConfig(
       host: parsed.hostname.replace(/^\[|\]$/g, ''),
       port: parsed.port ? Number(parsed.port) : implicit ? 465 : 587,
       username: user,
-      authType: 'OPERATOR_DEFAULT',
+      // Signs in with the URL's password (registered above), never a stored one.
+      authType: 'BASIC_SMTP_AUTH',
       passwordSecret: null,
       tlsMode,
       caCertificate: ca ?? null,

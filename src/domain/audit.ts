@@ -1,9 +1,10 @@
+import type { AuditActorType, AuditEventType, AuditTargetType, EventResult } from '../schemas/event-types.ts';
 import type { AuditEvent, AuditEventStore } from '../store/audit-store.ts';
 import type { IdGenerator } from './ids.ts';
 
 /** Who asked for a change, passed from the edge (routes, CLI) into the domain services. */
 export interface ChangeContext {
-  actor: { id: string; type: 'ApiToken' | 'OAuthClient' | 'System' };
+  actor: { id: string; type: AuditActorType };
   /** The HTTP request id (X-Okta-Request-Id), when the change came through the API. */
   requestId: string | null;
 }
@@ -11,22 +12,12 @@ export interface ChangeContext {
 /** Changes made by mailroute itself or from the command line. */
 export const SYSTEM_CONTEXT: ChangeContext = { actor: { id: 'mailroute', type: 'System' }, requestId: null };
 
-export type AuditEventType =
-  | 'email_server.create'
-  | 'email_server.update'
-  | 'email_server.delete'
-  | 'email_server.enable'
-  | 'email_server.disable'
-  | 'email_server.test'
-  | 'api_token.create'
-  | 'api_token.revoke';
-
 export interface AuditEntry {
   eventType: AuditEventType;
-  target: { id: string; type: 'EmailServer' | 'ApiToken' };
+  target: { id: string; type: AuditTargetType };
   /** Names of the fields that changed, never their values. */
   changedFields?: string[];
-  outcome?: { result: 'SUCCESS' | 'FAILURE'; reason?: string };
+  outcome?: { result: EventResult; reason?: string };
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;

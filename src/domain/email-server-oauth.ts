@@ -1,10 +1,18 @@
+import {
+  isOAuthAuthType,
+  OAUTH_SETTING_FIELDS,
+  type OAuthAuthType,
+  REQUIRED_BY_AUTH_TYPE,
+  secretFieldOf,
+  settingsOf,
+} from '../schemas/auth-types.ts';
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
-import { OAUTH_AUTH_TYPES, type OAuthAuthType, REQUIRED_BY_AUTH_TYPE } from '../schemas/email-server-oauth.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { OAUTH_DESTINATION_FIELDS, SEALED_COLUMN_BY_SECRET, sealServerSecret } from '../secrets/server-secrets.ts';
 import { readRsaPrivateKey } from '../smtp/oauth/grants.ts';
 import { isLoopbackAddress } from '../smtp/oauth/token-endpoint.ts';
-import type { EmailServerChanges, EmailServerRecord, TlsMode } from '../store/store.ts';
+import type { EmailServerChanges, EmailServerRecord } from '../store/store.ts';
 import { type FieldProblem, invalidInput } from './errors.ts';
 
 /**
@@ -13,56 +21,18 @@ import { type FieldProblem, invalidInput } from './errors.ts';
  * sealed for exactly this destination (host, port, username, tokenEndpoint, clientId).
  */
 
-type OAuthInput = Partial<Pick<EmailServerRequest, keyof typeof SETTINGS_OF | 'clientSecret' | 'privateKey'>>;
+type OAuthSecretField = 'clientSecret' | 'privateKey';
+type OAuthInput = Partial<Pick<EmailServerRequest, (typeof OAUTH_SETTING_FIELDS)[number] | OAuthSecretField>>;
 
-/** Non-secret settings stored per type (keyId is stored but, as in Okta, never returned). */
-const SETTINGS_OF = {
-  clientId: true,
-  tokenEndpoint: true,
-  tokenEndpointAuthMethod: true,
-  scopes: true,
-  signingAlgorithm: true,
-  keyId: true,
-  issuer: true,
-  subject: true,
-  audience: true,
-} as const;
-const SETTINGS_BY_TYPE: Record<OAuthAuthType, ReadonlyArray<keyof typeof SETTINGS_OF>> = {
-  OAUTH2_CLIENT_CREDENTIALS: ['clientId', 'tokenEndpoint', 'tokenEndpointAuthMethod', 'scopes'],
-  OAUTH2_JWT_BEARER_GRANT: [
-    'clientId',
-    'tokenEndpoint',
-    'signingAlgorithm',
-    'keyId',
-    'issuer',
-    'subject',
-    'audience',
-    'scopes',
-  ],
-};
-const SECRET_OF = { OAUTH2_CLIENT_CREDENTIALS: 'clientSecret', OAUTH2_JWT_BEARER_GRANT: 'privateKey' } as const;
+const OAUTH_SEALED_COLUMNS = [SEALED_COLUMN_BY_SECRET.clientSecret, SEALED_COLUMN_BY_SECRET.privateKey];
 
 /** Every stored OAuth field, cleared when a server changes type. */
-const CLEARED: EmailServerChanges = {
-  tokenEndpoint: null,
-  clientId: null,
-  tokenEndpointAuthMethod: null,
-  scopes: null,
-  signingAlgorithm: null,
-  keyId: null,
-  issuer: null,
-  subject: null,
-  audience: null,
-  clientSecretSealed: null,
-  privateKeySealed: null,
-};
-
-export function isOAuthAuthType(authType: string | undefined | null): authType is OAuthAuthType {
-  return (OAUTH_AUTH_TYPES as readonly unknown[]).includes(authType);
-}
+const CLEARED: EmailServerChanges = Object.fromEntries(
+  [...OAUTH_SETTING_FIELDS, ...OAUTH_SEALED_COLUMNS].map((field) => [field, null]),
+);
 
 /** tokenEndpoint: an absolute https URL; plain http only to this machine, where nothing crosses a network. */
-export function tokenEndpointProblem(value: string): string | undefined {
+function tokenEndpointProblem(value: string): string | undefined {
   const message = 'The field must be an https URL (plain http only for a token endpoint on this machine)';
   let url: URL;
   try {
@@ -102,7 +72,7 @@ function valueProblems(type: OAuthAuthType, input: OAuthInput, tlsMode: TlsMode 
 
 function settingsFrom(type: OAuthAuthType, input: OAuthInput): EmailServerChanges {
   const settings: EmailServerChanges = {};
-  for (const field of SETTINGS_BY_TYPE[type]) {
+  for (const field of settingsOf(type) as readonly (keyof OAuthInput)[]) {
     if (input[field] !== undefined) Object.assign(settings, { [field]: input[field] });
   }
   return settings;
@@ -119,7 +89,7 @@ export function oauthFieldsForCreate(
   const problems = valueProblems(type, input, input.tlsMode ?? null);
   if (problems.length > 0) throw invalidInput(problems);
   const settings = settingsFrom(type, input);
-  const secretField = SECRET_OF[type];
+  const secretField: OAuthSecretField = secretFieldOf(type);
   // The schema requires the secret for this type (x-required-by-auth-type).
   const sealed = sealServerSecret(secretBox, { ...base, ...settings }, secretField, input[secretField] ?? '');
   return { ...settings, [SEALED_COLUMN_BY_SECRET[secretField]]: sealed };
@@ -161,7 +131,7 @@ export function oauthChangesForUpdate(
   }
 
   const switching = type !== current.authType;
-  const secretField = SECRET_OF[type];
+  const secretField: OAuthSecretField = secretFieldOf(type);
   const settings = settingsFrom(type, input);
   const destination = {
     ...current,

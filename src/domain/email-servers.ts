@@ -1,3 +1,4 @@
+import { DEFAULT_AUTH_TYPE, isOAuthAuthType } from '../schemas/auth-types.ts';
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { DESTINATION_FIELDS, sealServerSecret } from '../secrets/server-secrets.ts';
@@ -9,7 +10,7 @@ import {
   StoreConflictError,
 } from '../store/store.ts';
 import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
-import { isOAuthAuthType, oauthChangesForUpdate, oauthFieldsForCreate } from './email-server-oauth.ts';
+import { oauthChangesForUpdate, oauthFieldsForCreate } from './email-server-oauth.ts';
 import { DomainError, invalidInput, notFound } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
 
@@ -75,7 +76,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       };
       const record: EmailServerRecord = {
         ...base,
-        authType: input.authType ?? 'BASIC_SMTP_AUTH',
+        authType: input.authType ?? DEFAULT_AUTH_TYPE,
         // "" (allowed only with tlsMode none) means no password at all.
         passwordSecret: oauth || !input.password ? null : sealServerSecret(secretBox, base, 'password', input.password),
         enabled: input.enabled ?? false,

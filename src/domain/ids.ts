@@ -3,7 +3,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Uniformly random alphanumeric string from the CSPRNG (randomInt rejects modulo bias). */
-export function randomAlphanumeric(length: number): string {
+function randomAlphanumeric(length: number): string {
   let out = '';
   for (let i = 0; i < length; i++) out += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
   return out;

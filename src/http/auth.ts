@@ -5,6 +5,7 @@ import type { OrgResolver } from '../auth/org-resolver.ts';
 import type { ApiTokenService } from '../domain/api-tokens.ts';
 import type { ChangeContext } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { Scope } from '../schemas/scopes.ts';
 import { ApiError } from './api-error.ts';
 import { challenge } from './challenges.ts';
 import { rateLimitBucketOf, rateLimitHeaders } from './rate-limit-headers.ts';
@@ -24,21 +25,12 @@ declare module 'fastify' {
     principal?: Principal;
   }
   interface FastifyContextConfig {
-    /** Scopes that grant access to the route; any one of them is enough. Unset: public route. */
-    scopes?: readonly string[];
+    /** Scopes that grant access to the route (a route group's, from the catalogue); any one is enough. Unset: public route. */
+    scopes?: readonly Scope[];
     /** Rate-limit bucket; by default `general` (the SMTP test route: `test`). */
     rateLimitBucket?: string;
   }
 }
-
-export const SCOPES = {
-  read: 'okta.emailServers.read',
-  manage: 'okta.emailServers.manage',
-} as const;
-
-/** GETs accept the read or the manage scope; everything else needs manage. */
-export const READ_SCOPES = [SCOPES.read, SCOPES.manage] as const;
-export const MANAGE_SCOPES = [SCOPES.manage] as const;
 
 export interface AuthDeps {
   apiTokens: Pick<ApiTokenService, 'check'>;

@@ -1,19 +1,8 @@
-import { isOAuthAuthType } from '../domain/email-server-oauth.ts';
+import { isOAuthAuthType, RETURNED_FIELDS, type ReturnedField } from '../schemas/auth-types.ts';
 import type { EmailServerResponse } from '../schemas/email-server.ts';
 import type { EmailServerRecord } from '../store/store.ts';
 
-type OAuthResponseFields = Pick<
-  EmailServerResponse,
-  | 'authType'
-  | 'clientId'
-  | 'tokenEndpoint'
-  | 'tokenEndpointAuthMethod'
-  | 'scopes'
-  | 'signingAlgorithm'
-  | 'issuer'
-  | 'subject'
-  | 'audience'
->;
+type OAuthResponseFields = Pick<EmailServerResponse, 'authType' | ReturnedField>;
 
 /**
  * The non-secret OAuth 2.0 fields of an OAuth server, with its authType; nothing for a password
@@ -22,16 +11,10 @@ type OAuthResponseFields = Pick<
  */
 export function presentOAuthSettings(server: EmailServerRecord): OAuthResponseFields {
   if (!isOAuthAuthType(server.authType)) return {};
-  const fields: OAuthResponseFields = {
-    authType: server.authType,
-    clientId: server.clientId ?? undefined,
-    tokenEndpoint: server.tokenEndpoint ?? undefined,
-    tokenEndpointAuthMethod: server.tokenEndpointAuthMethod ?? undefined,
-    scopes: server.scopes ?? undefined,
-    signingAlgorithm: server.signingAlgorithm ?? undefined,
-    issuer: server.issuer ?? undefined,
-    subject: server.subject ?? undefined,
-    audience: server.audience ?? undefined,
-  };
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  const fields: OAuthResponseFields = { authType: server.authType };
+  for (const field of RETURNED_FIELDS) {
+    const value = server[field];
+    if (value !== undefined && value !== null) Object.assign(fields, { [field]: value });
+  }
+  return fields;
 }

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { ROUTE_SCOPES } from '../schemas/scopes.ts';
 import { ERROR_TABLE } from './error-table.ts';
 
 /** OpenAPI 3 generated from the route schemas, served at /openapi.json, with a docs page at /docs. */
@@ -27,7 +28,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
             bearerFormat: 'JWT',
             description:
               'OAuth 2.0 access token from a configured issuer: `Bearer <JWT>`, or `DPoP <JWT>` with a `DPoP` proof header (RFC 9449). ' +
-              'GETs need okta.emailServers.read or okta.emailServers.manage, everything else okta.emailServers.manage. ' +
+              `Email server GETs need ${ROUTE_SCOPES['emailServers.read'].join(' or ')}, everything else ${ROUTE_SCOPES['emailServers.manage'].join(' or ')}; ` +
+              "each extension operation's description names the scopes it accepts. " +
               'A missing scope is answered 403 with an empty body and a `WWW-Authenticate: Bearer ... error="insufficient_scope"` challenge. ' +
               'Every API response carries X-Rate-Limit-Limit, X-Rate-Limit-Remaining and X-Rate-Limit-Reset (UTC epoch seconds).',
           },

@@ -1,4 +1,5 @@
 import type { ErrorObject, KeywordDefinition } from 'ajv';
+import { DEFAULT_AUTH_TYPE } from '../schemas/auth-types.ts';
 
 /**
  * `x-required-by-auth-type: { <authType>: [field, ...] }`: fields an object must have for its
@@ -13,7 +14,7 @@ export const requiredByAuthType: KeywordDefinition = {
   schemaType: 'object',
   errors: true,
   validate: function validate(schema: Record<string, readonly string[]>, data: Record<string, unknown>) {
-    const authType = data.authType ?? 'BASIC_SMTP_AUTH';
+    const authType = data.authType ?? DEFAULT_AUTH_TYPE;
     // An unknown authType is the enum's error; nothing more to require.
     const required = typeof authType === 'string' && Object.hasOwn(schema, authType) ? schema[authType] : [];
     const missing = required.filter((field) => data[field] === undefined);

@@ -1,23 +1,20 @@
 import Type, { type Static } from 'typebox';
+import { AUDIT_ACTOR_TYPES, AUDIT_EVENT_TYPES, AUDIT_TARGET_TYPES, EVENT_RESULTS } from './event-types.ts';
+import { stringEnum } from './string-enum.ts';
 
 /** An audit event, shaped after Okta's System Log LogEvent (a subset, plus `changedFields`). */
 export const AuditEventResponse = Type.Object(
   {
     uuid: Type.String({ description: 'Event id' }),
     published: Type.String({ format: 'date-time', description: 'When the change happened (UTC)' }),
-    eventType: Type.String({
-      description:
-        'email_server.create | email_server.update | email_server.delete | email_server.enable | email_server.disable | email_server.test | api_token.create | api_token.revoke',
-    }),
+    eventType: stringEnum(AUDIT_EVENT_TYPES),
     actor: Type.Object({
       id: Type.String({ description: 'API token id, OAuth client id, or `mailroute` for the system and CLI' }),
-      type: Type.String({ description: 'ApiToken | OAuthClient | System' }),
+      type: stringEnum(AUDIT_ACTOR_TYPES),
     }),
-    target: Type.Array(
-      Type.Object({ id: Type.String(), type: Type.String({ description: 'EmailServer | ApiToken' }) }),
-    ),
+    target: Type.Array(Type.Object({ id: Type.String(), type: stringEnum(AUDIT_TARGET_TYPES) })),
     outcome: Type.Object({
-      result: Type.String({ description: 'SUCCESS | FAILURE' }),
+      result: stringEnum(EVENT_RESULTS),
       reason: Type.Optional(Type.String({ description: 'For a failed SMTP test: the kind of failure' })),
     }),
     changedFields: Type.Optional(

@@ -1,16 +1,19 @@
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
+import {
+  type CredentialField,
+  OAUTH_AUTH_TYPES,
+  type ReturnedField,
+  SIGNING_ALGORITHMS,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+} from './auth-types.ts';
+import { stringEnum } from './string-enum.ts';
 
 /**
- * Okta's OAuth 2.0 sign-in fields for SMTP servers (authType OAUTH2_CLIENT_CREDENTIALS and
- * OAUTH2_JWT_BEARER_GRANT), with Okta's names. Included by src/schemas/email-server.ts.
+ * Okta's OAuth 2.0 sign-in fields for SMTP servers, with Okta's names; which type takes which
+ * field is the auth type catalogue's to say. Included by the email server schemas.
  */
 
-export const OAUTH_AUTH_TYPES = ['OAUTH2_CLIENT_CREDENTIALS', 'OAUTH2_JWT_BEARER_GRANT'] as const;
-export type OAuthAuthType = (typeof OAUTH_AUTH_TYPES)[number];
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['CLIENT_SECRET_BASIC', 'CLIENT_SECRET_POST'] as const;
-export const SIGNING_ALGORITHMS = ['RS256'] as const;
-
-export const OAUTH_LIMITS = {
+const OAUTH_LIMITS = {
   clientId: 255,
   clientSecret: 1024,
   url: 2048,
@@ -19,23 +22,6 @@ export const OAUTH_LIMITS = {
   text: 255,
   privateKey: 16_384,
 } as const;
-
-/** Fields a create must carry, by authType (Okta's required properties); validated before the domain sees the body. */
-export const REQUIRED_BY_AUTH_TYPE: Readonly<Record<string, readonly string[]>> = {
-  BASIC_SMTP_AUTH: ['password'],
-  OAUTH2_CLIENT_CREDENTIALS: ['clientId', 'clientSecret', 'tokenEndpoint', 'tokenEndpointAuthMethod', 'scopes'],
-  OAUTH2_JWT_BEARER_GRANT: [
-    'clientId',
-    'tokenEndpoint',
-    'signingAlgorithm',
-    'keyId',
-    'issuer',
-    'subject',
-    'audience',
-    'scopes',
-    'privateKey',
-  ],
-};
 
 const visible = (maxLength: number, description: string, extra: Record<string, unknown> = {}) =>
   Type.String({ format: 'visible-text', maxLength, description, ...extra });
@@ -48,9 +34,7 @@ const tokenEndpoint = visible(
   OAUTH_LIMITS.url,
   'OAuth 2.0 types. The https URL where the app exchanges its credentials (or signed JWT) for an access token. Plain http only for a token endpoint on this machine (loopback). It passes the same outbound destination guard as SMTP hosts.',
 );
-const tokenEndpointAuthMethod = Type.Unsafe<(typeof TOKEN_ENDPOINT_AUTH_METHODS)[number]>({
-  type: 'string',
-  enum: [...TOKEN_ENDPOINT_AUTH_METHODS],
+const tokenEndpointAuthMethod = stringEnum(TOKEN_ENDPOINT_AUTH_METHODS, {
   description:
     'OAUTH2_CLIENT_CREDENTIALS. How the app sends clientId and clientSecret: HTTP Basic, or in the form body.',
 });
@@ -61,9 +45,7 @@ const scopes = Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]
   description:
     'OAuth 2.0 types. Scopes to request; one must allow sending mail (e.g. https://outlook.office365.com/.default, https://mail.google.com/).',
 });
-const signingAlgorithm = Type.Unsafe<(typeof SIGNING_ALGORITHMS)[number]>({
-  type: 'string',
-  enum: [...SIGNING_ALGORITHMS],
+const signingAlgorithm = stringEnum(SIGNING_ALGORITHMS, {
   description: 'OAUTH2_JWT_BEARER_GRANT. The algorithm the JWT assertion is signed with.',
 });
 const issuer = visible(
@@ -79,7 +61,7 @@ const audience = visible(
   'OAUTH2_JWT_BEARER_GRANT. The `aud` of the assertion (typically the token endpoint).',
 );
 
-/** Optional on the wire; REQUIRED_BY_AUTH_TYPE (create) and the domain (update) say when they must be there. */
+/** Optional on the wire; the auth type catalogue (create) and the domain (update) say when they must be there. */
 export const oauthRequestProperties = {
   clientId: Type.Optional(clientId),
   clientSecret: Type.Optional(
@@ -114,12 +96,12 @@ export const oauthRequestProperties = {
         'OAUTH2_JWT_BEARER_GRANT. PEM RSA private key (PKCS#8 or PKCS#1, 2048 bits or more) that signs the assertion. Write-only: encrypted at rest, never returned. Required again when host, port, username, tokenEndpoint or clientId changes.',
     }),
   ),
-};
+} satisfies Record<Exclude<CredentialField, 'password'>, TSchema>;
 
-/** The non-secret OAuth fields, returned for OAuth servers only: never clientSecret, privateKey or keyId. */
+/** The fields the catalogue returns, for OAuth servers only: never a secret nor keyId. */
 export const oauthResponseProperties = {
   authType: Type.Optional(
-    Type.String({
+    stringEnum(OAUTH_AUTH_TYPES, {
       description: 'Present for OAuth 2.0 servers (absent means BASIC_SMTP_AUTH, as Okta answers for it)',
     }),
   ),
@@ -131,4 +113,4 @@ export const oauthResponseProperties = {
   issuer: Type.Optional(Type.String()),
   subject: Type.Optional(Type.String()),
   audience: Type.Optional(Type.String()),
-};
+} satisfies Record<ReturnedField | 'authType', TSchema>;

@@ -1,16 +1,12 @@
 import Type, { type Static } from 'typebox';
-import {
-  OAUTH_AUTH_TYPES,
-  oauthRequestProperties,
-  oauthResponseProperties,
-  REQUIRED_BY_AUTH_TYPE,
-} from './email-server-oauth.ts';
+import { AUTH_TYPES, DEFAULT_AUTH_TYPE, REQUIRED_BY_AUTH_TYPE } from './auth-types.ts';
+import { oauthRequestProperties, oauthResponseProperties } from './email-server-oauth.ts';
+import { stringEnum } from './string-enum.ts';
+import { TLS_MODES } from './tls-modes.ts';
 
 /** Wire schemas for Okta's EmailServer resource: the single source of validation, types and OpenAPI. */
 
-export const AUTH_TYPES = ['BASIC_SMTP_AUTH', ...OAUTH_AUTH_TYPES] as const;
-
-export const LIMITS = { alias: 255, host: 253, username: 255, password: 1024 } as const;
+const LIMITS = { alias: 255, host: 253, username: 255, password: 1024 } as const;
 
 const alias = Type.String({
   format: 'visible-text',
@@ -38,11 +34,9 @@ const password = Type.String({
 const enabled = Type.Boolean({
   description: 'Routes all email traffic through this server. At most one server per org is enabled.',
 });
-const authType = Type.String({ enum: [...AUTH_TYPES], description: 'Sign-in method. Defaults to BASIC_SMTP_AUTH.' });
+const authType = stringEnum(AUTH_TYPES, { description: `Sign-in method. Defaults to ${DEFAULT_AUTH_TYPE}.` });
 /** Extensions (mailroute, not Okta): optional, returned only when set. */
-const tlsMode = Type.Unsafe<'implicit' | 'starttls' | 'none'>({
-  type: 'string',
-  enum: ['implicit', 'starttls', 'none'],
+const tlsMode = stringEnum(TLS_MODES, {
   description:
     'Extension. TLS mode: `implicit` (TLS from the first byte), `starttls` (STARTTLS required before AUTH), or `none` (no TLS and no AUTH: an unauthenticated relay on a trusted network; requires "password": ""). Unset: port 465 → implicit, any other port → starttls.',
 });
@@ -68,8 +62,7 @@ export const EmailServerPost = Type.Object(
   },
   {
     title: 'EmailServerPost',
-    description:
-      'A new email server. Unknown properties are ignored. Required besides alias, host, port and username, by authType: BASIC_SMTP_AUTH (the default) password; OAUTH2_CLIENT_CREDENTIALS clientId, clientSecret, tokenEndpoint, tokenEndpointAuthMethod, scopes; OAUTH2_JWT_BEARER_GRANT clientId, tokenEndpoint, signingAlgorithm, keyId, issuer, subject, audience, scopes, privateKey.',
+    description: `A new email server. Unknown properties are ignored. Required besides alias, host, port and username, by authType: ${requiredByAuthTypeText()}.`,
     'x-required-by-auth-type': REQUIRED_BY_AUTH_TYPE,
   },
 );
@@ -106,13 +99,7 @@ export const EmailServerResponse = Type.Object(
     username: Type.String(),
     enabled: Type.Boolean(),
     ...oauthResponseProperties,
-    tlsMode: Type.Optional(
-      Type.Unsafe<'implicit' | 'starttls' | 'none'>({
-        type: 'string',
-        enum: ['implicit', 'starttls', 'none'],
-        description: 'Extension; present only when set',
-      }),
-    ),
+    tlsMode: Type.Optional(stringEnum(TLS_MODES, { description: 'Extension; present only when set' })),
     caCertificate: Type.Optional(Type.String({ description: 'Extension; present only when set' })),
   },
   { title: 'EmailServerResponse' },
@@ -122,6 +109,12 @@ export type EmailServerResponse = Static<typeof EmailServerResponse>;
 export const EmailServerIdParams = Type.Object({
   emailServerId: Type.String({ maxLength: 64, description: 'The id of the email server' }),
 });
+
+function requiredByAuthTypeText(): string {
+  return AUTH_TYPES.map(
+    (type) => `${type}${type === DEFAULT_AUTH_TYPE ? ' (the default)' : ''} ${REQUIRED_BY_AUTH_TYPE[type].join(', ')}`,
+  ).join('; ');
+}
 
 /** Documented (published reference) shapes wrap results in an `email-servers` array. */
 export const EmailServerListWrapped = Type.Object({ 'email-servers': Type.Array(EmailServerResponse) });

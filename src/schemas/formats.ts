@@ -5,7 +5,7 @@ const HOSTNAME =
   /^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 /** A hostname or an IPv4/IPv6 literal: no scheme, no port, no spaces or control characters. */
-export function isHostnameOrIp(value: string): boolean {
+function isHostnameOrIp(value: string): boolean {
   const unbracketed = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
   if (isIP(unbracketed) === 6) return true;
   if (isIP(value) === 4) return true;
@@ -15,7 +15,7 @@ export function isHostnameOrIp(value: string): boolean {
 }
 
 /** Text fields: at least one visible character and no control characters. */
-export function isVisibleText(value: string): boolean {
+function isVisibleText(value: string): boolean {
   return /\S/.test(value) && !/[\u0000-\u001f\u007f]/.test(value);
 }
 

@@ -1,9 +1,9 @@
 import Type, { type Static } from 'typebox';
+import { DELIVERY_EVENT_TYPES, EVENT_RESULTS } from './event-types.ts';
+import { ATTEMPT_OUTCOMES, MESSAGE_ROUTES, MESSAGE_STATUSES } from './message-statuses.ts';
+import { stringEnum } from './string-enum.ts';
 
 /** Wire schemas of the notification API (a mailroute extension, not part of Okta's API). */
-
-const tags = 'Notification';
-export const NOTIFICATION_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
 
 export const NotificationPost = Type.Object(
   {
@@ -54,7 +54,7 @@ const Attempt = Type.Object(
   {
     attemptedAt: Type.String({ format: 'date-time' }),
     server: Type.String({ description: 'A custom server id, `default` or `capture`' }),
-    outcome: Type.String({ enum: ['sent', 'transient', 'permanent'] }),
+    outcome: stringEnum(ATTEMPT_OUTCOMES),
     replyCode: Type.Union([Type.Integer(), Type.Null()]),
     reply: Type.Union([Type.String(), Type.Null()], {
       description: "The server's reply or the local error; never the message body",
@@ -67,13 +67,12 @@ const Attempt = Type.Object(
 export const Notification = Type.Object(
   {
     id: Type.String({ description: 'ntf + 17 characters' }),
-    status: Type.String({ enum: [...NOTIFICATION_STATUSES] }),
+    status: stringEnum(MESSAGE_STATUSES),
     template: Type.String(),
     locale: Type.String({ description: 'The template locale used after fallback (`default` when none matched)' }),
     recipient: Type.String(),
     idempotencyKey: Type.Union([Type.String(), Type.Null()]),
-    route: Type.String({
-      enum: ['custom', 'default'],
+    route: stringEnum(MESSAGE_ROUTES, {
       description: "custom: the org's enabled server; default: the operator's default server",
     }),
     serverId: Type.Union([Type.String(), Type.Null()], { description: 'The custom server, when routed to one' }),
@@ -110,7 +109,7 @@ const since = Type.String({
 const until = Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-time; exclusive' });
 
 export const NotificationListQuery = Type.Object({
-  status: Type.Optional(Type.String({ enum: [...NOTIFICATION_STATUSES] })),
+  status: Type.Optional(stringEnum(MESSAGE_STATUSES)),
   server: Type.Optional(Type.String({ maxLength: 64, description: 'A custom server id, or `default`' })),
   since: Type.Optional(since),
   until: Type.Optional(until),
@@ -124,11 +123,11 @@ export const DeliveryEvent = Type.Object(
   {
     uuid: Type.String(),
     published: Type.String({ format: 'date-time' }),
-    eventType: Type.String({ description: 'mailroute.notification.delivery' }),
-    severity: Type.String({ enum: ['INFO', 'WARN'] }),
+    eventType: stringEnum(DELIVERY_EVENT_TYPES),
+    severity: stringEnum(['INFO', 'WARN']),
     displayMessage: Type.String(),
     outcome: Type.Object({
-      result: Type.String({ enum: ['SUCCESS', 'FAILURE'] }),
+      result: stringEnum(EVENT_RESULTS),
       reason: Type.Union([Type.String(), Type.Null()]),
     }),
     target: Type.Array(Type.Object({ id: Type.String(), type: Type.String(), alternateId: Type.String() })),
@@ -163,5 +162,3 @@ export const HourlyCounts = Type.Object(
     description: 'Final outcomes per hour (UTC), from delivery events; hours with none are omitted',
   },
 );
-
-export const NOTIFICATION_TAGS = [tags];

@@ -1,4 +1,4 @@
-import type { TlsMode } from '../store/store.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
 import { cleanReply, redact, type SmtpDiagnosis, SmtpFailure, type SmtpStage } from './diagnosis.ts';
 
 /** What the classifier needs to know about the attempt (never the secrets in clear in its output). */

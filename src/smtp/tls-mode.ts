@@ -1,11 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import type { EmailServerRecord, TlsMode } from '../store/store.ts';
+import { defaultTlsMode, type TlsMode } from '../schemas/tls-modes.ts';
+import type { EmailServerRecord } from '../store/store.ts';
 
-export const TLS_MODES = ['implicit', 'starttls', 'none'] as const satisfies readonly TlsMode[];
-
-/** Port 465 speaks TLS from the first byte (RFC 8314); every other port must upgrade with STARTTLS. */
 export function effectiveTlsMode(server: Pick<EmailServerRecord, 'port' | 'tlsMode'>): TlsMode {
-  return server.tlsMode ?? (server.port === 465 ? 'implicit' : 'starttls');
+  return server.tlsMode ?? defaultTlsMode(server.port);
 }
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -14,9 +12,7 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
  * The certificates of a PEM bundle, or a reason it is not one. Only CERTIFICATE blocks count; a
  * private key pasted by mistake is refused rather than stored.
  */
-export function parseCaBundle(
-  pem: string,
-): { ok: true; certificates: X509Certificate[] } | { ok: false; reason: string } {
+function parseCaBundle(pem: string): { ok: true; certificates: X509Certificate[] } | { ok: false; reason: string } {
   if (/PRIVATE KEY-----/.test(pem))
     return { ok: false, reason: 'The field must hold CA certificates only, never a private key' };
   const blocks = pem.match(PEM_BLOCK) ?? [];

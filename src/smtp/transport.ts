@@ -25,8 +25,10 @@ import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
 import type { SMTPSentMessageInfo } from 'nodemailer/lib/smtp-transport';
 import type { SmtpSettings } from '../config.ts';
+import type { AuthType } from '../schemas/auth-types.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import type { EmailServerRecord, TlsMode } from '../store/store.ts';
+import type { EmailServerRecord } from '../store/store.ts';
 import { type OAuthSignInFields, passwordAuth, type SmtpAuthSettings, type SmtpAuthStrategy } from './auth-strategy.ts';
 import {
   createDestinationPolicy,
@@ -53,8 +55,8 @@ export interface SmtpTransportDeps {
   >;
   /** Host name resolution (dns.lookup with all addresses by default). */
   lookup?: HostLookup;
-  /** Sign-in strategies by authType, on top of the built-in BASIC_SMTP_AUTH. */
-  authStrategies?: Readonly<Record<string, SmtpAuthStrategy>>;
+  /** Sign-in strategies by authType, on top of (or instead of) the built-in BASIC_SMTP_AUTH. */
+  authStrategies?: Readonly<Partial<Record<AuthType, SmtpAuthStrategy>>>;
   /** Name sent with EHLO; defaults to this machine's host name. */
   ehloName?: string;
 }
@@ -71,14 +73,14 @@ export interface SmtpTransport {
   /** Where the connection goes: the stored host, the vetted address, the port and the TLS name. */
   destination: VettedDestination;
   tlsMode: TlsMode;
-  /** True when the transport signs in (AUTH) before sending. */
-  authenticates: boolean;
   /** Values that must never appear in errors or logs; diagnoseSmtpError redacts them. */
   secrets: string[];
   close(): void;
 }
 
-export const BUILT_IN_AUTH_STRATEGIES: Readonly<Record<string, SmtpAuthStrategy>> = { BASIC_SMTP_AUTH: passwordAuth };
+const BUILT_IN_AUTH_STRATEGIES: Readonly<Partial<Record<AuthType, SmtpAuthStrategy>>> = {
+  BASIC_SMTP_AUTH: passwordAuth,
+};
 
 export async function createSmtpTransport(
   server: SmtpServerConfig,
@@ -138,7 +140,6 @@ export async function createSmtpTransport(
     transporter,
     destination,
     tlsMode,
-    authenticates: signIn !== undefined,
     secrets: signIn?.secrets ?? [],
     close: () => transporter.close(),
   };

@@ -1,15 +1,16 @@
+import type { AuditActorType, AuditEventType, AuditTargetType, EventResult } from '../schemas/event-types.ts';
 import type { PageCursor } from './page-cursor.ts';
 
 export interface AuditEvent {
   id: string;
   orgId: string;
   occurredAt: number;
-  eventType: string;
+  eventType: AuditEventType;
   actorId: string;
-  actorType: string;
+  actorType: AuditActorType;
   targetId: string;
-  targetType: string;
-  outcome: 'SUCCESS' | 'FAILURE';
+  targetType: AuditTargetType;
+  outcome: EventResult;
   reason: string | null;
   changedFields: string[] | null;
   requestId: string | null;

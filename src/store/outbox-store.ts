@@ -1,8 +1,6 @@
+import type { EventResult } from '../schemas/event-types.ts';
+import type { AttemptOutcome, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
 import type { PageCursor } from './page-cursor.ts';
-
-export type MessageStatus = 'queued' | 'sending' | 'sent' | 'failed';
-export type MessageRoute = 'custom' | 'default';
-export type AttemptOutcome = 'sent' | 'transient' | 'permanent';
 
 export interface OutboxMessage {
   id: string;
@@ -47,7 +45,7 @@ export interface DeliveryEvent {
   orgId: string;
   messageId: string;
   published: number;
-  result: 'SUCCESS' | 'FAILURE';
+  result: EventResult;
   reason: string | null;
   server: string;
   recipient: string;

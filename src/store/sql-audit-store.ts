@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { AuditActorType, AuditEventType, AuditTargetType } from '../schemas/event-types.ts';
 import type { AuditEvent, AuditEventStore } from './audit-store.ts';
 import type { AuditEventTable } from './audit-tables.ts';
 import type { Database } from './tables.ts';
@@ -8,11 +9,11 @@ function toAuditEvent(row: Selectable<AuditEventTable>): AuditEvent {
     id: row.id,
     orgId: row.org_id,
     occurredAt: Number(row.occurred_at),
-    eventType: row.event_type,
+    eventType: row.event_type as AuditEventType,
     actorId: row.actor_id,
-    actorType: row.actor_type,
+    actorType: row.actor_type as AuditActorType,
     targetId: row.target_id,
-    targetType: row.target_type,
+    targetType: row.target_type as AuditTargetType,
     outcome: row.outcome as AuditEvent['outcome'],
     reason: row.reason,
     changedFields: row.changed_fields === null ? null : (JSON.parse(row.changed_fields) as string[]),

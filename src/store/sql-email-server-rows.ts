@@ -1,11 +1,7 @@
 import type { Selectable } from 'kysely';
-import type {
-  EmailServerChanges,
-  EmailServerRecord,
-  SealedServerColumn,
-  TlsMode,
-  TokenEndpointAuthMethod,
-} from './store.ts';
+import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
+import type { EmailServerChanges, EmailServerRecord, SealedServerColumn } from './store.ts';
 import type { EmailServerTable } from './tables.ts';
 
 export function toEmailServer(row: Selectable<EmailServerTable>): EmailServerRecord {
@@ -16,7 +12,7 @@ export function toEmailServer(row: Selectable<EmailServerTable>): EmailServerRec
     host: row.host,
     port: Number(row.port),
     username: row.username,
-    authType: row.auth_type,
+    authType: row.auth_type as AuthType,
     passwordSecret: row.password_secret,
     enabled: Number(row.enabled) === 1,
     tlsMode: row.tls_mode as TlsMode | null,

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
-import type { DeliveryEvent, MessageStatus, OutboxStore } from './outbox-store.ts';
+import { ACTIVE_MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
+import type { DeliveryEvent, OutboxStore } from './outbox-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { attemptRow, eventRow, toMessage } from './sql-outbox-rows.ts';
 import type { Database } from './tables.ts';
 
-const ACTIVE: MessageStatus[] = ['queued', 'sending'];
+const ACTIVE: MessageStatus[] = [...ACTIVE_MESSAGE_STATUSES];
 
 /** The workers' side of the outbox: leases on due messages, fenced completion, and what is due. */
 export function outboxQueue(

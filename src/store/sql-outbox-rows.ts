@@ -1,12 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
-import type {
-  AttemptOutcome,
-  DeliveryAttempt,
-  DeliveryEvent,
-  MessageRoute,
-  MessageStatus,
-  OutboxMessage,
-} from './outbox-store.ts';
+import type { AttemptOutcome, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
+import type { DeliveryAttempt, DeliveryEvent, OutboxMessage } from './outbox-store.ts';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
 import { nullableNumber } from './sql-values.ts';
 

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { MessageStatus, OutboxStore } from './outbox-store.ts';
+import { MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
+import type { OutboxStore } from './outbox-store.ts';
 import { deliveryEvents } from './sql-delivery-events.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { isUniqueViolation } from './sql-errors.ts';
@@ -150,7 +151,7 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
         .select(['status', (eb) => eb.fn.countAll().as('n')])
         .groupBy('status')
         .execute();
-      const counts: Record<MessageStatus, number> = { queued: 0, sending: 0, sent: 0, failed: 0 };
+      const counts = Object.fromEntries(MESSAGE_STATUSES.map((status) => [status, 0])) as Record<MessageStatus, number>;
       for (const row of rows) counts[row.status as MessageStatus] = Number(row.n);
       return counts;
     },

@@ -1,3 +1,5 @@
+import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { AuditEventStore } from './audit-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 
@@ -21,8 +23,6 @@ export interface ApiToken {
   lastUsedAt: number | null;
 }
 
-export type TlsMode = 'implicit' | 'starttls' | 'none';
-
 export interface EmailServerRecord {
   id: string;
   orgId: string;
@@ -30,7 +30,7 @@ export interface EmailServerRecord {
   host: string;
   port: number;
   username: string;
-  authType: string;
+  authType: AuthType;
   /** Sealed by SecretBox; never plaintext. */
   passwordSecret: string | null;
   enabled: boolean;
@@ -52,8 +52,6 @@ export interface EmailServerRecord {
   clientSecretSealed?: string | null;
   privateKeySealed?: string | null;
 }
-
-export type TokenEndpointAuthMethod = 'CLIENT_SECRET_BASIC' | 'CLIENT_SECRET_POST';
 
 export type EmailServerChanges = Partial<Omit<EmailServerRecord, 'id' | 'orgId' | 'createdAt'>>;
 

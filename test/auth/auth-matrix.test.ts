@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { ROUTE_SCOPES, type RouteGroup, SCOPES, type Scope } from '../../src/schemas/scopes.ts';
 import { type ApiResponse, request, startTestApp, type TestApp } from '../helpers/app.ts';
 import {
   type DpopClient,
@@ -13,8 +14,11 @@ import {
 import { assertOktaError } from '../helpers/okta-error.ts';
 
 const AUDIENCE = 'api://mailroute';
-const READ = 'okta.emailServers.read';
-const MANAGE = 'okta.emailServers.manage';
+const READ: Scope = 'okta.emailServers.read';
+const MANAGE: Scope = 'okta.emailServers.manage';
+const NOTIFICATIONS_READ: Scope = 'mailroute.notifications.read';
+const NOTIFICATIONS_SEND: Scope = 'mailroute.notifications.send';
+const NOTIFICATIONS = '/api/v1/mailroute/notifications';
 const ALGS = 'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA';
 const LIMIT = '100000';
 
@@ -26,12 +30,14 @@ interface Call {
 
 interface Endpoint {
   name: string;
-  /** The scope named in a challenge: the least one that would do. */
-  scope: string;
-  /** Builds a fresh request; by-id endpoints get a fresh server of the first org each time. */
+  /** The route group: its catalogued scopes open it, and the first is named in a challenge. */
+  group: RouteGroup;
+  /** Builds a fresh request; by-id endpoints get a fresh resource of the first org each time. */
   prepare(): Promise<Call & { serverId?: string }>;
-  /** What an authorised caller of the server's own org gets. */
+  /** What an authorised caller of the resource's own org gets. */
   assertSuccess(res: ApiResponse, call: Call & { serverId?: string }): void;
+  /** What a caller of another org gets (email server endpoints: the shared checks below). */
+  assertOtherOrg?(res: ApiResponse, call: Call): Promise<void>;
 }
 
 type Expectation =
@@ -68,6 +74,7 @@ describe('auth: every endpoint × every credential', () => {
       MAILROUTE_OAUTH_JWKS_COOLDOWN_SECONDS: '0',
       MAILROUTE_RATE_LIMIT_GENERAL: LIMIT,
       MAILROUTE_RATE_LIMIT_TEST: LIMIT,
+      MAILROUTE_RATE_LIMIT_NOTIFICATIONS: LIMIT,
       MAILROUTE_MAX_SERVERS_PER_ORG: '10000',
     });
     await t.services.store.orgs.create({ ...otherOrg, createdAt: Date.now() });
@@ -92,6 +99,16 @@ describe('auth: every endpoint × every credential', () => {
     assert.equal(res.status, 201, res.text);
     return res.body.id;
   }
+  const notificationBody = () => ({
+    template: 'welcome',
+    recipient: `matrix-${++counter}@example.com`,
+    variables: { firstName: 'Ada', orgName: 'Example', loginUrl: 'https://example.com/login' },
+  });
+  async function freshNotification(): Promise<string> {
+    const res = await t.api(NOTIFICATIONS, { method: 'POST', body: notificationBody() });
+    assert.equal(res.status, 202, res.text);
+    return res.body.id;
+  }
   const byId =
     (method: string, suffix = '', body?: () => unknown) =>
     async () => {
@@ -102,7 +119,7 @@ describe('auth: every endpoint × every credential', () => {
   const endpoints: Endpoint[] = [
     {
       name: 'GET /api/v1/email-servers',
-      scope: READ,
+      group: 'emailServers.read',
       prepare: async () => ({ method: 'GET', path: '/api/v1/email-servers' }),
       assertSuccess: (res) => {
         assert.equal(res.status, 200, res.text);
@@ -111,7 +128,7 @@ describe('auth: every endpoint × every credential', () => {
     },
     {
       name: 'POST /api/v1/email-servers',
-      scope: MANAGE,
+      group: 'emailServers.manage',
       prepare: async () => ({ method: 'POST', path: '/api/v1/email-servers', body: serverBody() }),
       assertSuccess: (res) => {
         assert.equal(res.status, 201, res.text);
@@ -120,7 +137,7 @@ describe('auth: every endpoint × every credential', () => {
     },
     {
       name: 'GET /api/v1/email-servers/{id}',
-      scope: READ,
+      group: 'emailServers.read',
       prepare: byId('GET'),
       assertSuccess: (res, call) => {
         assert.equal(res.status, 200, res.text);
@@ -129,7 +146,7 @@ describe('auth: every endpoint × every credential', () => {
     },
     {
       name: 'PATCH /api/v1/email-servers/{id}',
-      scope: MANAGE,
+      group: 'emailServers.manage',
       prepare: byId('PATCH', '', () => ({ alias: 'patched' })),
       assertSuccess: (res, call) => {
         assert.equal(res.status, 200, res.text);
@@ -139,7 +156,7 @@ describe('auth: every endpoint × every credential', () => {
     },
     {
       name: 'DELETE /api/v1/email-servers/{id}',
-      scope: MANAGE,
+      group: 'emailServers.manage',
       prepare: byId('DELETE'),
       assertSuccess: (res) => {
         assert.equal(res.status, 204, res.text);
@@ -148,14 +165,14 @@ describe('auth: every endpoint × every credential', () => {
     },
     {
       name: 'POST /api/v1/email-servers/{id}/test',
-      scope: MANAGE,
+      group: 'emailServers.manage',
       prepare: byId('POST', '/test', () => ({ fromAddress: 'from@example.com', toAddress: 'to@example.com' })),
       // Past authentication the test really connects: to a closed port, so the SMTP verdict is E0000223.
       assertSuccess: (res) => assertOktaError(res, { status: 400, errorCode: 'E0000223' }),
     },
     {
       name: 'GET /api/v1/mailroute/audit-events',
-      scope: MANAGE,
+      group: 'auditEvents.read',
       prepare: async () => ({ method: 'GET', path: '/api/v1/mailroute/audit-events?limit=1000' }),
       assertSuccess: (res) => {
         assert.equal(res.status, 200, res.text);
@@ -163,9 +180,94 @@ describe('auth: every endpoint × every credential', () => {
         assert.ok(res.body.length > 0);
       },
     },
+    {
+      name: 'POST /api/v1/mailroute/notifications',
+      group: 'notifications.send',
+      prepare: async () => ({ method: 'POST', path: NOTIFICATIONS, body: notificationBody() }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 202, res.text);
+        assert.match(res.body.id, /^ntf/);
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 202, res.text);
+        const { message } = await t.services.delivery.notifications.get(otherOrg.id, res.body.id);
+        assert.equal(message.orgId, otherOrg.id, 'queued in the token’s org');
+      },
+    },
+    {
+      name: 'GET /api/v1/mailroute/notifications',
+      group: 'notifications.read',
+      prepare: async () => {
+        await freshNotification();
+        return { method: 'GET', path: `${NOTIFICATIONS}?limit=200` };
+      },
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.ok(Array.isArray(res.body) && res.body.length > 0, res.text);
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        const firstOrgIds = new Set((await t.services.delivery.notifications.list(t.orgId, {}, 1000)).map((m) => m.id));
+        assert.ok(
+          res.body.every((m: { id: string }) => !firstOrgIds.has(m.id)),
+          'no notification of the first org',
+        );
+      },
+    },
+    {
+      name: 'GET /api/v1/mailroute/notifications/{id}',
+      group: 'notifications.read',
+      prepare: async () => ({ method: 'GET', path: `${NOTIFICATIONS}/${await freshNotification()}` }),
+      assertSuccess: (res, call) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(`${NOTIFICATIONS}/${res.body.id}`, call.path);
+      },
+      assertOtherOrg: async (res) => assertOktaError(res, { status: 404, errorCode: 'E0000007' }),
+    },
+    {
+      name: 'POST /api/v1/mailroute/notifications/{id}/resend',
+      group: 'notifications.send',
+      prepare: async () => ({ method: 'POST', path: `${NOTIFICATIONS}/${await freshNotification()}/resend` }),
+      // Past authentication the resend is really tried: a queued message cannot be resent.
+      assertSuccess: (res) =>
+        assertOktaError(res, {
+          status: 400,
+          errorCode: 'E0000001',
+          causes: ['notificationId: Only failed notifications can be resent; this one is queued'],
+        }),
+      assertOtherOrg: async (res) => assertOktaError(res, { status: 404, errorCode: 'E0000007' }),
+    },
+    {
+      name: 'GET /api/v1/mailroute/delivery-events',
+      group: 'notifications.read',
+      prepare: async () => ({ method: 'GET', path: '/api/v1/mailroute/delivery-events' }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.ok(Array.isArray(res.body), res.text);
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, []);
+      },
+    },
+    {
+      name: 'GET /api/v1/mailroute/notification-stats/hourly',
+      group: 'notifications.read',
+      prepare: async () => ({ method: 'GET', path: '/api/v1/mailroute/notification-stats/hourly' }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.ok(Array.isArray(res.body.hours), res.text);
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, { hours: [] });
+      },
+    },
   ];
 
-  const isRead = (endpoint: Endpoint) => endpoint.scope === READ;
+  const challengeScope = (endpoint: Endpoint) => ROUTE_SCOPES[endpoint.group][0];
+  const opens = (scopes: readonly Scope[], endpoint: Endpoint) =>
+    ROUTE_SCOPES[endpoint.group].some((scope) => scopes.includes(scope));
   const bearer = (token: () => Promise<string>) => async () => ({ authorization: `Bearer ${await token()}` });
   const now = () => Math.floor(Date.now() / 1000);
   const sswsOf = async (options: { scopes?: string[]; expiresAt?: number; revoke?: boolean }) => {
@@ -174,7 +276,7 @@ describe('auth: every endpoint × every credential', () => {
     return secret;
   };
   const boundToken = () =>
-    issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], cid: 'client-dpop', cnf: { jkt: dpop.jkt } });
+    issuer.sign('default', { aud: AUDIENCE, scp: SCOPES, cid: 'client-dpop', cnf: { jkt: dpop.jkt } });
 
   const credentials: Credential[] = [
     { name: 'no credentials', headers: async () => ({ authorization: '' }), expect: () => 'no_credentials' },
@@ -197,18 +299,37 @@ describe('auth: every endpoint × every credential', () => {
     {
       name: 'scope-restricted SSWS (read)',
       headers: async () => ({ authorization: `SSWS ${await sswsOf({ scopes: [READ] })}` }),
-      expect: (e) => (isRead(e) ? 'success' : 'forbidden_ssws'),
+      expect: (e) => (opens([READ], e) ? 'success' : 'forbidden_ssws'),
+    },
+    {
+      name: 'scope-restricted SSWS (notifications send)',
+      headers: async () => ({ authorization: `SSWS ${await sswsOf({ scopes: [NOTIFICATIONS_SEND] })}` }),
+      expect: (e) => (opens([NOTIFICATIONS_SEND], e) ? 'success' : 'forbidden_ssws'),
     },
     {
       name: 'Bearer read',
       scheme: 'Bearer',
       headers: bearer(() => issuer.sign('default', { aud: AUDIENCE, scp: [READ], cid: 'client-read' })),
-      expect: (e) => (isRead(e) ? 'success' : 'insufficient_scope'),
+      expect: (e) => (opens([READ], e) ? 'success' : 'insufficient_scope'),
     },
     {
       name: 'Bearer manage',
       scheme: 'Bearer',
       headers: bearer(() => issuer.sign('default', { aud: AUDIENCE, scp: [MANAGE], cid: 'client-manage' })),
+      expect: (e) => (opens([MANAGE], e) ? 'success' : 'insufficient_scope'),
+    },
+    {
+      name: 'Bearer notifications read',
+      scheme: 'Bearer',
+      headers: bearer(() =>
+        issuer.sign('default', { aud: AUDIENCE, scp: [NOTIFICATIONS_READ], cid: 'client-notifications' }),
+      ),
+      expect: (e) => (opens([NOTIFICATIONS_READ], e) ? 'success' : 'insufficient_scope'),
+    },
+    {
+      name: 'Bearer with every catalogued scope',
+      scheme: 'Bearer',
+      headers: bearer(() => issuer.sign('default', { aud: AUDIENCE, scp: SCOPES, cid: 'client-all' })),
       expect: () => 'success',
     },
     {
@@ -254,7 +375,7 @@ describe('auth: every endpoint × every credential', () => {
       name: "another org's Bearer",
       scheme: 'Bearer',
       headers: bearer(() =>
-        issuer.sign('tenants', { aud: AUDIENCE, scp: [MANAGE], org: otherOrg.name, cid: 'client-other' }),
+        issuer.sign('tenants', { aud: AUDIENCE, scp: SCOPES, org: otherOrg.name, cid: 'client-other' }),
       ),
       expect: () => 'other_org',
     },
@@ -366,7 +487,7 @@ describe('auth: every endpoint × every credential', () => {
                 wwwAuthenticate,
                 challenge(
                   credential.scheme!,
-                  endpoint.scope,
+                  challengeScope(endpoint),
                   'insufficient_scope',
                   'The access token provided does not contain the required scopes.',
                   call.path,
@@ -385,7 +506,7 @@ describe('auth: every endpoint × every credential', () => {
                 wwwAuthenticate,
                 challenge(
                   credential.scheme!,
-                  endpoint.scope,
+                  challengeScope(endpoint),
                   expectation,
                   expectation === 'invalid_token' ? 'The access token is invalid.' : 'The DPoP proof is invalid.',
                   call.path,
@@ -394,7 +515,9 @@ describe('auth: every endpoint × every credential', () => {
               break;
             case 'other_org':
               assert.equal(wwwAuthenticate, null);
-              if (call.serverId) {
+              if (endpoint.assertOtherOrg) {
+                await endpoint.assertOtherOrg(res, call);
+              } else if (call.serverId) {
                 assertOktaError(res, {
                   status: 404,
                   errorCode: 'E0000007',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AUTH_TYPES } from '../../src/schemas/email-server.ts';
+import { AUTH_TYPES } from '../../src/schemas/auth-types.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 

@@ -27,7 +27,7 @@ export class ApiFailure extends Error {
   }
 }
 
-export function parseCause(text: string): Cause {
+function parseCause(text: string): Cause {
   const match = /^([A-Za-z][\w.-]*): ([\s\S]*)$/.exec(text);
   return match ? { field: match[1], message: match[2] } : { message: text };
 }

@@ -1,12 +1,7 @@
+import { MESSAGE_STATUSES } from '../../schemas/message-statuses.ts';
+import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { ApiFailure, apiRequest, unwrapList } from './api.ts';
-import {
-  DELIVERY_STATUSES,
-  HOURLY_PATH,
-  listNotifications,
-  NOTIFICATIONS_PATH,
-  type Notification,
-  replyText,
-} from './deliveries.ts';
+import { HOURLY_PATH, listNotifications, NOTIFICATIONS_PATH, type Notification, replyText } from './deliveries.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { type HourCount, hourlyChart, lastDayBuckets } from './hourly-chart.ts';
 import type { EmailServer } from './types.ts';
@@ -22,7 +17,7 @@ export function createDeliveriesView() {
   const statusFilter = byId<HTMLSelectElement>('deliveries-status');
   let aliases = new Map<string, string>();
 
-  for (const value of DELIVERY_STATUSES)
+  for (const value of MESSAGE_STATUSES)
     statusFilter.append(h('option', { value }, value[0].toUpperCase() + value.slice(1)));
   statusFilter.addEventListener('change', () => void refresh());
   byId('deliveries-refresh').addEventListener('click', () => void refresh());
@@ -135,7 +130,7 @@ export function createDeliveriesView() {
           alert,
           error.status === 404
             ? 'This service does not offer the delivery API.'
-            : `The delivery API needs the mailroute.notifications.read scope. ${error.summary}`,
+            : `The delivery API needs the ${ROUTE_SCOPES['notifications.read'][0]} scope. ${error.summary}`,
         );
         replaceChildren(list);
         return;

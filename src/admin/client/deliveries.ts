@@ -1,25 +1,11 @@
+import type { Notification } from '../../schemas/notification.ts';
 import { apiRequest } from './api.ts';
+
+export type { Notification };
 
 /** The delivery API (a mailroute extension): notifications with their status, server and last reply. */
 export const NOTIFICATIONS_PATH = '/api/v1/mailroute/notifications';
 export const HOURLY_PATH = '/api/v1/mailroute/notification-stats/hourly';
-export const DELIVERY_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
-
-export interface Notification {
-  id: string;
-  status: string;
-  template: string;
-  recipient: string;
-  route: string;
-  serverId: string | null;
-  attempts: number;
-  created: string;
-  completedAt: string | null;
-  lastUpdated: string;
-  nextAttemptAt: string | null;
-  lastReplyCode: number | null;
-  lastReply: string | null;
-}
 
 /** "550 No such user" from a code and a reply that may already start with that code. */
 export function replyText(code: number | null, reply: string | null): string {

@@ -80,7 +80,7 @@ export function createServersView() {
     showAlert(alert);
     try {
       // A PATCH to an OAuth server must name its authType (Okta's rule), even for a toggle.
-      const oauth = server.authType && server.authType !== 'BASIC_SMTP_AUTH' ? { authType: server.authType } : {};
+      const oauth = server.authType ? { authType: server.authType } : {};
       await apiRequest('PATCH', `/api/v1/email-servers/${encodeURIComponent(server.id)}`, { enabled, ...oauth });
       announce(`${server.alias} ${enabled ? 'enabled' : 'disabled'}.`);
       await refresh();

@@ -12,7 +12,7 @@ const STATIC_ROOT = path.join(PROJECT_ROOT, 'src', 'admin', 'static');
  * page shows is set with textContent, so even text the CSP would not stop cannot become markup.
  * With OAuth sign-in, the page also talks to the issuer (discovery and the token endpoint).
  */
-export function adminCsp(adminOAuth?: AdminOAuthConfig): string {
+function adminCsp(adminOAuth?: AdminOAuthConfig): string {
   const connect = adminOAuth ? `'self' ${new URL(adminOAuth.issuer).origin}` : "'self'";
   return [
     "default-src 'self'",

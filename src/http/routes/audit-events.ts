@@ -3,29 +3,28 @@ import Type from 'typebox';
 import type { AuditService } from '../../domain/audit.ts';
 import { AuditEventQuery, AuditEventResponse } from '../../schemas/audit-event.ts';
 import { oktaErrorResponses } from '../../schemas/error.ts';
+import { ROUTE_SCOPES, scopeNote } from '../../schemas/scopes.ts';
 import type { AuditEvent } from '../../store/audit-store.ts';
-import { principalOf, SCOPES } from '../auth.ts';
+import { principalOf } from '../auth.ts';
 import { decodeCursor, nextPageLink, parseTimeParameter } from '../pagination.ts';
 
 export interface AuditEventRoutesOptions {
   audit: Pick<AuditService, 'list'>;
 }
 
-/** Okta's System Log scope, or the manage scope; an unrestricted API token always. */
-const AUDIT_SCOPES = [SCOPES.manage, 'okta.logs.read'] as const;
-
-export const AUDIT_EVENTS_PATH = '/api/v1/mailroute/audit-events';
+const AUDIT_EVENTS_PATH = '/api/v1/mailroute/audit-events';
 
 /** Extension: the org's audit trail of configuration changes, oldest first, paged like Okta's System Log. */
 export const auditEventRoutes: FastifyPluginAsyncTypebox<AuditEventRoutesOptions> = async (app, { audit }) => {
   app.get(AUDIT_EVENTS_PATH, {
-    config: { scopes: AUDIT_SCOPES },
+    config: { scopes: ROUTE_SCOPES['auditEvents.read'] },
     schema: {
       operationId: 'listAuditEvents',
       summary: 'List audit events (mailroute extension)',
       description:
         'Every change to email servers and API tokens, and every SMTP test, with actor, time and request id. Field values (passwords above all) are never recorded. ' +
-        'Needs okta.emailServers.manage or okta.logs.read, or an unrestricted API token. When more events remain, a `Link: <...>; rel="next"` header names the next page.',
+        `${scopeNote('auditEvents.read')} An unrestricted API token always may. ` +
+        'When more events remain, a `Link: <...>; rel="next"` header names the next page.',
       tags: ['AuditEvent'],
       querystring: AuditEventQuery,
       response: { 200: Type.Array(AuditEventResponse), ...oktaErrorResponses(400, 401, 403, 429) },

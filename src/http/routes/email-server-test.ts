@@ -5,7 +5,8 @@ import { DomainError } from '../../domain/errors.ts';
 import { EmailServerIdParams } from '../../schemas/email-server.ts';
 import { EmailTestAddresses } from '../../schemas/email-server-test.ts';
 import { oktaErrorResponses } from '../../schemas/error.ts';
-import { changeContextOf, MANAGE_SCOPES, principalOf } from '../auth.ts';
+import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
+import { changeContextOf, principalOf } from '../auth.ts';
 
 export interface EmailServerTestRoutesOptions {
   emailServerTests: AuditedEmailServerTests;
@@ -51,7 +52,7 @@ export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRou
   { emailServerTests },
 ) => {
   app.post('/api/v1/email-servers/:emailServerId/test', {
-    config: { scopes: MANAGE_SCOPES },
+    config: { scopes: ROUTE_SCOPES['emailServers.manage'] },
     // No body at all is missing addresses (E0000001 naming both), not a malformed body.
     preValidation: async (request) => {
       if (request.body === undefined) request.body = {};

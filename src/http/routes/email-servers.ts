@@ -10,7 +10,8 @@ import {
   EmailServerResponse,
 } from '../../schemas/email-server.ts';
 import { oktaErrorResponses as errors } from '../../schemas/error.ts';
-import { changeContextOf, MANAGE_SCOPES, principalOf, READ_SCOPES } from '../auth.ts';
+import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
+import { changeContextOf, principalOf } from '../auth.ts';
 import { presentEmailServer } from '../presenters.ts';
 
 export interface EmailServerRoutesOptions {
@@ -28,7 +29,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
   const documented = responseShape === 'documented';
 
   app.get('/api/v1/email-servers', {
-    config: { scopes: READ_SCOPES },
+    config: { scopes: ROUTE_SCOPES['emailServers.read'] },
     schema: {
       operationId: 'listEmailServers',
       summary: 'List all enrolled SMTP servers',
@@ -42,7 +43,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
   });
 
   app.post('/api/v1/email-servers', {
-    config: { scopes: MANAGE_SCOPES },
+    config: { scopes: ROUTE_SCOPES['emailServers.manage'] },
     schema: {
       operationId: 'createEmailServer',
       summary: 'Create a custom SMTP server',
@@ -57,7 +58,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
   });
 
   app.get('/api/v1/email-servers/:emailServerId', {
-    config: { scopes: READ_SCOPES },
+    config: { scopes: ROUTE_SCOPES['emailServers.read'] },
     schema: {
       operationId: 'getEmailServer',
       summary: 'Retrieve an SMTP server configuration',
@@ -74,7 +75,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
   });
 
   app.patch('/api/v1/email-servers/:emailServerId', {
-    config: { scopes: MANAGE_SCOPES },
+    config: { scopes: ROUTE_SCOPES['emailServers.manage'] },
     schema: {
       operationId: 'updateEmailServer',
       summary: 'Update an SMTP server configuration',
@@ -92,7 +93,7 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
   });
 
   app.delete('/api/v1/email-servers/:emailServerId', {
-    config: { scopes: MANAGE_SCOPES },
+    config: { scopes: ROUTE_SCOPES['emailServers.manage'] },
     schema: {
       operationId: 'deleteEmailServer',
       summary: 'Delete an SMTP server configuration',

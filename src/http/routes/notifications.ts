@@ -12,25 +12,18 @@ import {
   NotificationListQuery,
   NotificationPost,
 } from '../../schemas/notification.ts';
-import type { MessageStatus } from '../../store/outbox-store.ts';
+import { ROUTE_SCOPES, type RouteGroup, scopeNote } from '../../schemas/scopes.ts';
 import { principalOf } from '../auth.ts';
 import { decodeCursor, nextPageLink, parseTimeParameter } from '../pagination.ts';
 import { presentDeliveryEvent, presentNotification } from './notifications-presenters.ts';
 
-export const NOTIFICATION_SCOPES = {
-  send: 'mailroute.notifications.send',
-  read: 'mailroute.notifications.read',
-} as const;
-const SEND = [NOTIFICATION_SCOPES.send] as const;
-const READ = [NOTIFICATION_SCOPES.read, NOTIFICATION_SCOPES.send] as const;
-
 export const NOTIFICATIONS_PATH = '/api/v1/mailroute/notifications';
-export const DELIVERY_EVENTS_PATH = '/api/v1/mailroute/delivery-events';
+const DELIVERY_EVENTS_PATH = '/api/v1/mailroute/delivery-events';
 export const HOURLY_PATH = '/api/v1/mailroute/notification-stats/hourly';
 
 const tags = ['Notification'];
 // Submissions come in bursts from the identity platform: their own rate-limit bucket.
-const config = (scopes: readonly string[]) => ({ scopes, rateLimitBucket: 'notifications' });
+const config = (group: RouteGroup) => ({ scopes: ROUTE_SCOPES[group], rateLimitBucket: 'notifications' });
 
 export interface NotificationRoutesOptions {
   notifications: NotificationService;
@@ -42,14 +35,15 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
   { notifications },
 ) => {
   app.post(NOTIFICATIONS_PATH, {
-    config: config(SEND),
+    config: config('notifications.send'),
     schema: {
       operationId: 'sendNotification',
       summary: 'Submit a notification email (mailroute extension)',
       description:
         'Renders the template and stores the message durably, then answers 202; workers deliver it through the enabled custom server, ' +
         "or the operator's default server when none is enabled. A message routed to a custom server is retried there and never sent through the default. " +
-        'The same idempotency key (body field or Idempotency-Key header) within 24 hours returns the first message. Needs mailroute.notifications.send.',
+        'The same idempotency key (body field or Idempotency-Key header) within 24 hours returns the first message. ' +
+        scopeNote('notifications.send'),
       tags,
       body: NotificationPost,
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
@@ -70,13 +64,13 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
   });
 
   app.get(NOTIFICATIONS_PATH, {
-    config: config(READ),
+    config: config('notifications.read'),
     schema: {
       operationId: 'listNotifications',
       summary: 'List notifications, newest first (mailroute extension)',
       description:
         'Filter by status, server (a custom server id or `default`) and creation time. When more remain, a `Link: <...>; rel="next"` header names the next page. ' +
-        'Needs mailroute.notifications.read or .send.',
+        scopeNote('notifications.read'),
       tags,
       querystring: NotificationListQuery,
       response: { 200: Type.Array(Notification), ...errors(400, 401, 403, 429) },
@@ -84,7 +78,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     handler: async (request, reply) => {
       const { status, server, since, until, after, limit = 20 } = request.query;
       const filter = {
-        status: status as MessageStatus | undefined,
+        status,
         server,
         since: parseTimeParameter('since', since),
         until: parseTimeParameter('until', until),
@@ -100,10 +94,11 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
   });
 
   app.get(`${NOTIFICATIONS_PATH}/:notificationId`, {
-    config: config(READ),
+    config: config('notifications.read'),
     schema: {
       operationId: 'getNotification',
       summary: "Get a notification's status and its attempts (mailroute extension)",
+      description: scopeNote('notifications.read'),
       tags,
       params: NotificationIdParams,
       response: { 200: Notification, ...errors(401, 403, 404, 429) },
@@ -115,13 +110,13 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
   });
 
   app.post(`${NOTIFICATIONS_PATH}/:notificationId/resend`, {
-    config: config(SEND),
+    config: config('notifications.send'),
     schema: {
       operationId: 'resendNotification',
       summary: 'Resend a failed notification (mailroute extension)',
       description:
         'Queues a failed message again, with the same Message-ID and route and a fresh attempt budget. Possible while the failed message still holds its content ' +
-        '(MAILROUTE_DELIVERY_RESEND_WINDOW_MS after it failed). Needs mailroute.notifications.send.',
+        `(MAILROUTE_DELIVERY_RESEND_WINDOW_MS after it failed). ${scopeNote('notifications.send')}`,
       tags,
       params: NotificationIdParams,
       response: { 202: Notification, ...errors(400, 401, 403, 404, 429) },
@@ -133,12 +128,13 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
   });
 
   app.get(DELIVERY_EVENTS_PATH, {
-    config: config(READ),
+    config: config('notifications.read'),
     schema: {
       operationId: 'listDeliveryEvents',
       summary: 'List delivery events, newest first (mailroute extension)',
       description:
-        'One SUCCESS or FAILURE event per message reaching a final status, shaped like Okta\'s System Log. Paged with a `Link: <...>; rel="next"` header.',
+        'One SUCCESS or FAILURE event per message reaching a final status, shaped like Okta\'s System Log. Paged with a `Link: <...>; rel="next"` header. ' +
+        scopeNote('notifications.read'),
       tags,
       querystring: EventListQuery,
       response: { 200: Type.Array(DeliveryEvent), ...errors(400, 401, 403, 429) },
@@ -161,10 +157,11 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
   });
 
   app.get(HOURLY_PATH, {
-    config: config(READ),
+    config: config('notifications.read'),
     schema: {
       operationId: 'getNotificationHourlyCounts',
       summary: 'Sent and failed notifications per hour (mailroute extension)',
+      description: scopeNote('notifications.read'),
       tags,
       querystring: HourlyQuery,
       response: { 200: HourlyCounts, ...errors(400, 401, 403, 429) },

@@ -7,9 +7,6 @@ import type { OAuthSignInFields } from '../auth-strategy.ts';
 export type OAuthServer = Pick<EmailServerRecord, 'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType'> &
   OAuthSignInFields;
 
-export const CLIENT_CREDENTIALS = 'OAUTH2_CLIENT_CREDENTIALS';
-export const JWT_BEARER_GRANT = 'OAUTH2_JWT_BEARER_GRANT';
-
 /** How long a signed assertion is valid: Google accepts at most an hour; short limits replay. */
 const ASSERTION_LIFETIME_SECONDS = 300;
 

@@ -3,14 +3,7 @@ import type { SecretBox } from '../../secrets/secret-box.ts';
 import { openServerSecret } from '../../secrets/server-secrets.ts';
 import type { GuardPolicy, HostLookup } from '../destination-guard.ts';
 import { SmtpFailure } from '../diagnosis.ts';
-import {
-  CLIENT_CREDENTIALS,
-  clientCredentialsRequest,
-  JWT_BEARER_GRANT,
-  jwtBearerRequest,
-  type OAuthServer,
-  type TokenRequest,
-} from './grants.ts';
+import { clientCredentialsRequest, jwtBearerRequest, type OAuthServer, type TokenRequest } from './grants.ts';
 import { requestAccessToken } from './token-endpoint.ts';
 import { OAuthTokenFailure } from './token-failure.ts';
 
@@ -81,11 +74,11 @@ export function createOAuthTokenClient(deps: OAuthTokenClientDeps) {
   }
 
   async function buildRequest(server: OAuthServer, at: number): Promise<{ request: TokenRequest; secrets: string[] }> {
-    if (server.authType === CLIENT_CREDENTIALS) {
+    if (server.authType === 'OAUTH2_CLIENT_CREDENTIALS') {
       const clientSecret = open(server.clientSecretSealed, 'clientSecret', server);
       return { request: clientCredentialsRequest(server, clientSecret), secrets: [clientSecret] };
     }
-    if (server.authType === JWT_BEARER_GRANT) {
+    if (server.authType === 'OAUTH2_JWT_BEARER_GRANT') {
       const privateKey = open(server.privateKeySealed, 'privateKey', server);
       try {
         return { request: await jwtBearerRequest(server, privateKey, at), secrets: [] };

@@ -1,6 +1,7 @@
 import type { SMTPConnectionCustomAuthContext, SMTPConnectionCustomAuthResponse } from 'nodemailer/lib/smtp-connection';
+import { OAUTH_AUTH_TYPES, type OAuthAuthType } from '../../schemas/auth-types.ts';
 import type { SmtpAuthStrategy } from '../auth-strategy.ts';
-import { CLIENT_CREDENTIALS, JWT_BEARER_GRANT, type OAuthServer } from './grants.ts';
+import type { OAuthServer } from './grants.ts';
 import type { AccessToken, OAuthTokenClient } from './token-client.ts';
 
 /** Replies after which a fresh token cannot help: the server does not take XOAUTH2 at all, or the request was malformed. */
@@ -10,7 +11,7 @@ const NOT_A_TOKEN_PROBLEM = new Set([500, 501, 502, 503, 504, 530, 538]);
 const REMEMBERED_TOKENS = 4;
 
 /** SASL XOAUTH2 initial response: `user=<user>^Aauth=Bearer <token>^A^A`, base64. */
-export function xoauth2InitialResponse(user: string, accessToken: string): string {
+function xoauth2InitialResponse(user: string, accessToken: string): string {
   return Buffer.from(`user=${user}\x01auth=Bearer ${accessToken}\x01\x01`, 'utf8').toString('base64');
 }
 
@@ -22,7 +23,7 @@ export function xoauth2InitialResponse(user: string, accessToken: string): strin
  * as Microsoft 365 does), the token is dropped, a fresh one fetched once, and AUTH tried again on
  * the same connection.
  */
-export function createXOAuth2Strategies(tokens: OAuthTokenClient): Record<string, SmtpAuthStrategy> {
+export function createXOAuth2Strategies(tokens: OAuthTokenClient): Record<OAuthAuthType, SmtpAuthStrategy> {
   const strategy: SmtpAuthStrategy = async ({ server }) => {
     const oauthServer = server as OAuthServer;
     const first = await tokens.accessToken(oauthServer);
@@ -55,7 +56,10 @@ export function createXOAuth2Strategies(tokens: OAuthTokenClient): Record<string
       secrets,
     };
   };
-  return { [CLIENT_CREDENTIALS]: strategy, [JWT_BEARER_GRANT]: strategy };
+  return Object.fromEntries(OAUTH_AUTH_TYPES.map((type) => [type, strategy])) as Record<
+    OAuthAuthType,
+    SmtpAuthStrategy
+  >;
 }
 
 async function authenticate(

@@ -1,0 +1,14 @@
+/** The life of an outbox message and of each delivery attempt. No typebox here: the admin page bundles it. */
+
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** Statuses a worker may still move forward. */
+export const ACTIVE_MESSAGE_STATUSES = ['queued', 'sending'] as const satisfies readonly MessageStatus[];
+
+export const ATTEMPT_OUTCOMES = ['sent', 'transient', 'permanent'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** custom: the org's enabled server; default: the operator's default server. */
+export const MESSAGE_ROUTES = ['custom', 'default'] as const;
+export type MessageRoute = (typeof MESSAGE_ROUTES)[number];
