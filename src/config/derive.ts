@@ -125,10 +125,12 @@ function oauthConfig(settings: Settings, given: ReadonlySet<SettingName>): OAuth
     }
     if (entry.org && entry.orgClaim)
       throw new ConfigError(`OAuth issuer ${entry.issuer}: set org or orgClaim, not both`);
+    // Okta's authorization servers publish their keys at {issuer}/v1/keys.
+    const jwksUri = entry.jwksUri ?? `${entry.issuer.replace(/\/+$/, '')}/v1/keys`;
+    if (!URL.canParse(jwksUri)) throw new ConfigError(`OAuth issuer ${entry.issuer}: jwksUri is not a URL`);
     return {
       issuer: entry.issuer,
-      // Okta's authorization servers publish their keys at {issuer}/v1/keys.
-      jwksUri: entry.jwksUri ?? `${entry.issuer.replace(/\/+$/, '')}/v1/keys`,
+      jwksUri,
       audience: entry.audience ?? defaultAudience,
       ...(entry.orgClaim ? { orgClaim: entry.orgClaim } : { org: entry.org ?? defaultOrg }),
     };
