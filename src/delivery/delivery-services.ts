@@ -35,7 +35,7 @@ export function createDeliveryServices({ config, store, secretBox, ids, now, aut
     ids,
     now,
     metrics,
-    fromAddress: settings.fromAddress,
+    messageIdDomain: settings.messageIdDomain,
     onQueued: () => {
       for (const wake of wakeListeners) wake();
     },
@@ -50,7 +50,7 @@ export function createDeliveryServices({ config, store, secretBox, ids, now, aut
         secretBox,
         smtp: config.smtp,
         poolSize: settings.poolSize,
-        defaultSmtpUrl: settings.defaultSmtpUrl,
+        defaultSmtp: settings.defaultSmtp,
         defaultSmtpCa: settings.defaultSmtpCaFile ? fs.readFileSync(settings.defaultSmtpCaFile, 'utf8') : undefined,
         captureDir: settings.captureDir,
         authStrategies,

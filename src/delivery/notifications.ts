@@ -34,8 +34,8 @@ export interface NotificationServiceDeps {
   ids: Pick<IdGenerator, 'prefixed'>;
   now: () => number;
   metrics: Pick<Metrics, 'accepted'>;
-  /** The From address; its domain names Message-IDs. */
-  fromAddress: string;
+  /** Names Message-IDs: the From address's domain. */
+  messageIdDomain: string;
   /** Tells local workers there is work, so they need not wait for their next poll. */
   onQueued: () => void;
 }
@@ -43,8 +43,7 @@ export interface NotificationServiceDeps {
 export type NotificationService = ReturnType<typeof createNotificationService>;
 
 export function createNotificationService(deps: NotificationServiceDeps) {
-  const { outbox, templates, ids, now } = deps;
-  const messageIdDomain = /@([^@\s>]+)>?\s*$/.exec(deps.fromAddress)?.[1] ?? 'mailroute.localhost';
+  const { outbox, templates, ids, now, messageIdDomain } = deps;
 
   async function getOrThrow(orgId: string, id: string): Promise<OutboxMessage> {
     const message = await outbox.get(orgId, id);

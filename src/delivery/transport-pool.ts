@@ -1,5 +1,4 @@
-import type { SmtpSettings } from '../config.ts';
-import { TLS_MODES, type TlsMode } from '../schemas/tls-modes.ts';
+import type { DefaultSmtpServer, SmtpSettings } from '../config.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { staticPasswordAuth } from '../smtp/auth-strategy.ts';
 import { createSmtpTransport, type SmtpServerConfig, type SmtpTransportDeps } from '../smtp/transport.ts';
@@ -12,7 +11,8 @@ export interface TransportPoolDeps {
   smtp: SmtpSettings;
   /** Pooled connections per server. */
   poolSize: number;
-  defaultSmtpUrl?: string;
+  /** The operator's default server; unset: mail is captured to files. */
+  defaultSmtp?: DefaultSmtpServer;
   /** PEM CA bundle for the default server, when it uses a private CA. */
   defaultSmtpCa?: string;
   captureDir: string;
@@ -99,14 +99,19 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
     },
 
     forDefault(): Promise<DeliveryTransport> {
-      if (!deps.defaultSmtpUrl) return cached('capture', '', async () => createCaptureTransport(deps.captureDir));
-      const url = deps.defaultSmtpUrl;
-      return cached('default', url, () => {
-        const { server, user, pass } = defaultServerConfig(url, deps.defaultSmtpCa);
+      const defaultSmtp = deps.defaultSmtp;
+      if (!defaultSmtp) return cached('capture', '', async () => createCaptureTransport(deps.captureDir));
+      // Fixed for the process's life: the fingerprint never changes.
+      return cached('default', 'default', () => {
+        const server = defaultServerConfig(defaultSmtp, deps.defaultSmtpCa);
         return build('default', server, {
           // The operator named this server: it passes the destination guard, whatever its address.
           settings: { ...deps.smtp, allow: [...deps.smtp.allow, server.host.toLowerCase()] },
-          authStrategies: { BASIC_SMTP_AUTH: user ? staticPasswordAuth(user, pass) : async () => undefined },
+          authStrategies: {
+            BASIC_SMTP_AUTH: defaultSmtp.username
+              ? staticPasswordAuth(defaultSmtp.username, defaultSmtp.password)
+              : async () => undefined,
+          },
         });
       });
     },
@@ -122,30 +127,18 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
   };
 }
 
-/** `smtp://user:pass@host:587` (STARTTLS), `smtps://...:465` (implicit TLS); `?tls=none` for a plain relay. */
-export function defaultServerConfig(
-  url: string,
-  ca?: string,
-): { server: SmtpServerConfig; user: string; pass: string } {
-  const parsed = new URL(url);
-  const implicit = parsed.protocol === 'smtps:';
-  const tlsParam = parsed.searchParams.get('tls');
-  const tlsMode: TlsMode = TLS_MODES.find((mode) => mode === tlsParam) ?? (implicit ? 'implicit' : 'starttls');
-  const user = decodeURIComponent(parsed.username);
+/** The operator's default server as the transport takes a stored one. */
+function defaultServerConfig(defaultSmtp: DefaultSmtpServer, ca?: string): SmtpServerConfig {
   return {
-    server: {
-      id: 'default',
-      orgId: '',
-      host: parsed.hostname.replace(/^\[|\]$/g, ''),
-      port: parsed.port ? Number(parsed.port) : implicit ? 465 : 587,
-      username: user,
-      // Signs in with the URL's password (registered above), never a stored one.
-      authType: 'BASIC_SMTP_AUTH',
-      passwordSecret: null,
-      tlsMode,
-      caCertificate: ca ?? null,
-    },
-    user,
-    pass: decodeURIComponent(parsed.password),
+    id: 'default',
+    orgId: '',
+    host: defaultSmtp.host,
+    port: defaultSmtp.port,
+    username: defaultSmtp.username,
+    // Signs in with the URL's password (registered above), never a stored one.
+    authType: 'BASIC_SMTP_AUTH',
+    passwordSecret: null,
+    tlsMode: defaultSmtp.tlsMode,
+    caCertificate: ca ?? null,
   };
 }

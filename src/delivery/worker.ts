@@ -24,7 +24,7 @@ export interface DeliveryWorkerDeps {
   metrics: Metrics;
   ids: Pick<IdGenerator, 'prefixed'>;
   now: () => number;
-  settings: Omit<DeliveryConfig, 'defaultSmtpUrl' | 'defaultSmtpCaFile' | 'captureDir' | 'templatesDir' | 'workers'>;
+  settings: Omit<DeliveryConfig, 'defaultSmtp' | 'defaultSmtpCaFile' | 'captureDir' | 'templatesDir' | 'workers'>;
   log: WorkerLogger;
   random?: () => number;
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import { declarationOf, SETTINGS, type SettingName } from '../../src/config.ts';
 import { ERROR_TABLE } from '../../src/http/error-table.ts';
 import { REPO_ROOT } from '../cli/run-cli.ts';
 import { request, startTestApp, type TestApp } from '../helpers/app.ts';
@@ -126,22 +127,80 @@ describe('operable: OpenAPI, docs, health, logs, the error list', () => {
   });
 });
 
+interface SettingRow {
+  section: string;
+  names: string[];
+  defaultCell: string;
+}
+
+/** Every row of the README's `| variable | default | ... |` tables, with the `## ` section it sits in. */
+function readmeSettingRows(): SettingRow[] {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const rows: SettingRow[] = [];
+  let section = '';
+  let inTable = false;
+  for (const line of readme.split('\n')) {
+    if (line.startsWith('## ')) section = line.slice(3).trim();
+    if (/^\|\s*variable\s*\|\s*default\s*\|/.test(line)) {
+      inTable = true;
+      continue;
+    }
+    if (!line.startsWith('|')) inTable = false;
+    if (!inTable || /^\|\s*-/.test(line)) continue;
+    const [names, defaultCell = ''] = line.split('|').slice(1);
+    rows.push({
+      section,
+      names: [...names.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]),
+      defaultCell: defaultCell.trim(),
+    });
+  }
+  return rows;
+}
+
+/** A documented default such as `HOST:PORT`, `DATA_DIR/...` or `<issuer>/...` stands for a computed value. */
+const PLACEHOLDER = /\b[A-Z][A-Z_]{2,}\b|<[^>]+>/;
+
 describe('the README documents every setting', () => {
-  it('names each environment variable src/config.ts reads', () => {
-    const source = fs.readFileSync(path.join(REPO_ROOT, 'src', 'config.ts'), 'utf8');
-    const names = new Set([
-      ...[...source.matchAll(/\b(MAILROUTE_[A-Z0-9_]+)\b/g)].map((m) => m[1]),
-      ...[...source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g)].map((m) => m[1]),
-      ...[...source.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1]),
-    ]);
-    assert.ok(names.has('PORT') && names.has('MAILROUTE_RESPONSE_SHAPE'), [...names].join(', '));
-    const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const missing = [...names].filter((name) => !readme.includes(`\`${name}\``));
+  const rows = readmeSettingRows();
+  const declared = Object.keys(SETTINGS.properties) as SettingName[];
+
+  it('lists each declared variable in its "## Configuration" table, and no other', () => {
+    const documented = new Set(rows.filter((row) => row.section === 'Configuration').flatMap((row) => row.names));
+    assert.ok(declared.includes('PORT') && declared.includes('MAILROUTE_RESPONSE_SHAPE'), declared.join(', '));
     assert.deepEqual(
-      missing,
+      declared.filter((name) => !documented.has(name)),
       [],
-      'settings read by src/config.ts but missing from README.md (add them to its "## Configuration" table)',
+      'settings declared in the config schema but missing from the README "## Configuration" table',
     );
+    assert.deepEqual(
+      [...documented].filter((name) => !(declared as string[]).includes(name)),
+      [],
+      'variables the README documents but the config schema does not declare',
+    );
+  });
+
+  it('shows the declared default wherever a table gives one variable a default', () => {
+    const mismatches: string[] = [];
+    const shown = new Set<string>();
+    for (const row of rows.filter((r) => r.names.length === 1)) {
+      const [name] = row.names;
+      if (!(declared as string[]).includes(name)) continue;
+      const fallback = declarationOf(name as SettingName).default;
+      const literal = /^`([^`]*)`/.exec(row.defaultCell)?.[1];
+      if (fallback === undefined) {
+        if (literal !== undefined && !PLACEHOLDER.test(literal)) {
+          mismatches.push(`${name}: README says \`${literal}\`, the schema declares no default`);
+        }
+      } else if (literal !== String(fallback)) {
+        mismatches.push(`${name}: README says ${row.defaultCell}, the schema declares \`${fallback}\``);
+      } else {
+        shown.add(name);
+      }
+    }
+    assert.deepEqual(mismatches, []);
+    // Variables documented only in a grouped row still need their default in some table.
+    const unshown = declared.filter((name) => declarationOf(name).default !== undefined && !shown.has(name));
+    assert.deepEqual(unshown, [], 'settings whose declared default no README table shows');
   });
 });
 

@@ -1,0 +1,216 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import type { TlsMode } from '../schemas/tls-modes.ts';
+import { ConfigError } from './config-error.ts';
+import { ASYMMETRIC_ALGORITHMS, declarationOf, type SettingName, type Settings } from './settings.ts';
+import type {
+  AdminOAuthConfig,
+  Config,
+  DefaultSmtpServer,
+  DeliveryConfig,
+  OAuthConfig,
+  OAuthIssuerConfig,
+  SmtpSettings,
+} from './types.ts';
+
+/**
+ * Everything consumers need in the shape they use it, computed once from the validated settings:
+ * URLs parsed, lists split, cross-setting rules checked. `given` names the variables the
+ * environment set, where a default must not count as a choice.
+ */
+export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>): Config {
+  const oauth = oauthConfig(settings, given);
+  const dataDir = path.resolve(settings.MAILROUTE_DATA_DIR);
+  return {
+    host: settings.HOST,
+    port: settings.PORT,
+    publicUrl: publicUrl(settings),
+    logLevel: settings.LOG_LEVEL,
+    dataDir,
+    databaseUrl: settings.DATABASE_URL,
+    redisUrl: settings.REDIS_URL,
+    redisKeyPrefix: settings.MAILROUTE_REDIS_KEY_PREFIX,
+    responseShape: settings.MAILROUTE_RESPONSE_SHAPE,
+    maxServersPerOrg: settings.MAILROUTE_MAX_SERVERS_PER_ORG,
+    encryptionKeys: settings.MAILROUTE_ENCRYPTION_KEYS,
+    bodyLimitBytes: settings.MAILROUTE_BODY_LIMIT_BYTES,
+    oauth,
+    adminOAuth: adminOAuthConfig(settings, oauth),
+    rateLimits: {
+      windowSeconds: settings.MAILROUTE_RATE_LIMIT_WINDOW_SECONDS,
+      buckets: {
+        general: settings.MAILROUTE_RATE_LIMIT_GENERAL,
+        test: settings.MAILROUTE_RATE_LIMIT_TEST,
+        notifications: settings.MAILROUTE_RATE_LIMIT_NOTIFICATIONS,
+      },
+    },
+    tokenLastUsedIntervalSeconds: settings.MAILROUTE_TOKEN_LAST_USED_INTERVAL_SECONDS,
+    delivery: deliveryConfig(settings, dataDir),
+    smtpOAuth: {
+      tokenTimeoutMs: settings.MAILROUTE_SMTP_OAUTH_TOKEN_TIMEOUT_MS,
+      refreshMarginSeconds: settings.MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS,
+      defaultLifetimeSeconds: settings.MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS,
+    },
+    smtp: smtpSettings(settings),
+  };
+}
+
+function publicUrl(settings: Settings): string {
+  const { HOST: host, PORT: port, MAILROUTE_PUBLIC_URL: configured } = settings;
+  if (configured === undefined) return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // The schema's pattern admits a few strings the URL parser refuses (an empty host name, a bad port).
+  if (!URL.canParse(configured)) throw new ConfigError(`MAILROUTE_PUBLIC_URL must ${mustOf('MAILROUTE_PUBLIC_URL')}`);
+  return configured.replace(/\/+$/, '');
+}
+
+function mustOf(name: SettingName): string {
+  return String(declarationOf(name).must);
+}
+
+function smtpSettings(settings: Settings): SmtpSettings {
+  const allow = (settings.MAILROUTE_SMTP_ALLOW ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of allow) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    const hostOk = family === 0 && bits === undefined && /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\.?$/.test(address);
+    if (extra !== undefined || !((family !== 0 && bitsOk) || hostOk)) {
+      throw new ConfigError(`MAILROUTE_SMTP_ALLOW: "${entry}" is not an IP address, a CIDR range or a host name`);
+    }
+  }
+  return {
+    connectionTimeoutMs: settings.MAILROUTE_SMTP_CONNECTION_TIMEOUT_MS,
+    greetingTimeoutMs: settings.MAILROUTE_SMTP_GREETING_TIMEOUT_MS,
+    socketTimeoutMs: settings.MAILROUTE_SMTP_SOCKET_TIMEOUT_MS,
+    dnsTimeoutMs: settings.MAILROUTE_SMTP_DNS_TIMEOUT_MS,
+    testDeadlineMs: settings.MAILROUTE_SMTP_TEST_DEADLINE_MS,
+    testsInFlightPerOrg: settings.MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG,
+    allow,
+    denyPrivate: settings.MAILROUTE_SMTP_DENY_PRIVATE === 'true',
+  };
+}
+
+/** One issuer from MAILROUTE_OAUTH_ISSUER & co., or several as JSON in MAILROUTE_OAUTH_ISSUERS. */
+function oauthConfig(settings: Settings, given: ReadonlySet<SettingName>): OAuthConfig {
+  let raw: Partial<OAuthIssuerConfig>[] = [];
+  if (settings.MAILROUTE_OAUTH_ISSUERS) {
+    try {
+      raw = JSON.parse(settings.MAILROUTE_OAUTH_ISSUERS);
+    } catch {
+      throw new ConfigError(
+        'MAILROUTE_OAUTH_ISSUERS must be a JSON array of {issuer, audience, jwksUri, org | orgClaim}',
+      );
+    }
+    if (!Array.isArray(raw)) throw new ConfigError('MAILROUTE_OAUTH_ISSUERS must be a JSON array');
+  } else if (settings.MAILROUTE_OAUTH_ISSUER) {
+    raw = [
+      {
+        issuer: settings.MAILROUTE_OAUTH_ISSUER,
+        audience: settings.MAILROUTE_OAUTH_AUDIENCE,
+        jwksUri: settings.MAILROUTE_OAUTH_JWKS_URI,
+        org: given.has('MAILROUTE_OAUTH_ORG') ? settings.MAILROUTE_OAUTH_ORG : undefined,
+        orgClaim: settings.MAILROUTE_OAUTH_ORG_CLAIM,
+      },
+    ];
+  }
+  // Issuers given as JSON fall back to the same defaults as the single-issuer variables.
+  const defaultAudience = String(declarationOf('MAILROUTE_OAUTH_AUDIENCE').default);
+  const defaultOrg = String(declarationOf('MAILROUTE_OAUTH_ORG').default);
+  const issuers = raw.map((entry): OAuthIssuerConfig => {
+    if (typeof entry?.issuer !== 'string' || !/^https?:\/\//.test(entry.issuer)) {
+      throw new ConfigError('each OAuth issuer needs an http(s) `issuer` URL');
+    }
+    if (entry.org && entry.orgClaim)
+      throw new ConfigError(`OAuth issuer ${entry.issuer}: set org or orgClaim, not both`);
+    // Okta's authorization servers publish their keys at {issuer}/v1/keys.
+    const jwksUri = entry.jwksUri ?? `${entry.issuer.replace(/\/+$/, '')}/v1/keys`;
+    if (!URL.canParse(jwksUri)) throw new ConfigError(`OAuth issuer ${entry.issuer}: jwksUri is not a URL`);
+    return {
+      issuer: entry.issuer,
+      jwksUri,
+      audience: entry.audience ?? defaultAudience,
+      ...(entry.orgClaim ? { orgClaim: entry.orgClaim } : { org: entry.org ?? defaultOrg }),
+    };
+  });
+  const algorithms = settings.MAILROUTE_OAUTH_ALGORITHMS.split(',').map((a) => a.trim());
+  const accepted: readonly string[] = ASYMMETRIC_ALGORITHMS;
+  const rejected = algorithms.filter((a) => !accepted.includes(a));
+  if (rejected.length > 0) throw new ConfigError(`MAILROUTE_OAUTH_ALGORITHMS: not allowed: ${rejected.join(', ')}`);
+  return {
+    issuers,
+    algorithms,
+    clockSkewSeconds: settings.MAILROUTE_OAUTH_CLOCK_SKEW_SECONDS,
+    dpopProofMaxAgeSeconds: settings.MAILROUTE_DPOP_PROOF_MAX_AGE_SECONDS,
+    jwksCacheMaxAgeSeconds: settings.MAILROUTE_OAUTH_JWKS_CACHE_SECONDS,
+    jwksCooldownSeconds: settings.MAILROUTE_OAUTH_JWKS_COOLDOWN_SECONDS,
+  };
+}
+
+function adminOAuthConfig(settings: Settings, oauth: OAuthConfig): AdminOAuthConfig | undefined {
+  const clientId = settings.MAILROUTE_ADMIN_OAUTH_CLIENT_ID?.trim();
+  if (!clientId) return undefined;
+  if (oauth.issuers.length === 0)
+    throw new ConfigError('MAILROUTE_ADMIN_OAUTH_CLIENT_ID needs an OAuth issuer (MAILROUTE_OAUTH_ISSUER)');
+  // The admin page's tokens must be ones the API accepts, so its issuer is one of the trusted ones.
+  const issuer = settings.MAILROUTE_ADMIN_OAUTH_ISSUER ?? oauth.issuers[0].issuer;
+  if (!oauth.issuers.some((trusted) => trusted.issuer === issuer)) {
+    throw new ConfigError(`MAILROUTE_ADMIN_OAUTH_ISSUER must be one of the configured OAuth issuers, got "${issuer}"`);
+  }
+  const scopes = settings.MAILROUTE_ADMIN_OAUTH_SCOPES.split(/[\s,]+/).filter(Boolean);
+  return { clientId, issuer, scopes };
+}
+
+function deliveryConfig(settings: Settings, dataDir: string): DeliveryConfig {
+  const fromAddress = settings.MAILROUTE_MAIL_FROM;
+  // The schema's pattern guarantees a domain after the last @.
+  const messageIdDomain = /@([^@\s>]+)>?$/.exec(fromAddress)?.[1];
+  if (!messageIdDomain) throw new ConfigError(`MAILROUTE_MAIL_FROM must ${mustOf('MAILROUTE_MAIL_FROM')}`);
+  const captureDir = settings.MAILROUTE_CAPTURE_DIR ?? path.join(dataDir, 'captured-mail');
+  return {
+    defaultSmtp: settings.MAILROUTE_DEFAULT_SMTP_URL
+      ? defaultSmtpServer(settings.MAILROUTE_DEFAULT_SMTP_URL)
+      : undefined,
+    defaultSmtpCaFile: settings.MAILROUTE_DEFAULT_SMTP_CA_FILE,
+    captureDir: path.resolve(captureDir),
+    fromAddress,
+    messageIdDomain,
+    templatesDir: settings.MAILROUTE_TEMPLATES_DIR ? path.resolve(settings.MAILROUTE_TEMPLATES_DIR) : undefined,
+    workers: settings.MAILROUTE_DELIVERY_WORKERS === 'on',
+    concurrency: settings.MAILROUTE_DELIVERY_CONCURRENCY,
+    batchSize: settings.MAILROUTE_DELIVERY_BATCH_SIZE,
+    poolSize: settings.MAILROUTE_DELIVERY_POOL_SIZE,
+    leaseMs: settings.MAILROUTE_DELIVERY_LEASE_MS,
+    pollMs: settings.MAILROUTE_DELIVERY_POLL_MS,
+    retryBaseMs: settings.MAILROUTE_DELIVERY_RETRY_BASE_MS,
+    retryMaxMs: settings.MAILROUTE_DELIVERY_RETRY_MAX_MS,
+    maxAttempts: settings.MAILROUTE_DELIVERY_MAX_ATTEMPTS,
+    maxAgeMs: settings.MAILROUTE_DELIVERY_MAX_AGE_MS,
+    resendWindowMs: settings.MAILROUTE_DELIVERY_RESEND_WINDOW_MS,
+  };
+}
+
+/** `smtp://user:pass@host:587` (STARTTLS), `smtps://...:465` (implicit TLS); `?tls=none` for a plain relay. */
+function defaultSmtpServer(url: string): DefaultSmtpServer {
+  // The message never echoes the URL: it holds the password.
+  if (!URL.canParse(url))
+    throw new ConfigError(`MAILROUTE_DEFAULT_SMTP_URL must ${mustOf('MAILROUTE_DEFAULT_SMTP_URL')}`);
+  const parsed = new URL(url);
+  const implicit = parsed.protocol === 'smtps:';
+  const tlsParam = parsed.searchParams.get('tls');
+  const tlsMode: TlsMode =
+    tlsParam === 'none' || tlsParam === 'starttls' || tlsParam === 'implicit'
+      ? tlsParam
+      : implicit
+        ? 'implicit'
+        : 'starttls';
+  return {
+    host: parsed.hostname.replace(/^\[|\]$/g, ''),
+    port: parsed.port ? Number(parsed.port) : implicit ? 465 : 587,
+    tlsMode,
+    username: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+  };
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('fills every default from the declarations', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.publicUrl, 'http://127.0.0.1:8080');
+    assert.equal(config.dataDir, path.resolve('data'));
+    assert.equal(config.delivery.captureDir, path.resolve('data', 'captured-mail'));
+    assert.equal(config.delivery.messageIdDomain, 'mailroute.localhost');
+    assert.equal(config.delivery.defaultSmtp, undefined);
+    assert.equal(config.smtp.denyPrivate, false);
+    assert.equal(config.delivery.workers, true);
+    assert.deepEqual(config.rateLimits, {
+      windowSeconds: 60,
+      buckets: { general: 600, test: 10, notifications: 12_000 },
+    });
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('treats an empty value as unset, except for the Redis key prefix', () => {
+    const config = loadConfig({ PORT: '', LOG_LEVEL: '', MAILROUTE_REDIS_KEY_PREFIX: '' });
+    assert.equal(config.port, 8080);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.redisKeyPrefix, '');
+  });
+
+  it('computes derived values once: public URL, Message-ID domain, the default SMTP server', () => {
+    const config = loadConfig({
+      HOST: '::1',
+      PORT: '9000',
+      MAILROUTE_MAIL_FROM: 'Alerts <alerts@notify.example.com>',
+      MAILROUTE_DEFAULT_SMTP_URL: 'smtps://relay%40example.com:p%3Ass@[2001:db8::25]?tls=none',
+    });
+    assert.equal(config.publicUrl, 'http://[::1]:9000');
+    assert.equal(config.delivery.messageIdDomain, 'notify.example.com');
+    assert.deepEqual(config.delivery.defaultSmtp, {
+      host: '2001:db8::25',
+      port: 465,
+      tlsMode: 'none',
+      username: 'relay@example.com',
+      password: 'p:ss',
+    });
+    assert.equal(
+      loadConfig({ MAILROUTE_PUBLIC_URL: 'https://mail.example.com/base//' }).publicUrl,
+      'https://mail.example.com/base',
+    );
+    assert.equal(
+      loadConfig({ MAILROUTE_DEFAULT_SMTP_URL: 'smtp://relay.example.com' }).delivery.defaultSmtp?.port,
+      587,
+    );
+  });
+
+  it('names every failing variable in one ConfigError', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', MAILROUTE_RESPONSE_SHAPE: 'xml', MAILROUTE_DELIVERY_MAX_ATTEMPTS: '0' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message ===
+          'PORT must be an integer between 0 and 65535, got "eighty"; ' +
+            'MAILROUTE_RESPONSE_SHAPE must be one of documented, okta, got "xml"; ' +
+            'MAILROUTE_DELIVERY_MAX_ATTEMPTS must be an integer between 1 and 1000, got "0"',
+    );
+  });
+
+  it('refuses public URLs that are not absolute http(s) URLs', () => {
+    for (const value of [
+      'mail.example.com',
+      'ftp://mail.example.com',
+      'https://',
+      'http://mail.example.com:99999',
+      'https://mail.example.com/?a=b',
+    ]) {
+      assert.throws(
+        () => loadConfig({ MAILROUTE_PUBLIC_URL: value }),
+        /MAILROUTE_PUBLIC_URL must be an absolute/,
+        value,
+      );
+    }
+  });
+
+  it('keeps org and orgClaim exclusive, although the org has a default', () => {
+    const issuer = 'https://id.example.com/oauth2/default';
+    assert.deepEqual(
+      loadConfig({ MAILROUTE_OAUTH_ISSUER: issuer, MAILROUTE_OAUTH_ORG_CLAIM: 'tenant' }).oauth.issuers,
+      [{ issuer, jwksUri: `${issuer}/v1/keys`, audience: 'api://default', orgClaim: 'tenant' }],
+    );
+    assert.throws(
+      () =>
+        loadConfig({
+          MAILROUTE_OAUTH_ISSUER: issuer,
+          MAILROUTE_OAUTH_ORG_CLAIM: 'tenant',
+          MAILROUTE_OAUTH_ORG: 'acme',
+        }),
+      /set org or orgClaim, not both/,
+    );
+    const fromJson = loadConfig({ MAILROUTE_OAUTH_ISSUERS: JSON.stringify([{ issuer }]) }).oauth.issuers[0];
+    assert.deepEqual(fromJson, { issuer, jwksUri: `${issuer}/v1/keys`, audience: 'api://default', org: 'default' });
+    assert.throws(
+      () => loadConfig({ MAILROUTE_OAUTH_ISSUER: issuer, MAILROUTE_OAUTH_JWKS_URI: 'not a url' }),
+      /jwksUri is not a URL/,
+    );
+  });
+});
