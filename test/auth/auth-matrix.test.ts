@@ -70,7 +70,7 @@ describe('auth: every endpoint × every credential', () => {
       MAILROUTE_RATE_LIMIT_TEST: LIMIT,
       MAILROUTE_MAX_SERVERS_PER_ORG: '10000',
     });
-    await t.services.store.orgs.create({ ...otherOrg, createdAt: Date.now() });
+    await t.store.orgs.create({ ...otherOrg, createdAt: Date.now() });
     closedPort = await unusedPort();
     dpop = await newDpopClient();
   });
@@ -311,7 +311,7 @@ describe('auth: every endpoint × every credential', () => {
     description: string,
     path: string,
   ): string {
-    const org = t.services.config.publicUrl;
+    const org = t.config.publicUrl;
     const algs = scheme === 'DPoP' ? `algs="${ALGS}", ` : '';
     return `${scheme} ${algs}authorization_uri="${org}/oauth2/v1/authorize", realm="${org}", scope="${scope}", error="${error}", error_description="${description}", resource="${path.split('?')[0]}"`;
   }

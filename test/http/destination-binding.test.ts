@@ -30,7 +30,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
   });
 
   const stored = async (): Promise<EmailServerRecord> => {
-    const record = await t.services.store.emailServers.get(t.orgId, id);
+    const record = await t.store.emailServers.get(t.orgId, id);
     assert.ok(record);
     return record;
   };
@@ -57,7 +57,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
 
   it('a host change with the password is accepted; the new ciphertext opens only under the new destination', async () => {
     const before = await stored();
-    assert.equal(t.services.secretBox.open(before.passwordSecret!, secretContext(before)), ORIGINAL.password);
+    assert.equal(t.secretBox.open(before.passwordSecret!, secretContext(before)), ORIGINAL.password);
 
     const res = await patch({ host: 'relay.example.org', port: 465, password: 'new-destination-pw' });
     assert.equal(res.status, 200, res.text);
@@ -74,10 +74,10 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const after = await stored();
     assert.notEqual(after.passwordSecret, before.passwordSecret);
     assert.ok(!after.passwordSecret!.includes('new-destination-pw'));
-    assert.equal(t.services.secretBox.open(after.passwordSecret!, secretContext(after)), 'new-destination-pw');
+    assert.equal(t.secretBox.open(after.passwordSecret!, secretContext(after)), 'new-destination-pw');
     // Neither the new secret under the old destination nor the old secret under the new one opens.
-    assert.throws(() => t.services.secretBox.open(after.passwordSecret!, secretContext(before)), SecretDecryptionError);
-    assert.throws(() => t.services.secretBox.open(before.passwordSecret!, secretContext(after)), SecretDecryptionError);
+    assert.throws(() => t.secretBox.open(after.passwordSecret!, secretContext(before)), SecretDecryptionError);
+    assert.throws(() => t.secretBox.open(before.passwordSecret!, secretContext(after)), SecretDecryptionError);
   });
 
   it('a username change with the password is accepted and re-binds the secret', async () => {
@@ -85,10 +85,9 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.equal(res.status, 200, res.text);
     const record = await stored();
     assert.equal(record.username, 'second-user');
-    assert.equal(t.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'second-user-pw');
+    assert.equal(t.secretBox.open(record.passwordSecret!, secretContext(record)), 'second-user-pw');
     assert.throws(
-      () =>
-        t.services.secretBox.open(record.passwordSecret!, secretContext({ ...record, username: ORIGINAL.username })),
+      () => t.secretBox.open(record.passwordSecret!, secretContext({ ...record, username: ORIGINAL.username })),
       SecretDecryptionError,
     );
   });
@@ -112,7 +111,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.equal(res.status, 200, res.text);
     const after = await stored();
     assert.equal(after.passwordSecret, before.passwordSecret);
-    assert.equal(t.services.secretBox.open(after.passwordSecret!, secretContext(after)), ORIGINAL.password);
+    assert.equal(t.secretBox.open(after.passwordSecret!, secretContext(after)), ORIGINAL.password);
     assert.equal((await patch({ enabled: false })).status, 200);
   });
 
@@ -120,19 +119,16 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const res = await patch({ password: 'rotated-in-place' });
     assert.equal(res.status, 200, res.text);
     const record = await stored();
-    assert.equal(t.services.secretBox.open(record.passwordSecret!, secretContext(record)), 'rotated-in-place');
+    assert.equal(t.secretBox.open(record.passwordSecret!, secretContext(record)), 'rotated-in-place');
   });
 
   it("a ciphertext copied into another server's row does not open there", async () => {
     const other = await t.api('/api/v1/email-servers', { method: 'POST', body: { ...ORIGINAL, alias: 'Other' } });
     assert.equal(other.status, 201);
     const source = await stored();
-    const target = await t.services.store.emailServers.get(t.orgId, other.body.id);
+    const target = await t.store.emailServers.get(t.orgId, other.body.id);
     assert.ok(target);
     // Same host, port and username: only the server id differs, and that is enough.
-    assert.throws(
-      () => t.services.secretBox.open(source.passwordSecret!, secretContext(target)),
-      SecretDecryptionError,
-    );
+    assert.throws(() => t.secretBox.open(source.passwordSecret!, secretContext(target)), SecretDecryptionError);
   });
 });
