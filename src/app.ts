@@ -1,10 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type HTTPMethods, LogController } from 'fastify';
+import { createAccessTokenVerifier } from './auth/access-tokens.ts';
+import { createDpopVerifier } from './auth/dpop.ts';
+import { createOrgResolver } from './auth/org-resolver.ts';
+import { createMemoryReplayCache } from './auth/replay-cache.ts';
 import { ApiError } from './http/api-error.ts';
-import { createAuthHook } from './http/auth.ts';
-import { authDepsOf } from './http/auth-deps.ts';
+import { type AuthDeps, createAuthHook } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { registerOpenApi } from './http/openapi.ts';
+import { createRateLimiter } from './http/rate-limiter.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { auditEventRoutes } from './http/routes/audit-events.ts';
 import { emailServerTestRoutes } from './http/routes/email-server-test.ts';
@@ -13,11 +17,14 @@ import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { notificationRoutes } from './http/routes/notifications.ts';
 import { createValidatorCompiler } from './http/validation.ts';
+import type { Runtime } from './runtime.ts';
 import { SECRET_FIELDS } from './schemas/auth-types.ts';
-import type { Services } from './services.ts';
 
-export interface AppOptions {
-  services: Services;
+/** What the app is built from: a runtime (or the parts of one it uses), and optionally a logger. */
+export interface AppOptions extends Pick<Runtime, 'config' | 'services' | 'ids' | 'now' | 'sharedState'> {
+  /** Readiness pings it. */
+  store: Pick<Runtime['store'], 'ping' | 'kind'>;
+  delivery: Pick<Runtime['delivery'], 'metrics'>;
   /** A pino logger; tests pass one writing to memory. Defaults to JSON logs on stdout. */
   logger?: FastifyBaseLogger;
 }
@@ -33,8 +40,8 @@ export const LOG_REDACTIONS = [
 const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** Builds the HTTP application; never listens (main.ts does, tests inject or listen on port 0). */
-export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
-  const { config, ids } = services;
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, services, ids, logger } = options;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel, redact: LOG_REDACTIONS } }),
     genReqId: () => ids.requestId(),
@@ -61,7 +68,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Okta-Request-Id', request.id);
   });
-  app.addHook('onRequest', createAuthHook(authDepsOf(services)));
+  app.addHook('onRequest', createAuthHook(authDepsOf(options)));
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   });
@@ -76,13 +83,13 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   });
 
   await registerOpenApi(app, config.publicUrl);
-  await app.register(healthRoutes, { store: services.store });
+  await app.register(healthRoutes, { store: options.store });
   await app.register(adminRoutes, { adminOAuth: config.adminOAuth });
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
   await app.register(emailServerTestRoutes, { emailServerTests: services.emailServerTests });
   await app.register(auditEventRoutes, { audit: services.audit });
-  await app.register(notificationRoutes, { notifications: services.delivery.notifications });
-  await app.register(metricsRoutes, { metrics: services.delivery.metrics });
+  await app.register(notificationRoutes, { notifications: services.notifications });
+  await app.register(metricsRoutes, { metrics: options.delivery.metrics });
 
   for (const [url, methods] of [...methodsByPath]) {
     const others = ALL_METHODS.filter((method) => !methods.has(method));
@@ -97,4 +104,26 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     });
   }
   return app;
+}
+
+/**
+ * The auth hook's parts. Rate-limit counters and used DPoP proof ids live in the shared state when
+ * there is one (several instances), otherwise in this process.
+ */
+function authDepsOf({ config, services, now, sharedState }: AppOptions): AuthDeps {
+  const { oauth, publicUrl } = config;
+  return {
+    apiTokens: services.apiTokens,
+    accessTokens: createAccessTokenVerifier(oauth),
+    dpop: createDpopVerifier({
+      algorithms: oauth.algorithms,
+      maxAgeSeconds: oauth.dpopProofMaxAgeSeconds,
+      clockSkewSeconds: oauth.clockSkewSeconds,
+      replayCache: sharedState?.dpopReplayCache ?? createMemoryReplayCache({ now }),
+      now,
+    }),
+    orgs: createOrgResolver(services.orgs),
+    rateLimiter: createRateLimiter(config.rateLimits, sharedState?.rateLimitBackend),
+    publicUrl,
+  };
 }

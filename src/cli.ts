@@ -70,11 +70,11 @@ async function run(argv: string[], out: Out): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } finally {
-    await runtime.services.store.close();
+    await runtime.close();
   }
 }
 
-async function createToken({ services }: Runtime, args: string[], out: Out): Promise<number> {
+async function createToken({ services, now }: Runtime, args: string[], out: Out): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -88,7 +88,7 @@ async function createToken({ services }: Runtime, args: string[], out: Out): Pro
   if (!name) throw new UsageError('tokens create needs --name NAME');
   if (name.length > 255) throw new UsageError('--name must be at most 255 characters');
 
-  const orgId = await resolveOrg(services.store.orgs, values.org);
+  const orgId = await resolveOrg(services.orgs, values.org);
   let scopes: string[] | null = null;
   if (values.scopes !== undefined) {
     scopes = values.scopes
@@ -107,7 +107,7 @@ async function createToken({ services }: Runtime, args: string[], out: Out): Pro
     const days = Number(values['expires-in-days']);
     if (!Number.isFinite(days) || days <= 0 || days > 3650)
       throw new UsageError('--expires-in-days must be a number of days between 0 and 3650');
-    expiresAt = services.now() + Math.round(days * DAY_MS);
+    expiresAt = now() + Math.round(days * DAY_MS);
   }
 
   const { token, secret } = await services.apiTokens.create(orgId, name, { scopes, expiresAt });
@@ -131,7 +131,7 @@ async function listTokens({ services }: Runtime, args: string[], out: Out): Prom
       [
         token.id,
         token.orgId,
-        statusOf(token, services.now()),
+        services.apiTokens.status(token),
         token.scopes ? token.scopes.join(',') : 'all',
         iso(token.createdAt),
         iso(token.expiresAt),
@@ -155,16 +155,16 @@ async function revokeToken({ services }: Runtime, args: string[], out: Out): Pro
   return 0;
 }
 
-async function rotateKeysCommand({ services, keyFile }: Runtime, addedKey: boolean, out: Out): Promise<number> {
-  const keyId = services.secretBox.currentKeyId;
+async function rotateKeysCommand({ store, secretBox, keyFile }: Runtime, addedKey: boolean, out: Out): Promise<number> {
+  const keyId = secretBox.currentKeyId;
   if (addedKey) out(`Added encryption key ${keyId} to ${keyFile}`);
   else if (!keyFile) out(`Keys come from MAILROUTE_ENCRYPTION_KEYS: re-encrypting under its last key, ${keyId}`);
   else out(`Created the key file ${keyFile} with key ${keyId}`);
 
   const report = await rotateKeys({
-    emailServers: services.store.emailServers,
-    outbox: services.store.outbox,
-    secretBox: services.secretBox,
+    emailServers: store.emailServers,
+    outbox: store.outbox,
+    secretBox,
   });
   const { serverSecrets, content } = report;
   out(
@@ -193,8 +193,7 @@ async function createOrg({ services }: Runtime, args: string[], out: Out): Promi
   const name = args.join(' ').trim();
   if (!name) throw new UsageError('orgs create needs a NAME');
   if (name.length > 255) throw new UsageError('the org name must be at most 255 characters');
-  const id = services.ids.org();
-  await services.store.orgs.create({ id, name, createdAt: services.now() });
+  const { id } = await services.orgs.create(name);
   out(`Created org ${id} "${name}"`);
   out(`Give it a token with:  npm run cli -- tokens create --org ${id} --name NAME`);
   return 0;
@@ -202,12 +201,12 @@ async function createOrg({ services }: Runtime, args: string[], out: Out): Promi
 
 async function listOrgs({ services }: Runtime, out: Out): Promise<number> {
   out(['ID', 'CREATED', 'NAME'].join('\t'));
-  for (const org of await services.store.orgs.list()) out([org.id, iso(org.createdAt), org.name].join('\t'));
+  for (const org of await services.orgs.list()) out([org.id, iso(org.createdAt), org.name].join('\t'));
   return 0;
 }
 
 /** The given org, which must exist; without one, the default (first) org. */
-async function resolveOrg(orgs: Runtime['services']['store']['orgs'], orgId: string | undefined): Promise<string> {
+async function resolveOrg(orgs: Runtime['services']['orgs'], orgId: string | undefined): Promise<string> {
   if (orgId) {
     if (!(await orgs.get(orgId))) throw new UsageError(`no org with id ${orgId} (see: npm run cli -- orgs list)`);
     return orgId;
@@ -218,12 +217,6 @@ async function resolveOrg(orgs: Runtime['services']['store']['orgs'], orgId: str
       'there is no org yet: start the server once (npm start) or run: npm run cli -- orgs create NAME',
     );
   return first.id;
-}
-
-function statusOf(token: ApiToken, now: number): string {
-  if (token.revokedAt !== null) return 'revoked';
-  if (token.expiresAt !== null && token.expiresAt <= now) return 'expired';
-  return 'active';
 }
 
 function iso(epochMs: number | null): string {

@@ -5,25 +5,20 @@ import { openRuntime } from './runtime.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const { services, generatedKeyFile } = await openRuntime(config);
-  const app = await buildApp({ services });
+  const runtime = await openRuntime(config);
+  const app = await buildApp(runtime);
 
-  if (generatedKeyFile) {
+  if (runtime.generatedKeyFile) {
     app.log.warn(
-      { keyFile: generatedKeyFile },
+      { keyFile: runtime.generatedKeyFile },
       'no MAILROUTE_ENCRYPTION_KEYS set: generated an encryption key in the data directory (mode 0600). Back it up; without it stored passwords cannot be decrypted.',
     );
   }
-  const bootstrap = await bootstrapDefaultOrg({
-    orgs: services.store.orgs,
-    apiTokens: services.apiTokens,
-    ids: services.ids,
-    now: services.now,
-  });
+  const bootstrap = await bootstrapDefaultOrg(runtime.services);
 
   // Delivery workers: claim due messages (including leases a killed process left behind).
   const worker = config.delivery.workers
-    ? services.delivery.createWorker(app.log.child({ component: 'delivery' }))
+    ? runtime.delivery.createWorker(app.log.child({ component: 'delivery' }))
     : undefined;
   worker?.start();
 
@@ -35,7 +30,7 @@ async function main(): Promise<void> {
     await app.close();
     // Finish in-flight sends (or give their leases back) before the store closes.
     await worker?.stop();
-    await services.store.close();
+    await runtime.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

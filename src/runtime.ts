@@ -1,30 +1,174 @@
+import fs from 'node:fs';
 import type { Config } from './config.ts';
+import { createNotificationService } from './delivery/notifications.ts';
+import { loadTemplateCatalog } from './delivery/template-catalog.ts';
+import { createTransportPool } from './delivery/transport-pool.ts';
+import { createDeliveryWorker, type WorkerLogger } from './delivery/worker.ts';
+import { createApiTokenService } from './domain/api-tokens.ts';
+import { createAuditService } from './domain/audit.ts';
+import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
+import { createEmailServerTestService } from './domain/email-server-test.ts';
+import { createEmailServerService } from './domain/email-servers.ts';
+import { cryptoIds, type IdGenerator } from './domain/ids.ts';
+import { createOrgService } from './domain/orgs.ts';
+import { createMetrics } from './metrics.ts';
 import { loadKeyring } from './secrets/keyring.ts';
 import { SecretBox } from './secrets/secret-box.ts';
-import { createServices, type Services } from './services.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
+import { createOAuthTokenClient } from './smtp/oauth/token-client.ts';
+import { createXOAuth2Strategies } from './smtp/oauth/xoauth2-strategy.ts';
 import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
 
-export interface Runtime {
-  services: Services;
-  /** Set when a key file was created in the data directory at this start. */
-  generatedKeyFile?: string;
-  keyFile?: string;
+/** What the runtime is built from: opened resources, and the clock and ids (tests may pick their own). */
+export interface RuntimeParts {
+  config: Readonly<Config>;
+  store: Store;
+  secretBox: SecretBox;
   /** Redis-backed rate limits and DPoP replay memory, when REDIS_URL is set. */
   sharedState?: SharedState;
+  ids?: IdGenerator;
+  now?: () => number;
 }
 
-/** Opens the store and the keyring and builds the services: shared by `npm start` and the CLI. */
+export type Services = ReturnType<typeof createServices>['services'];
+export type Delivery = ReturnType<typeof createServices>['delivery'];
+
+export interface Runtime extends Required<Pick<RuntimeParts, 'config' | 'store' | 'secretBox' | 'ids' | 'now'>> {
+  sharedState?: SharedState;
+  /** Domain use cases, for the HTTP routes and the CLI. */
+  services: Services;
+  /** Delivery metrics, and a factory for this instance's worker (stop() it before close()). */
+  delivery: Delivery;
+  /** The key file in the data directory, when the keys live there (and so can be rotated by the CLI). */
+  keyFile?: string;
+  /** Set when the key file was created at this start. */
+  generatedKeyFile?: string;
+  /** Closes the store and the shared state. */
+  close(): Promise<void>;
+}
+
+/** Opens the keyring, the store and the shared state, and builds everything on them: for the server and the CLI. */
 export async function openRuntime(config: Readonly<Config>): Promise<Runtime> {
   const { keyring, file, generated } = loadKeyring(config.encryptionKeys, config.dataDir);
   const store = await openStore(config);
   const sharedState = openRedisSharedState(config);
-  const services = createServices({
+  return {
+    ...composeRuntime({ config, store, secretBox: new SecretBox(keyring), sharedState }),
+    keyFile: file,
+    generatedKeyFile: generated ? file : undefined,
+  };
+}
+
+/** Builds the services and delivery on resources that are already open. */
+export function composeRuntime({ ids = cryptoIds, now = Date.now, ...parts }: RuntimeParts): Runtime {
+  const { config, store, secretBox, sharedState } = parts;
+  const { services, delivery } = createServices({ ...parts, ids, now });
+  return {
     config,
     store,
-    secretBox: new SecretBox(keyring),
-    rateLimiter: sharedState?.rateLimiter,
-    dpopReplayCache: sharedState?.dpopReplayCache,
-  });
-  return { services, sharedState, keyFile: file, generatedKeyFile: generated ? file : undefined };
+    secretBox,
+    ids,
+    now,
+    sharedState,
+    services,
+    delivery,
+    async close() {
+      await store.close();
+      await sharedState?.close();
+    },
+  };
+}
+
+/** The domain services and delivery, each given only what it uses. */
+function createServices({ config, store, secretBox, ids, now }: Required<Omit<RuntimeParts, 'sharedState'>>) {
+  const audit = createAuditService({ auditEvents: store.auditEvents, ids, now });
+  // OAuth 2.0 sign-in (XOAUTH2) for /test and delivery alike: one token cache, so one fetch serves both.
+  const authStrategies = createXOAuth2Strategies(
+    createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtp, now }),
+  );
+  const settings = config.delivery;
+  const metrics = createMetrics({ outbox: store.outbox, now });
+  // Submissions wake this instance's workers, so they need not wait for their next poll.
+  const wakeListeners = new Set<() => void>();
+
+  const services = {
+    audit,
+    orgs: createOrgService({ orgs: store.orgs, ids, now }),
+    apiTokens: createApiTokenService({
+      apiTokens: store.apiTokens,
+      ids,
+      now,
+      audit,
+      lastUsedIntervalMs: config.tokenLastUsedIntervalSeconds * 1000,
+    }),
+    emailServers: createEmailServerService({
+      emailServers: store.emailServers,
+      secretBox,
+      ids,
+      now,
+      maxServersPerOrg: config.maxServersPerOrg,
+      audit,
+    }),
+    // The /test use case builds its transport exactly as delivery does, so a passed test means mail goes out.
+    emailServerTests: auditEmailServerTests(
+      createEmailServerTestService({
+        emailServers: store.emailServers,
+        transport: { secretBox, settings: config.smtp, authStrategies },
+        settings: config.smtp,
+        now,
+      }),
+      audit,
+    ),
+    notifications: createNotificationService({
+      outbox: store.outbox,
+      emailServers: store.emailServers,
+      secretBox,
+      templates: loadTemplateCatalog(settings.templatesDir),
+      ids,
+      now,
+      metrics,
+      messageIdDomain: settings.messageIdDomain,
+      onQueued: () => {
+        for (const wake of wakeListeners) wake();
+      },
+    }),
+  };
+
+  const delivery = {
+    metrics,
+    /** A worker for this instance (main starts one; tests start their own); stop() it on shutdown. */
+    createWorker(log: WorkerLogger) {
+      const transports = createTransportPool({
+        secretBox,
+        smtp: config.smtp,
+        poolSize: settings.poolSize,
+        defaultSmtp: settings.defaultSmtp,
+        defaultSmtpCa: settings.defaultSmtpCaFile ? fs.readFileSync(settings.defaultSmtpCaFile, 'utf8') : undefined,
+        captureDir: settings.captureDir,
+        authStrategies,
+      });
+      const worker = createDeliveryWorker({
+        outbox: store.outbox,
+        emailServers: store.emailServers,
+        transports,
+        secretBox,
+        metrics,
+        ids,
+        now,
+        settings,
+        log,
+      });
+      wakeListeners.add(worker.wake);
+      return {
+        ...worker,
+        async stop(graceMs?: number) {
+          wakeListeners.delete(worker.wake);
+          await worker.stop(graceMs);
+        },
+      };
+    },
+  };
+
+  return { services, delivery };
 }

@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createMemoryReplayCache, type ReplayCache } from './auth/replay-cache.ts';
 import type { Config } from './config.ts';
-import { createRateLimiter, type RateLimiter } from './http/rate-limiter.ts';
 
 /** State several instances must share: rate-limit counters and used DPoP proof ids. */
 export interface SharedState {
-  rateLimiter: RateLimiter;
+  /** Builds the counters of one rate-limit bucket; the HTTP edge decides the buckets and their limits. */
+  rateLimitBackend(options: { keyPrefix: string; points: number; duration: number }): RateLimiterAbstract;
   dpopReplayCache: ReplayCache;
   close(): Promise<void>;
 }
@@ -14,11 +14,9 @@ export interface SharedState {
 /**
  * With REDIS_URL, counters and DPoP proof ids live in Redis, so every instance behind the load
  * balancer spends one budget per org and refuses a proof another instance has seen. Without it each
- * instance counts alone (createServices' in-memory defaults).
+ * instance counts alone (the app's in-memory defaults).
  */
-export function openRedisSharedState(
-  config: Pick<Config, 'redisUrl' | 'redisKeyPrefix' | 'rateLimits'>,
-): SharedState | undefined {
+export function openRedisSharedState(config: Pick<Config, 'redisUrl' | 'redisKeyPrefix'>): SharedState | undefined {
   if (!config.redisUrl) return undefined;
   const redis = new Redis(config.redisUrl, {
     // Connect on first use, so commands that never meter requests (the CLI) open no connection.
@@ -32,17 +30,14 @@ export function openRedisSharedState(
   redis.on('error', () => {});
   const prefix = config.redisKeyPrefix;
 
-  const rateLimiter = createRateLimiter(
-    config.rateLimits,
-    (options) =>
-      new RateLimiterRedis({
-        ...options,
-        storeClient: redis,
-        keyPrefix: `${prefix}${options.keyPrefix}`,
-        // Redis down: each instance keeps metering on its own until it is back.
-        insuranceLimiter: new RateLimiterMemory(options),
-      }),
-  );
+  const rateLimitBackend: SharedState['rateLimitBackend'] = (options) =>
+    new RateLimiterRedis({
+      ...options,
+      storeClient: redis,
+      keyPrefix: `${prefix}${options.keyPrefix}`,
+      // Redis down: each instance keeps metering on its own until it is back.
+      insuranceLimiter: new RateLimiterMemory(options),
+    });
 
   const memoryReplayCache = createMemoryReplayCache();
   const dpopReplayCache: ReplayCache = {
@@ -58,7 +53,7 @@ export function openRedisSharedState(
   };
 
   return {
-    rateLimiter,
+    rateLimitBackend,
     dpopReplayCache,
     async close() {
       if (redis.status === 'wait' || redis.status === 'end') redis.disconnect();

@@ -7,13 +7,17 @@ export function hashToken(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
-export type TokenCheck = { ok: true; token: ApiToken } | { ok: false; reason: 'unknown' | 'revoked' | 'expired' };
+export type ApiTokenStatus = 'active' | 'revoked' | 'expired';
+
+export type TokenCheck =
+  | { ok: true; token: ApiToken }
+  | { ok: false; reason: 'unknown' | Exclude<ApiTokenStatus, 'active'> };
 
 export interface ApiTokenServiceDeps {
   apiTokens: ApiTokenStore;
   ids: Pick<IdGenerator, 'apiTokenId' | 'apiTokenSecret'>;
   now: () => number;
-  /** The app always passes it (src/services.ts); only a tool building this service alone may leave it out. */
+  /** The runtime always passes it; only a tool building this service alone may leave it out. */
   audit?: Pick<AuditService, 'record'>;
   /** Least time between two writes of a token's last-used time (a write per request would be wasteful). Default 60 s. */
   lastUsedIntervalMs?: number;
@@ -29,6 +33,12 @@ export function createApiTokenService({
   audit,
   lastUsedIntervalMs = 60_000,
 }: ApiTokenServiceDeps) {
+  function status(token: ApiToken): ApiTokenStatus {
+    if (token.revokedAt !== null) return 'revoked';
+    if (token.expiresAt !== null && token.expiresAt <= now()) return 'expired';
+    return 'active';
+  }
+
   return {
     async create(
       orgId: string,
@@ -61,8 +71,8 @@ export function createApiTokenService({
       // The lookup is by hash; the constant-time comparison guards against any index side channel.
       if (!found || !timingSafeEqual(Buffer.from(found.tokenHash), Buffer.from(hash)))
         return { ok: false, reason: 'unknown' };
-      if (found.token.revokedAt !== null) return { ok: false, reason: 'revoked' };
-      if (found.token.expiresAt !== null && found.token.expiresAt <= now()) return { ok: false, reason: 'expired' };
+      const current = status(found.token);
+      if (current !== 'active') return { ok: false, reason: current };
       const at = now();
       if (found.token.lastUsedAt === null || at - found.token.lastUsedAt >= lastUsedIntervalMs) {
         await apiTokens.touch(found.token.id, at);
@@ -72,6 +82,8 @@ export function createApiTokenService({
     },
 
     list: (orgId?: string) => apiTokens.list(orgId),
+    /** Revoked wins over expired, as in check(). */
+    status,
     /** Takes effect on the token's next request: every request looks the token up. */
     async revoke(id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<boolean> {
       const token = await apiTokens.get(id);

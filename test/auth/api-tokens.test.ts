@@ -11,7 +11,7 @@ describe('SSWS API tokens: scopes, expiry, revocation, last use', () => {
   after(() => t.close());
 
   const list = (secret: string) => t.api('/api/v1/email-servers', { headers: { authorization: `SSWS ${secret}` } });
-  const stored = async (id: string) => (await t.services.store.apiTokens.get(id))!;
+  const stored = async (id: string) => (await t.store.apiTokens.get(id))!;
 
   it('a revocation takes effect on the very next request', async () => {
     const { token, secret } = await t.services.apiTokens.create(t.orgId, 'revoke me');

@@ -154,7 +154,7 @@ describe('audit events: every kind of change, listable by an admin, never with a
 
   it('never holds a password, in the API output or in the stored events', async () => {
     const res = await t.api(`${AUDIT}?limit=1000`);
-    const stored = JSON.stringify(await t.services.store.auditEvents.list(t.orgId, { limit: 1000 }));
+    const stored = JSON.stringify(await t.store.auditEvents.list(t.orgId, { limit: 1000 }));
     for (const text of [res.text, stored]) {
       assert.ok(text.includes('email_server.update'), 'the check looks at real events');
       assert.ok(!text.includes(FIRST_PASSWORD) && !text.includes(SECOND_PASSWORD), 'no password value');

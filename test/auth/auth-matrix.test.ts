@@ -77,7 +77,7 @@ describe('auth: every endpoint × every credential', () => {
       MAILROUTE_RATE_LIMIT_NOTIFICATIONS: LIMIT,
       MAILROUTE_MAX_SERVERS_PER_ORG: '10000',
     });
-    await t.services.store.orgs.create({ ...otherOrg, createdAt: Date.now() });
+    await t.store.orgs.create({ ...otherOrg, createdAt: Date.now() });
     closedPort = await unusedPort();
     dpop = await newDpopClient();
   });
@@ -190,7 +190,7 @@ describe('auth: every endpoint × every credential', () => {
       },
       assertOtherOrg: async (res) => {
         assert.equal(res.status, 202, res.text);
-        const { message } = await t.services.delivery.notifications.get(otherOrg.id, res.body.id);
+        const { message } = await t.services.notifications.get(otherOrg.id, res.body.id);
         assert.equal(message.orgId, otherOrg.id, 'queued in the token’s org');
       },
     },
@@ -207,7 +207,7 @@ describe('auth: every endpoint × every credential', () => {
       },
       assertOtherOrg: async (res) => {
         assert.equal(res.status, 200, res.text);
-        const firstOrgIds = new Set((await t.services.delivery.notifications.list(t.orgId, {}, 1000)).map((m) => m.id));
+        const firstOrgIds = new Set((await t.services.notifications.list(t.orgId, {}, 1000)).map((m) => m.id));
         assert.ok(
           res.body.every((m: { id: string }) => !firstOrgIds.has(m.id)),
           'no notification of the first org',
@@ -432,7 +432,7 @@ describe('auth: every endpoint × every credential', () => {
     description: string,
     path: string,
   ): string {
-    const org = t.services.config.publicUrl;
+    const org = t.config.publicUrl;
     const algs = scheme === 'DPoP' ? `algs="${ALGS}", ` : '';
     return `${scheme} ${algs}authorization_uri="${org}/oauth2/v1/authorize", realm="${org}", scope="${scope}", error="${error}", error_description="${description}", resource="${path.split('?')[0]}"`;
   }

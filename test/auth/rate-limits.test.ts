@@ -26,7 +26,7 @@ describe('rate limits per org and bucket, with Okta headers', () => {
   /** Each test gets an org of its own, so its buckets start full. */
   async function newOrgToken(): Promise<string> {
     const orgId = `00oRATELIMIT${String(++orgs).padStart(8, '0')}`;
-    await t.services.store.orgs.create({ id: orgId, name: `rate-${orgs}`, createdAt: Date.now() });
+    await t.store.orgs.create({ id: orgId, name: `rate-${orgs}`, createdAt: Date.now() });
     return (await t.services.apiTokens.create(orgId, 'rate limits')).secret;
   }
   const list = (token?: string) =>

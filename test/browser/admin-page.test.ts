@@ -46,7 +46,7 @@ describe('admin page in Chromium', { skip: chromiumMissing }, () => {
     t = await startTestApp({ MAILROUTE_SMTP_ALLOW: '127.0.0.1', MAILROUTE_DELIVERY_POLL_MS: '50' });
     smtp = await startSmtpServer({ users: { [SMTP_USER]: SMTP_PASSWORD }, rejectRecipients: rejectedRecipients });
     // The delivery worker, as main.ts starts it.
-    worker = t.services.delivery.createWorker(t.app.log);
+    worker = t.delivery.createWorker(t.app.log);
     worker.start();
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });

@@ -60,8 +60,8 @@ describe('delivery: a worker process killed with SIGKILL mid-queue loses nothing
     const env = {
       ...FAST_DELIVERY_ENV,
       MAILROUTE_DATA_DIR: t.dataDir,
-      MAILROUTE_ENCRYPTION_KEYS: t.services.config.encryptionKeys!,
-      ...(t.services.config.databaseUrl ? { DATABASE_URL: t.services.config.databaseUrl } : {}),
+      MAILROUTE_ENCRYPTION_KEYS: t.config.encryptionKeys!,
+      ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
       MAILROUTE_DEFAULT_SMTP_URL: `smtp://127.0.0.1:${sink.port}/?tls=none`,
       MAILROUTE_DELIVERY_CONCURRENCY: String(CONCURRENCY),
       MAILROUTE_DELIVERY_BATCH_SIZE: '20',
@@ -79,7 +79,7 @@ describe('delivery: a worker process killed with SIGKILL mid-queue loses nothing
         : worker!.process.once('exit', resolve),
     );
     assert.equal(worker.process.signalCode, 'SIGKILL');
-    const counts = await t.services.store.outbox.countByStatus();
+    const counts = await t.store.outbox.countByStatus();
     assert.ok(counts.sent < TOTAL, 'the kill happened before the queue was done');
     assert.ok(counts.sending > 0, 'some messages were leased by the killed process');
 
@@ -89,7 +89,7 @@ describe('delivery: a worker process killed with SIGKILL mid-queue loses nothing
 
     await waitFor(
       `all ${TOTAL} messages sent`,
-      async () => (await t.services.store.outbox.countByStatus()).sent === TOTAL,
+      async () => (await t.store.outbox.countByStatus()).sent === TOTAL,
       120_000,
     );
     await worker.stop();
@@ -97,7 +97,7 @@ describe('delivery: a worker process killed with SIGKILL mid-queue loses nothing
 
     const atSink = messageIdCounts(sink);
     for (const id of ids) {
-      const message = await t.services.store.outbox.get(t.orgId, id);
+      const message = await t.store.outbox.get(t.orgId, id);
       assert.equal(message?.status, 'sent');
       assert.equal(message?.content, null);
       assert.ok(atSink.has(message!.messageIdHeader), `${id} reached the sink`);

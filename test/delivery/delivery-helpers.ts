@@ -16,13 +16,13 @@ export const FAST_DELIVERY_ENV = {
 };
 
 export interface DeliveryTestApp extends TestApp {
-  worker: ReturnType<TestApp['services']['delivery']['createWorker']>;
+  worker: ReturnType<TestApp['delivery']['createWorker']>;
 }
 
 /** The real app with a running delivery worker, as main.ts starts it. */
 export async function startDeliveryApp(env: Record<string, string> = {}): Promise<DeliveryTestApp> {
   const t = await startTestApp({ ...FAST_DELIVERY_ENV, ...env });
-  const worker = t.services.delivery.createWorker(t.app.log);
+  const worker = t.delivery.createWorker(t.app.log);
   worker.start();
   const close = t.close;
   return Object.assign(t, {

@@ -58,7 +58,7 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
   it('removes the rendered body once delivered', async () => {
     const res = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome('bob@example.com') });
     await waitForStatus(t, res.body.id, 'sent');
-    const row = await t.services.store.outbox.get(t.orgId, res.body.id);
+    const row = await t.store.outbox.get(t.orgId, res.body.id);
     assert.equal(row?.status, 'sent');
     assert.equal(row?.content, null);
   });
@@ -129,7 +129,7 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
       customSink.messages.find((m) => m.to.includes('nobody@example.com')),
     );
     assert.equal(received.parsed.messageId, failed.messageId);
-    assert.equal((await t.services.store.outbox.get(t.orgId, res.body.id))?.content, null);
+    assert.equal((await t.store.outbox.get(t.orgId, res.body.id))?.content, null);
     const results = (await t.api(`/api/v1/mailroute/delivery-events?notificationId=${res.body.id}`)).body.map(
       (e: Json) => e.outcome.result,
     );

@@ -197,7 +197,7 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
     });
     await t.worker.stop(5000);
     const row = await waitFor('a settled message', async () => {
-      const m = await t.services.store.outbox.get(t.orgId, res.body.id);
+      const m = await t.store.outbox.get(t.orgId, res.body.id);
       return m && (m.status === 'sent' || m.status === 'queued') ? m : undefined;
     });
     assert.equal(row.leaseOwner, null);

@@ -8,21 +8,17 @@ import pino from 'pino';
 import { buildApp, LOG_REDACTIONS } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { bootstrapDefaultOrg } from '../../src/domain/bootstrap.ts';
-import { parseKeyring } from '../../src/secrets/keyring.ts';
-import { SecretBox } from '../../src/secrets/secret-box.ts';
-import { createServices, type Services } from '../../src/services.ts';
-import { openRedisSharedState } from '../../src/shared-state.ts';
-import { openStore } from '../../src/store/open-store.ts';
+import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createDatabase } from './postgres-cluster.ts';
 
-export interface TestApp {
+/** The app under test, and the runtime it runs on (its store, keyring, services and delivery). */
+export interface TestApp extends Pick<Runtime, 'config' | 'store' | 'secretBox' | 'ids' | 'services' | 'delivery'> {
   app: FastifyInstance;
   /** Base URL of the listening server, e.g. http://127.0.0.1:43123 */
   url: string;
   /** An unrestricted SSWS token for the default org. */
   token: string;
   orgId: string;
-  services: Services;
   dataDir: string;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
@@ -60,15 +56,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       : {}),
     ...env,
   });
-  const store = await openStore(config);
-  const sharedState = openRedisSharedState(config);
-  const services = createServices({
-    config,
-    store,
-    secretBox: new SecretBox(parseKeyring(config.encryptionKeys!, 'test')),
-    rateLimiter: sharedState?.rateLimiter,
-    dpopReplayCache: sharedState?.dpopReplayCache,
-  });
+  const runtime = await openRuntime(config);
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -77,13 +65,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   });
   const logger = pino({ level: 'debug', redact: LOG_REDACTIONS }, sink);
-  const app = await buildApp({ services, logger });
-  const boot = await bootstrapDefaultOrg({
-    orgs: store.orgs,
-    apiTokens: services.apiTokens,
-    ids: services.ids,
-    now: services.now,
-  });
+  const app = await buildApp({ ...runtime, logger });
+  const boot = await bootstrapDefaultOrg(runtime.services);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -94,7 +77,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     url,
     token,
     orgId: boot!.orgId,
-    services,
+    config,
+    store: runtime.store,
+    secretBox: runtime.secretBox,
+    ids: runtime.ids,
+    services: runtime.services,
+    delivery: runtime.delivery,
     dataDir,
     logs,
     api: (pathname, init = {}) =>
@@ -105,8 +93,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       }),
     async close() {
       await app.close();
-      await store.close();
-      await sharedState?.close();
+      await runtime.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

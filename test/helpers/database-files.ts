@@ -9,11 +9,11 @@ import type { TestApp } from './app.ts';
  * database's files and the WAL after a CHECKPOINT.
  */
 export async function databaseFiles(t: TestApp): Promise<string[]> {
-  if (!t.services.config.databaseUrl) return walkFiles(t.dataDir);
+  if (!t.config.databaseUrl) return walkFiles(t.dataDir);
   const pgDataDir = process.env.TEST_DATABASE_DATA_DIR;
   assert.ok(pgDataDir, 'TEST_DATABASE_DATA_DIR is not set: run the PostgreSQL pass with npm run test:pg');
   const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: t.services.config.databaseUrl });
+  const client = new pg.Client({ connectionString: t.config.databaseUrl });
   await client.connect();
   let oid: string;
   try {

@@ -21,7 +21,7 @@ describe('at most one enabled server, under concurrent requests', () => {
   });
   after(() => t.close());
 
-  const enabledCount = async () => (await t.services.store.emailServers.list(t.orgId)).filter((s) => s.enabled).length;
+  const enabledCount = async () => (await t.store.emailServers.list(t.orgId)).filter((s) => s.enabled).length;
 
   it(`two concurrent PATCHes enabling two different servers: exactly one wins (${ROUNDS} rounds)`, async () => {
     const a = (await t.api('/api/v1/email-servers', { method: 'POST', body: server('a') })).body.id;
@@ -67,7 +67,7 @@ describe('at most one enabled server, under concurrent requests', () => {
     const second = (await t.api('/api/v1/email-servers', { method: 'POST', body: server('db second') })).body.id;
     // Straight to the store, skipping the service's friendly pre-check.
     await assert.rejects(
-      t.services.store.emailServers.update(t.orgId, second, { enabled: true }),
+      t.store.emailServers.update(t.orgId, second, { enabled: true }),
       (error) => error instanceof StoreConflictError && error.constraint === 'one_enabled_server',
     );
     assert.equal(await enabledCount(), 1);

@@ -30,7 +30,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
   });
 
   const stored = async (): Promise<EmailServerRecord> => {
-    const record = await t.services.store.emailServers.get(t.orgId, id);
+    const record = await t.store.emailServers.get(t.orgId, id);
     assert.ok(record);
     return record;
   };
@@ -57,7 +57,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
 
   it('a host change with the password is accepted; the new ciphertext opens only under the new destination', async () => {
     const before = await stored();
-    assert.equal(openServerSecret(t.services.secretBox, before, 'password', before.passwordSecret!), ORIGINAL.password);
+    assert.equal(openServerSecret(t.secretBox, before, 'password', before.passwordSecret!), ORIGINAL.password);
 
     const res = await patch({ host: 'relay.example.org', port: 465, password: 'new-destination-pw' });
     assert.equal(res.status, 200, res.text);
@@ -74,17 +74,14 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const after = await stored();
     assert.notEqual(after.passwordSecret, before.passwordSecret);
     assert.ok(!after.passwordSecret!.includes('new-destination-pw'));
-    assert.equal(
-      openServerSecret(t.services.secretBox, after, 'password', after.passwordSecret!),
-      'new-destination-pw',
-    );
+    assert.equal(openServerSecret(t.secretBox, after, 'password', after.passwordSecret!), 'new-destination-pw');
     // Neither the new secret under the old destination nor the old secret under the new one opens.
     assert.throws(
-      () => openServerSecret(t.services.secretBox, before, 'password', after.passwordSecret!),
+      () => openServerSecret(t.secretBox, before, 'password', after.passwordSecret!),
       SecretDecryptionError,
     );
     assert.throws(
-      () => openServerSecret(t.services.secretBox, after, 'password', before.passwordSecret!),
+      () => openServerSecret(t.secretBox, after, 'password', before.passwordSecret!),
       SecretDecryptionError,
     );
   });
@@ -94,15 +91,10 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.equal(res.status, 200, res.text);
     const record = await stored();
     assert.equal(record.username, 'second-user');
-    assert.equal(openServerSecret(t.services.secretBox, record, 'password', record.passwordSecret!), 'second-user-pw');
+    assert.equal(openServerSecret(t.secretBox, record, 'password', record.passwordSecret!), 'second-user-pw');
     assert.throws(
       () =>
-        openServerSecret(
-          t.services.secretBox,
-          { ...record, username: ORIGINAL.username },
-          'password',
-          record.passwordSecret!,
-        ),
+        openServerSecret(t.secretBox, { ...record, username: ORIGINAL.username }, 'password', record.passwordSecret!),
       SecretDecryptionError,
     );
   });
@@ -126,7 +118,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.equal(res.status, 200, res.text);
     const after = await stored();
     assert.equal(after.passwordSecret, before.passwordSecret);
-    assert.equal(openServerSecret(t.services.secretBox, after, 'password', after.passwordSecret!), ORIGINAL.password);
+    assert.equal(openServerSecret(t.secretBox, after, 'password', after.passwordSecret!), ORIGINAL.password);
     assert.equal((await patch({ enabled: false })).status, 200);
   });
 
@@ -134,21 +126,18 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const res = await patch({ password: 'rotated-in-place' });
     assert.equal(res.status, 200, res.text);
     const record = await stored();
-    assert.equal(
-      openServerSecret(t.services.secretBox, record, 'password', record.passwordSecret!),
-      'rotated-in-place',
-    );
+    assert.equal(openServerSecret(t.secretBox, record, 'password', record.passwordSecret!), 'rotated-in-place');
   });
 
   it("a ciphertext copied into another server's row does not open there", async () => {
     const other = await t.api('/api/v1/email-servers', { method: 'POST', body: { ...ORIGINAL, alias: 'Other' } });
     assert.equal(other.status, 201);
     const source = await stored();
-    const target = await t.services.store.emailServers.get(t.orgId, other.body.id);
+    const target = await t.store.emailServers.get(t.orgId, other.body.id);
     assert.ok(target);
     // Same host, port and username: only the server id differs, and that is enough.
     assert.throws(
-      () => openServerSecret(t.services.secretBox, target, 'password', source.passwordSecret!),
+      () => openServerSecret(t.secretBox, target, 'password', source.passwordSecret!),
       SecretDecryptionError,
     );
   });

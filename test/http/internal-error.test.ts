@@ -10,9 +10,9 @@ import pino from 'pino';
 import { buildApp, LOG_REDACTIONS } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { bootstrapDefaultOrg } from '../../src/domain/bootstrap.ts';
+import { composeRuntime } from '../../src/runtime.ts';
 import { parseKeyring } from '../../src/secrets/keyring.ts';
 import { SecretBox } from '../../src/secrets/secret-box.ts';
-import { createServices } from '../../src/services.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { request, startTestApp } from '../helpers/app.ts';
@@ -22,7 +22,7 @@ const INTERNALS = 'SQLITE_IOERR at /var/lib/mailroute/secret-path.db password_se
 
 /**
  * A real store whose email-server reads fail the way a broken disk would. It is passed into
- * createServices like any store: the app under test has no test-only branch.
+ * the runtime like any store: the app under test has no test-only branch.
  */
 function withFailingReads(store: Store): Store {
   const fail = async (): Promise<never> => {
@@ -49,7 +49,7 @@ describe('unexpected failures → 500 E0000009 without internals', () => {
       MAILROUTE_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     });
     store = await openStore(config);
-    const services = createServices({
+    const runtime = composeRuntime({
       config,
       store: withFailingReads(store),
       secretBox: new SecretBox(parseKeyring(config.encryptionKeys!, 'test')),
@@ -60,13 +60,8 @@ describe('unexpected failures → 500 E0000009 without internals', () => {
         callback();
       },
     });
-    app = await buildApp({ services, logger: pino({ level: 'debug', redact: LOG_REDACTIONS }, sink) });
-    token = (await bootstrapDefaultOrg({
-      orgs: store.orgs,
-      apiTokens: services.apiTokens,
-      ids: services.ids,
-      now: services.now,
-    }))!.secret;
+    app = await buildApp({ ...runtime, logger: pino({ level: 'debug', redact: LOG_REDACTIONS }, sink) });
+    token = (await bootstrapDefaultOrg(runtime.services))!.secret;
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -109,7 +104,7 @@ describe('a store closed under a running app', () => {
   it('answers a 5xx Okta error, not a crash or a hang', async () => {
     const t = await startTestApp();
     try {
-      await t.services.store.close();
+      await t.store.close();
       const res = await t.api('/api/v1/email-servers');
       assert.ok(res.status === 500 || res.status === 503, res.text);
       assertOktaError(res, { status: res.status, errorCode: res.status === 500 ? 'E0000009' : 'E0000010', causes: [] });

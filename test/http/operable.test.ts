@@ -86,7 +86,7 @@ describe('operable: OpenAPI, docs, health, logs, the error list', () => {
     const ready = await request(`${t.url}/readyz`);
     assert.equal(ready.status, 200);
     assert.equal(ready.body.status, 'ready');
-    assert.equal(ready.body.store, t.services.store.kind);
+    assert.equal(ready.body.store, t.store.kind);
   });
 
   it('tolerates duplicate slashes (the Node SDK sends //api/v1/... when its org URL ends in /)', async () => {
@@ -208,7 +208,7 @@ describe('readiness follows the store', () => {
   it('/readyz answers 503 once the store is gone while /healthz stays 200', async () => {
     const t = await startTestApp();
     try {
-      await t.services.store.close();
+      await t.store.close();
       const ready = await request(`${t.url}/readyz`);
       assert.equal(ready.status, 503);
       assert.equal(ready.body.status, 'unavailable');

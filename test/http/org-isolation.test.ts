@@ -18,8 +18,8 @@ describe('org isolation: a token never sees another org’s servers', () => {
   let serverId: string;
   before(async () => {
     t = await startTestApp({ MAILROUTE_MAX_SERVERS_PER_ORG: '2' });
-    const otherOrg = t.services.ids.org();
-    await t.services.store.orgs.create({ id: otherOrg, name: 'second org', createdAt: Date.now() });
+    const otherOrg = t.ids.org();
+    await t.store.orgs.create({ id: otherOrg, name: 'second org', createdAt: Date.now() });
     otherToken = (await t.services.apiTokens.create(otherOrg, 'second org admin')).secret;
     const created = await t.api('/api/v1/email-servers', { method: 'POST', body: SERVER });
     assert.equal(created.status, 201, created.text);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
+import { createRateLimiter } from '../../src/http/rate-limiter.ts';
 import { openRedisSharedState, type SharedState } from '../../src/shared-state.ts';
 import {
   createDatabase,
@@ -105,7 +106,8 @@ describe('rate limits across two instances', { skip }, () => {
     try {
       assert.equal(await unreachable.dpopReplayCache.claim('proof-3', 60_000), true);
       assert.equal(await unreachable.dpopReplayCache.claim('proof-3', 60_000), false);
-      const decision = await unreachable.rateLimiter.consume('general', 'org:x');
+      const rateLimiter = createRateLimiter(loadConfig({}).rateLimits, unreachable.rateLimitBackend);
+      const decision = await rateLimiter.consume('general', 'org:x');
       assert.equal(decision.allowed, true);
       assert.equal(decision.limit, loadConfig({}).rateLimits.buckets.general);
     } finally {

@@ -28,16 +28,14 @@ async function withRuntime<T>(env: Record<string, string>, use: (runtime: Runtim
   try {
     return await use(runtime);
   } finally {
-    await runtime.services.store.close();
+    await runtime.close();
   }
 }
 
 async function ensureOrg(runtime: Runtime): Promise<string> {
-  const [org] = await runtime.services.store.orgs.list();
+  const [org] = await runtime.services.orgs.list();
   if (org) return org.id;
-  const id = runtime.services.ids.org();
-  await runtime.services.store.orgs.create({ id, name: 'rotation', createdAt: Date.now() });
-  return id;
+  return (await runtime.services.orgs.create('rotation')).id;
 }
 
 async function addServers(runtime: Runtime, passwords: string[]): Promise<void> {
@@ -57,7 +55,7 @@ async function addServers(runtime: Runtime, passwords: string[]): Promise<void> 
 async function openAll(
   runtime: Runtime,
 ): Promise<Array<{ record: EmailServerRecord; password: string; keyId: string | undefined }>> {
-  const { secretBox, store } = runtime.services;
+  const { secretBox, store } = runtime;
   return (await store.emailServers.listAll()).map((record) => ({
     record,
     password: openServerSecret(secretBox, record, 'password', record.passwordSecret!),
@@ -86,16 +84,16 @@ describe('key rotation with the key file in the data directory', () => {
   it('generates the key file once, mode 0600, and keeps it on the next start', async () => {
     await withRuntime(env, async (runtime) => {
       assert.equal(runtime.generatedKeyFile, keyFile);
-      firstKeyId = runtime.services.secretBox.currentKeyId;
+      firstKeyId = runtime.secretBox.currentKeyId;
       await addServers(runtime, ['pw-a', 'pw-b', 'pw-c']);
-      firstCiphertexts = await runtime.services.store.emailServers.listAll();
+      firstCiphertexts = await runtime.store.emailServers.listAll();
     });
     assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
     const content = fs.readFileSync(keyFile, 'utf8');
     assert.equal(content.trim().split('\n').length, 1);
     await withRuntime(env, async (runtime) => {
       assert.equal(runtime.generatedKeyFile, undefined);
-      assert.equal(runtime.services.secretBox.currentKeyId, firstKeyId);
+      assert.equal(runtime.secretBox.currentKeyId, firstKeyId);
     });
     assert.equal(fs.readFileSync(keyFile, 'utf8'), content);
   });
@@ -116,7 +114,7 @@ describe('key rotation with the key file in the data directory', () => {
     assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
 
     await withRuntime(env, async (runtime) => {
-      assert.equal(runtime.services.secretBox.currentKeyId, secondKeyId);
+      assert.equal(runtime.secretBox.currentKeyId, secondKeyId);
       const rows = await openAll(runtime);
       assert.deepEqual(sortedPasswords(rows), ['pw-a', 'pw-b', 'pw-c']);
       assert.deepEqual(new Set(rows.map((r) => r.keyId)), new Set([secondKeyId]));
@@ -128,7 +126,7 @@ describe('key rotation with the key file in the data directory', () => {
 
   it('older ciphertexts still decrypt, and new writes use the newest key', async () => {
     await withRuntime(env, async (runtime) => {
-      const { secretBox } = runtime.services;
+      const { secretBox } = runtime;
       for (const old of firstCiphertexts) {
         assert.equal(secretBox.keyIdOf(old.passwordSecret!), firstKeyId);
         assert.match(openServerSecret(secretBox, old, 'password', old.passwordSecret!), /^pw-[abc]$/);
@@ -150,17 +148,11 @@ describe('key rotation with the key file in the data directory', () => {
     assert.equal(lines.length, 3);
     fs.writeFileSync(keyFile, `${lines[2]}\n`, { mode: 0o600 });
     await withRuntime(env, async (runtime) => {
-      assert.equal(runtime.services.secretBox.currentKeyId, thirdKeyId);
+      assert.equal(runtime.secretBox.currentKeyId, thirdKeyId);
       assert.deepEqual(sortedPasswords(await openAll(runtime)), ['pw-a', 'pw-b', 'pw-c', 'pw-d']);
       // …while a ciphertext from before the rotations no longer does.
       assert.throws(
-        () =>
-          openServerSecret(
-            runtime.services.secretBox,
-            firstCiphertexts[0],
-            'password',
-            firstCiphertexts[0].passwordSecret!,
-          ),
+        () => openServerSecret(runtime.secretBox, firstCiphertexts[0], 'password', firstCiphertexts[0].passwordSecret!),
         SecretDecryptionError,
       );
     });
@@ -216,7 +208,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     const k6 = newKey('k6');
     let serverId = '';
     await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
-      const { store, secretBox, ids } = runtime.services;
+      const { store, secretBox, ids } = runtime;
       const orgId = await ensureOrg(runtime);
       const base = {
         id: ids.emailServer(),
@@ -250,7 +242,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /re-encrypted: 5; already under k6: 0; failed: 0/);
     await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k6 }, async (runtime) => {
-      const { store, secretBox } = runtime.services;
+      const { store, secretBox } = runtime;
       const record = (await store.emailServers.listAll()).find((r) => r.id === serverId)!;
       assert.equal(secretBox.keyIdOf(record.clientSecretSealed!), 'k6');
       assert.equal(secretBox.keyIdOf(record.privateKeySealed!), 'k6');
@@ -278,14 +270,11 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     assert.match(res.stdout, /could not re-encrypt the password of server ces\w{17} \(org 00o\w{17}, key k3\)/);
     assert.ok(!res.stdout.includes('under-k3'));
     await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
-      const record = (await runtime.services.store.emailServers.listAll()).find(
-        (r) => r.passwordSecret && runtime.services.secretBox.keyIdOf(r.passwordSecret) === 'k3',
+      const record = (await runtime.store.emailServers.listAll()).find(
+        (r) => r.passwordSecret && runtime.secretBox.keyIdOf(r.passwordSecret) === 'k3',
       );
       assert.ok(record);
-      assert.equal(
-        openServerSecret(runtime.services.secretBox, record, 'password', record.passwordSecret!),
-        'under-k3',
-      );
+      assert.equal(openServerSecret(runtime.secretBox, record, 'password', record.passwordSecret!), 'under-k3');
     });
   });
 });
@@ -314,7 +303,7 @@ describe('key rotation of queued notification content', () => {
       orgId = await ensureOrg(runtime);
       await addServers(runtime, ['content-test']);
       for (const name of ['Ada', 'Grace', 'Edsger']) {
-        const { message } = await runtime.services.delivery.notifications.submit(
+        const { message } = await runtime.services.notifications.submit(
           orgId,
           welcome(`${name.toLowerCase()}@example.com`, {
             variables: { firstName: name, orgName: 'Example', loginUrl: 'https://login.example.com/' },
@@ -337,7 +326,7 @@ describe('key rotation of queued notification content', () => {
 
     // k1 is dropped: every queued message still opens, under k2, bound to its own org and id.
     await withRuntime(env(k2), async (runtime) => {
-      const { store, secretBox, delivery } = runtime.services;
+      const { store, secretBox, delivery } = runtime;
       for (const [i, id] of queued.entries()) {
         const message = await store.outbox.get(orgId, id);
         assert.equal(message?.status, 'queued');
@@ -382,12 +371,10 @@ describe('key rotation of queued notification content', () => {
     const ids: string[] = [];
     await withRuntime(env(k2), async (runtime) => {
       for (let i = 0; i < 7; i++)
-        ids.push(
-          (await runtime.services.delivery.notifications.submit(orgId, welcome(`batch${i}@example.com`))).message.id,
-        );
+        ids.push((await runtime.services.notifications.submit(orgId, welcome(`batch${i}@example.com`))).message.id);
     });
     await withRuntime(env(`${k2},${k3}`), async (runtime) => {
-      const { store, secretBox } = runtime.services;
+      const { store, secretBox } = runtime;
       const reads: number[] = [];
       const outbox = {
         listSealedContent: async (limit: number, afterId?: string) => {
@@ -428,11 +415,11 @@ describe('key rotation of queued notification content', () => {
     const k4 = newKey('k4');
     let raced = '';
     await withRuntime(env(`${k3}`), async (runtime) => {
-      raced = (await runtime.services.delivery.notifications.submit(orgId, welcome('race@example.com'))).message.id;
+      raced = (await runtime.services.notifications.submit(orgId, welcome('race@example.com'))).message.id;
     });
     // Under k3,k4 every queued message (the seven from before and the raced one) is due for rotation.
     await withRuntime(env(`${k3},${k4}`), async (runtime) => {
-      const { store, secretBox } = runtime.services;
+      const { store, secretBox } = runtime;
       const original = (await store.outbox.get(orgId, raced))!;
       let written = '';
       const outbox = {
@@ -478,7 +465,11 @@ describe('key rotation of server secrets racing an edit', () => {
       await addServers(runtime, ['old-a', 'old-b']);
     });
     await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k1},${k2}` }, async (runtime) => {
-      const { store, secretBox, emailServers } = runtime.services;
+      const {
+        store,
+        secretBox,
+        services: { emailServers },
+      } = runtime;
       const emailServerStore = {
         // The read happens, then a PATCH lands (the real use case), then the rotation writes.
         listAll: async () => {

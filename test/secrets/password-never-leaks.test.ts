@@ -143,7 +143,7 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
     });
     assert.equal(kept.status, 201);
 
-    if (t.services.store.kind === 'postgres') return assertAbsentFromPostgresFiles(t, passwords, kept.body.id);
+    if (t.store.kind === 'postgres') return assertAbsentFromPostgresFiles(t, passwords, kept.body.id);
 
     const readAll = () =>
       fs
@@ -158,7 +158,7 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
     );
     for (const [name, bytes] of whileOpen) assertAbsent(bytes, passwords, name);
     // The stored ciphertext is there (the row was written), only not in plaintext.
-    const record = await t.services.store.emailServers.get(t.orgId, kept.body.id);
+    const record = await t.store.emailServers.get(t.orgId, kept.body.id);
     assert.ok(record?.passwordSecret);
     assert.ok(
       whileOpen.some(([, bytes]) => bytes.includes(record.passwordSecret!)),
@@ -167,7 +167,7 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
 
     // Closing checkpoints the WAL into the main file: scan again.
     await t.app.close();
-    await t.services.store.close();
+    await t.store.close();
     for (const [name, bytes] of readAll()) assertAbsent(bytes, passwords, `${name} after checkpoint`);
     fs.rmSync(t.dataDir, { recursive: true, force: true });
     closed = true;
@@ -177,7 +177,7 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
 /** On PostgreSQL (npm run test:pg) the rows live in the server's data directory: scan its files. */
 async function assertAbsentFromPostgresFiles(t: TestApp, passwords: string[], keptId: string): Promise<void> {
   const files = await databaseFiles(t);
-  const record = await t.services.store.emailServers.get(t.orgId, keptId);
+  const record = await t.store.emailServers.get(t.orgId, keptId);
   assert.ok(record?.passwordSecret);
   let ciphertextFound = false;
   for (const file of files) {

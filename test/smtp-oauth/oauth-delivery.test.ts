@@ -82,7 +82,7 @@ describe('delivery through an enabled OAuth 2.0 server uses the same send path a
       body: { authType: 'OAUTH2_CLIENT_CREDENTIALS', enabled: false },
     });
     assert.equal(disabled.status, 200, disabled.text);
-    const current = await t.services.store.emailServers.get(t.orgId, serverId);
+    const current = await t.store.emailServers.get(t.orgId, serverId);
     const wrong = await t.api('/api/v1/email-servers', {
       method: 'POST',
       body: {

@@ -99,7 +99,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     assert.deepEqual(res.body.scopes, ['https://outlook.office365.com/.default']);
     const got = await call(`/api/v1/email-servers/${res.body.id}`);
     assert.deepEqual(got.body, res.body);
-    const stored = await t.services.store.emailServers.get(t.orgId, res.body.id);
+    const stored = await t.store.emailServers.get(t.orgId, res.body.id);
     assert.equal(stored?.passwordSecret, null);
     assert.ok(stored?.clientSecretSealed && !stored.clientSecretSealed.includes(CLIENT_SECRET));
   });
@@ -277,7 +277,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     assert.equal(toOAuth.status, 200, toOAuth.text);
     assert.equal(toOAuth.body.authType, 'OAUTH2_CLIENT_CREDENTIALS');
     assert.equal(
-      (await t.services.store.emailServers.get(t.orgId, created.body.id))?.passwordSecret,
+      (await t.store.emailServers.get(t.orgId, created.body.id))?.passwordSecret,
       null,
       'the password is dropped',
     );
@@ -290,7 +290,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     const back = await call(url, { method: 'PATCH', body: { authType: 'BASIC_SMTP_AUTH', password: 'basic-Pass-88' } });
     assert.equal(back.status, 200, back.text);
     assert.deepEqual(Object.keys(back.body), ['alias', 'host', 'port', 'id', 'username', 'enabled']);
-    const stored = await t.services.store.emailServers.get(t.orgId, created.body.id);
+    const stored = await t.store.emailServers.get(t.orgId, created.body.id);
     assert.equal(stored?.clientSecretSealed, undefined);
     assert.equal(stored?.tokenEndpoint, undefined);
     assert.ok(stored?.passwordSecret);
@@ -363,7 +363,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     for (const secret of secrets) assert.ok(!logs.includes(secret), `the logs contain ${secret.slice(0, 6)}…`);
     const files = await databaseFiles(t);
     assert.ok(files.length > 0);
-    const sealed = (await t.services.store.emailServers.get(t.orgId, created.body.id))?.clientSecretSealed;
+    const sealed = (await t.store.emailServers.get(t.orgId, created.body.id))?.clientSecretSealed;
     assert.ok(sealed);
     let ciphertextSeen = false;
     for (const file of files) {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Store } from '../../store/store.ts';
 
 /** Liveness never touches the database; readiness does. */
-export const healthRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+export const healthRoutes: FastifyPluginAsync<{ store: Pick<Store, 'ping' | 'kind'> }> = async (app, { store }) => {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
     try {
