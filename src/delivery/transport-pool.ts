@@ -1,6 +1,7 @@
 import type { SmtpSettings } from '../config.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { staticPasswordAuth } from '../smtp/auth-strategy.ts';
+import type { SmtpAttempt } from '../smtp/classify-error.ts';
 import { createSmtpTransport, type SmtpServerConfig, type SmtpTransportDeps } from '../smtp/transport.ts';
 import type { EmailServerRecord, TlsMode } from '../store/store.ts';
 import { createCaptureTransport } from './capture-transport.ts';
@@ -20,8 +21,8 @@ export interface DeliveryTransport {
   server: string;
   /** Resolves with the server's final reply (e.g. `250 OK`). */
   send(mail: OutgoingMail): Promise<{ response: string }>;
-  /** Values to redact from replies (passwords). */
-  secrets: string[];
+  /** What the classifier needs to read a failed send (credentials to redact); none for the capture transport. */
+  attempt?: SmtpAttempt;
   close(): void;
 }
 
@@ -81,7 +82,7 @@ export function createTransportPool(deps: TransportPoolDeps) {
     smtp.transporter.on('error', () => {});
     return {
       server: label,
-      secrets: smtp.secrets,
+      attempt: smtp.attempt,
       send: async (mail) => {
         const info = await smtp.transporter.sendMail({ ...mail, headers: { 'Auto-Submitted': 'auto-generated' } });
         return { response: info.response };
