@@ -6,7 +6,6 @@ import { openRuntime, type Runtime } from './runtime.ts';
 import { isScope, SCOPES } from './schemas/scopes.ts';
 import { addKeyToFile, KEY_FILE_NAME } from './secrets/keyring.ts';
 import { rotateKeys } from './secrets/rotate-keys.ts';
-import type { ApiToken } from './store/store.ts';
 
 const USAGE = `Usage: npm run cli -- <command>
 

@@ -13,7 +13,6 @@ export function createCaptureTransport(captureDir: string): DeliveryTransport {
   const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     server: 'capture',
-    secrets: [],
     async send(mail) {
       const info = await transporter.sendMail({ ...mail, headers: { 'Auto-Submitted': 'auto-generated' } });
       const name = `${mail.messageId.replace(/[<>]/g, '').replace(/[^A-Za-z0-9._@-]/g, '_')}.eml`;

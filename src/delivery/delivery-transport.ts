@@ -1,3 +1,4 @@
+import type { SmtpAttempt } from '../smtp/classify-error.ts';
 import type { EmailServerRecord } from '../store/store.ts';
 
 export interface OutgoingMail {
@@ -15,8 +16,8 @@ export interface DeliveryTransport {
   server: string;
   /** Resolves with the server's final reply (e.g. `250 OK`). */
   send(mail: OutgoingMail): Promise<{ response: string }>;
-  /** Values to redact from replies (passwords). */
-  secrets: string[];
+  /** What the classifier needs to read a failed send (credentials to redact); none for the capture transport. */
+  attempt?: SmtpAttempt;
   close(): void;
 }
 

@@ -1,4 +1,4 @@
-import type { AttemptOutcome } from '../schemas/message-statuses.ts';
+import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 
 export interface RetrySettings {
   retryBaseMs: number;
@@ -17,41 +17,23 @@ export function backoffDelay(
   return Math.round(exponential / 2 + random() * (exponential / 2));
 }
 
-export interface SendOutcome {
-  outcome: AttemptOutcome;
-  replyCode: number | null;
-  /** The server's reply or the local error, one line, bounded; never message content. */
-  reply: string;
-}
-
-const MAX_REPLY = 500;
-
-export function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > MAX_REPLY ? `${line.slice(0, MAX_REPLY - 1)}…` : line;
-}
-
-interface NodemailerError {
-  code?: string;
-  responseCode?: number;
-  response?: string;
-  command?: string;
-  message?: string;
-}
+const ENVELOPE_OR_DATA = new Set(['sender', 'recipient', 'data']);
 
 /**
- * Permanent: a 5xx reply to the envelope or the data (the server will never take this message).
- * Everything else is transient: connection and TLS failures, timeouts, 4xx replies, and 5xx to AUTH
- * or the greeting, which an operator can fix (a new password rebuilds the transport).
+ * The delivery policy. Permanent: a 5xx reply to the envelope or the data (the server will never
+ * take this message), or a destination the guard refuses. Everything else is transient:
+ * connection and TLS failures, timeouts, 4xx replies, and refusals of AUTH, the greeting or the
+ * token endpoint, which an operator can fix (a new password rebuilds the transport).
  */
-export function classifySendError(error: unknown): SendOutcome {
-  const e = (error ?? {}) as NodemailerError;
-  const replyCode = typeof e.responseCode === 'number' ? e.responseCode : null;
-  const command = (e.command ?? '').toUpperCase();
-  const envelopeOrData = /^(MAIL|RCPT|DATA)/.test(command) || e.code === 'EENVELOPE' || e.code === 'EMESSAGE';
-  const permanent = replyCode !== null && replyCode >= 500 && replyCode < 600 && envelopeOrData;
-  const reply = e.response ? e.response : [e.code, e.message].filter(Boolean).join(': ') || String(error);
-  return { outcome: permanent ? 'permanent' : 'transient', replyCode, reply: oneLine(reply) };
+export function isPermanent(diagnosis: SmtpDiagnosis): boolean {
+  if (diagnosis.refused) return true;
+  const code = diagnosis.reply?.code ?? 0;
+  return code >= 500 && code < 600 && diagnosis.stage !== undefined && ENVELOPE_OR_DATA.has(diagnosis.stage);
+}
+
+/** What an attempt records: the server's reply, else the local error, else the diagnosis's hint; never message content. */
+export function recordedReply(diagnosis: SmtpDiagnosis): string {
+  return diagnosis.reply?.text ?? diagnosis.error ?? diagnosis.hint ?? 'the SMTP session failed';
 }
 
 /** Reply code of a success line such as `250 2.0.0 OK queued`. */

@@ -63,7 +63,7 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
     smtp.transporter.on('error', () => {});
     return {
       server: label,
-      secrets: smtp.secrets,
+      attempt: smtp.attempt,
       send: async (mail) => {
         const info = await smtp.transporter.sendMail({ ...mail, headers: { 'Auto-Submitted': 'auto-generated' } });
         return { response: info.response };

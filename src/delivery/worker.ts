@@ -3,12 +3,15 @@ import type { DeliveryConfig } from '../config.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import { redact, SmtpFailure } from '../smtp/diagnosis.ts';
+import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
+import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
+import { cleanReply } from '../smtp/redact.ts';
 import type { ClaimResult, DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { openContent } from './message-content.ts';
-import { backoffDelay, classifySendError, oneLine, replyCodeOf, type SendOutcome } from './retry-policy.ts';
+import { giveUpBeforeSending, nextState } from './next-state.ts';
+import { recordedReply, replyCodeOf } from './retry-policy.ts';
 
 export interface WorkerLogger {
   debug(object: object, message: string): void;
@@ -30,6 +33,8 @@ export interface DeliveryWorkerDeps {
 }
 
 const PURGE_EVERY_MS = 60_000;
+// Failures before any transport exists (the store, sealed content) name no destination.
+const NO_DESTINATION: SmtpAttempt = { host: 'the server', port: 0, tlsMode: 'starttls' };
 // Outcomes are recorded in batches: one transaction per batch, not per message.
 const FLUSH_DELAY_MS = 50;
 
@@ -130,14 +135,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const started = now();
     const label = message.serverId ?? 'default';
     const base = { id: message.id, leaseOwner: owner, claimedAttempts: message.attempts };
-    if (message.attempts > settings.maxAttempts || started - message.queuedAt > settings.maxAgeMs) {
-      return finish(base, message, label, 'failed', null, `gave up after ${message.attempts - 1} attempts`);
-    }
+    const stale = giveUpBeforeSending(message, started, settings);
+    if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
       return finish(base, message, label, 'failed', null, 'the message content is no longer available');
 
     let transport: DeliveryTransport | undefined;
-    let outcome: SendOutcome;
+    let failure: SmtpDiagnosis | undefined;
+    let replyCode: number | null;
+    let reply: string;
     let server = label;
     try {
       if (message.route === 'custom') {
@@ -166,29 +172,26 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         html: content.html,
         messageId: message.messageIdHeader,
       });
-      outcome = { outcome: 'sent', replyCode: replyCodeOf(info.response), reply: oneLine(info.response) };
+      replyCode = replyCodeOf(info.response);
+      reply = cleanReply(info.response);
     } catch (error) {
-      if (error instanceof SmtpFailure) {
-        // Built before any byte was sent: a refused destination will not change by itself.
-        const d = error.diagnosis;
-        outcome = {
-          outcome: d.refused ? 'permanent' : 'transient',
-          replyCode: d.reply?.code ?? null,
-          reply: oneLine(d.hint ?? error.message),
-        };
-      } else {
-        outcome = classifySendError(error);
-      }
-      outcome.reply = redact(outcome.reply, transport?.secrets ?? []);
+      failure = diagnoseSmtpError(error, transport?.attempt ?? NO_DESTINATION);
+      replyCode = failure.reply?.code || null;
+      reply = recordedReply(failure);
     }
     const ended = now();
-    metrics.attempts.inc({ server, outcome: outcome.outcome });
-    metrics.sendSeconds.observe({ outcome: outcome.outcome }, (ended - started) / 1000);
-    (outcome.outcome === 'sent' ? metrics.serverLastSuccess : metrics.serverLastError).set({ server }, ended / 1000);
-    log.debug(
-      { notification: message.id, server, outcome: outcome.outcome, replyCode: outcome.replyCode },
-      'delivery attempt',
-    );
+    const next = nextState({
+      failure,
+      attempts: message.attempts,
+      queuedAt: message.queuedAt,
+      now: ended,
+      settings,
+      random,
+    });
+    metrics.attempts.inc({ server, outcome: next.outcome });
+    metrics.sendSeconds.observe({ outcome: next.outcome }, (ended - started) / 1000);
+    (next.outcome === 'sent' ? metrics.serverLastSuccess : metrics.serverLastError).set({ server }, ended / 1000);
+    log.debug({ notification: message.id, server, outcome: next.outcome, replyCode }, 'delivery attempt');
 
     const attempt: DeliveryAttempt = {
       id: deps.ids.prefixed('dat'),
@@ -196,32 +199,21 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       orgId: message.orgId,
       attemptedAt: started,
       server,
-      outcome: outcome.outcome,
-      replyCode: outcome.replyCode,
-      reply: outcome.reply,
+      outcome: next.outcome,
+      replyCode,
+      reply,
       durationMs: ended - started,
     };
-    if (outcome.outcome === 'sent') return finish(base, message, server, 'sent', attempt, null);
-    if (outcome.outcome === 'permanent') return finish(base, message, server, 'failed', attempt, outcome.reply);
-    const retryAt = ended + backoffDelay(message.attempts, settings, random);
-    if (message.attempts >= settings.maxAttempts || retryAt - message.queuedAt > settings.maxAgeMs) {
-      return finish(
-        base,
-        message,
-        server,
-        'failed',
-        attempt,
-        `${outcome.reply} (gave up after ${message.attempts} attempts)`,
-      );
-    }
+    if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null);
+    if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason);
     push({
       ...base,
       attempt,
       status: 'queued',
-      nextAttemptAt: retryAt,
+      nextAttemptAt: next.at,
       finalAt: null,
-      lastReplyCode: outcome.replyCode,
-      lastReply: outcome.reply,
+      lastReplyCode: replyCode,
+      lastReply: reply,
       contentPurgeAt: null,
     });
   }

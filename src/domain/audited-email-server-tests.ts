@@ -1,6 +1,6 @@
 import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
 import type { EmailServerTestService } from './email-server-test.ts';
-import { DomainError } from './errors.ts';
+import { SmtpTestFailure } from './smtp-test-failure.ts';
 
 /**
  * Records every SMTP test's outcome in the audit trail. Only the verdict and the failing stage are
@@ -20,14 +20,13 @@ export function auditEmailServerTests(tests: EmailServerTestService, audit: Pick
         await tests.test(orgId, id, input);
       } catch (error) {
         // Not-found, bad addresses and too many tests in flight are refusals, not test outcomes.
-        const testFailure =
-          error instanceof DomainError &&
-          ['smtp_connection_failed', 'smtp_auth_failed', 'oauth_token_failed'].includes(error.kind);
-        if (error instanceof DomainError && testFailure) {
-          const stage = error.causes.find((cause) => cause.field === 'stage' || cause.field === 'destination');
-          const reason = stage
-            ? `${error.kind} (${stage.field === 'stage' ? `stage ${stage.message}` : 'destination refused'})`
-            : error.kind;
+        if (error instanceof SmtpTestFailure) {
+          const { refused, stage } = error.diagnosis;
+          const reason = refused
+            ? `${error.kind} (destination refused)`
+            : stage
+              ? `${error.kind} (stage ${stage})`
+              : error.kind;
           await audit.record(orgId, context, {
             eventType: 'email_server.test',
             target,

@@ -3,10 +3,12 @@ import { mailboxProblem } from '../smtp/address.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import { type SmtpDiagnosis, SmtpFailure } from '../smtp/diagnosis.ts';
 import { buildTestMessage } from '../smtp/test-message.ts';
+import { effectiveTlsMode } from '../smtp/tls-mode.ts';
 import { probeImplicitTls, probeStartTls } from '../smtp/tls-probe.ts';
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportDeps } from '../smtp/transport.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { DomainError, type FieldProblem, invalidInput, notFound } from './errors.ts';
+import { SmtpTestFailure } from './smtp-test-failure.ts';
 
 /** Body of POST /email-servers/{id}/test: current Okta names, or the older `from`/`to`. */
 export interface EmailTestAddressesInput {
@@ -26,7 +28,7 @@ export interface EmailServerTestDeps {
 
 export type EmailServerTestService = ReturnType<typeof createEmailServerTestService>;
 
-/** Sends a real test message through a stored server and turns any failure into a staged diagnosis. */
+/** Sends a real test message through a stored server; a failure throws SmtpTestFailure with the staged diagnosis. */
 export function createEmailServerTestService(deps: EmailServerTestDeps) {
   const { settings } = deps;
   // Per process: a bound on the sockets one org can make this instance open, not a global quota.
@@ -50,17 +52,17 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
       await transport.transporter.sendMail({ ...message, signal: abort.signal });
     } catch (error) {
       if (!isSmtpError(error)) throw error;
-      const attempt: SmtpAttempt = {
+      // Without a transport the error is an SmtpFailure, which carries its own diagnosis.
+      const attempt: SmtpAttempt = transport?.attempt ?? {
         host: server.host,
         port: server.port,
-        tlsMode: transport?.tlsMode ?? server.tlsMode ?? (server.port === 465 ? 'implicit' : 'starttls'),
+        tlsMode: effectiveTlsMode(server),
         username: server.username,
-        secrets: transport?.secrets ?? [],
       };
       const diagnosis = diagnoseSmtpError(error, attempt);
       if (transport)
         await explain(diagnosis, transport, Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)));
-      throw toDomainError(diagnosis);
+      throw new SmtpTestFailure(diagnosis);
     } finally {
       clearTimeout(timer);
       transport?.close();
@@ -142,44 +144,4 @@ async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeo
       diagnosis.hint = `port ${destination.port} expects implicit TLS (it answered a TLS handshake and sent no plain-text greeting): use port 465, or set tlsMode to implicit`;
     }
   }
-}
-
-/**
- * The staged diagnosis as Okta `errorCauses`, one `field: message` line each, always in this order:
- * stage, reply, certificateSubject, certificateIssuer, tlsError, hint. A refused destination
- * has the single cause `destination: the destination is not allowed`.
- */
-export function diagnosisCauses(diagnosis: SmtpDiagnosis): FieldProblem[] {
-  if (diagnosis.refused) return [{ field: 'destination', message: 'the destination is not allowed' }];
-  const causes: FieldProblem[] = [];
-  if (diagnosis.stage) causes.push({ field: 'stage', message: diagnosis.stage });
-  if (diagnosis.reply) causes.push({ field: 'reply', message: diagnosis.reply.text });
-  if (diagnosis.tls?.subject) causes.push({ field: 'certificateSubject', message: diagnosis.tls.subject });
-  if (diagnosis.tls?.issuer) causes.push({ field: 'certificateIssuer', message: diagnosis.tls.issuer });
-  if (diagnosis.tls?.reason) causes.push({ field: 'tlsError', message: diagnosis.tls.reason });
-  // A token endpoint's refusal (E0000266), in OAuth's own words (RFC 6749 §5.2).
-  if (diagnosis.oauth?.error) causes.push({ field: 'error', message: diagnosis.oauth.error });
-  if (diagnosis.oauth?.errorDescription)
-    causes.push({ field: 'error_description', message: diagnosis.oauth.errorDescription });
-  if (diagnosis.hint) causes.push({ field: 'hint', message: diagnosis.hint });
-  return causes;
-}
-
-const ERROR_KIND_OF = {
-  auth: 'smtp_auth_failed',
-  token: 'oauth_token_failed',
-  connection: 'smtp_connection_failed',
-} as const;
-
-function toDomainError(diagnosis: SmtpDiagnosis): DomainError {
-  const error = new DomainError(
-    ERROR_KIND_OF[diagnosis.kind],
-    `SMTP test failed at ${diagnosis.stage ?? 'destination'} (${diagnosis.code ?? 'no code'})`,
-    {
-      causes: diagnosisCauses(diagnosis),
-      retryable: diagnosis.retryable,
-      detail: diagnosis.detail,
-    },
-  );
-  return Object.assign(error, { diagnosis });
 }

@@ -1,11 +1,19 @@
 import type { FieldProblem } from '../domain/errors.ts';
-import type { EdgeErrorKind } from './error-table.ts';
+import type { ApiErrorKind } from './error-table.ts';
 
-/** An error raised by the HTTP edge itself (auth, parsing, routing, limits). */
+export interface ApiErrorOptions {
+  causes?: FieldProblem[];
+  detail?: string;
+  headers?: Record<string, string>;
+  /** Documented extension fields, rendered after Okta's; the route's response schema must declare them. */
+  extensions?: Record<string, unknown>;
+}
+
+/** An error raised or rendered by the HTTP edge itself (auth, parsing, routing, limits, SMTP test failures). */
 export class ApiError extends Error {
   constructor(
-    readonly kind: EdgeErrorKind,
-    readonly options: { causes?: FieldProblem[]; detail?: string; headers?: Record<string, string> } = {},
+    readonly kind: ApiErrorKind,
+    readonly options: ApiErrorOptions = {},
   ) {
     super(kind);
     this.name = 'ApiError';

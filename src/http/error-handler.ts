@@ -11,6 +11,7 @@ interface Rendered {
   causes: FieldProblem[];
   detail?: string;
   headers?: Record<string, string>;
+  extensions?: Record<string, unknown>;
 }
 
 const MALFORMED_BODY_CODES = new Set([
@@ -28,6 +29,7 @@ function classify(error: FastifyError | Error): Rendered {
       causes: error.options.causes ?? [],
       detail: error.options.detail,
       headers: error.options.headers,
+      extensions: error.options.extensions,
     };
   if (error instanceof DomainError) return { kind: error.kind, causes: error.causes, detail: error.detail };
   const fastifyError = error as FastifyError;
@@ -62,6 +64,7 @@ export function installErrorHandling(app: FastifyInstance, ids: Pick<IdGenerator
         errorLink: entry.errorCode,
         errorId: ids.errorId(),
         errorCauses: rendered.causes.map((c) => ({ errorSummary: c.field ? `${c.field}: ${c.message}` : c.message })),
+        ...rendered.extensions,
       });
   }
 

@@ -1,14 +1,15 @@
 import type { TlsMode } from '../schemas/tls-modes.ts';
-import { cleanReply, redact, type SmtpDiagnosis, SmtpFailure, type SmtpStage } from './diagnosis.ts';
+import { type SmtpDiagnosis, SmtpFailure, type SmtpStage } from './diagnosis.ts';
+import { cleanReply, redactCredentials, type SmtpCredentials } from './redact.ts';
 
-/** What the classifier needs to know about the attempt (never the secrets in clear in its output). */
-export interface SmtpAttempt {
+/**
+ * What the classifier needs to know about the attempt. The credentials are redacted from every
+ * reply and error text the diagnosis quotes.
+ */
+export interface SmtpAttempt extends SmtpCredentials {
   host: string;
   port: number;
   tlsMode: TlsMode;
-  username?: string;
-  /** Redacted from any server reply quoted in the diagnosis. */
-  secrets?: readonly string[];
 }
 
 interface NodemailerLikeError {
@@ -50,7 +51,10 @@ function stageOfCommand(command: string): SmtpStage | undefined {
   return undefined;
 }
 
-/** Reads a failed send (nodemailer error, SmtpFailure, abort) into a diagnosis. */
+/**
+ * THE classifier: reads a failed send (nodemailer or socket error, SmtpFailure, abort) into a
+ * diagnosis that the /test and delivery policies both decide from.
+ */
 export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDiagnosis {
   if (error instanceof SmtpFailure) return error.diagnosis;
   const err = (error ?? {}) as NodemailerLikeError;
@@ -59,11 +63,11 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
   const command = err.command ?? '';
   const message = err.message ?? '';
   const where = `${attempt.host}:${attempt.port}`;
-  const reply = err.response
-    ? { code: err.responseCode ?? 0, text: cleanReply(redact(err.response, attempt.secrets ?? [], attempt.username)) }
-    : undefined;
+  const clean = (text: string) => cleanReply(redactCredentials(text, attempt));
+  const reply = err.response ? { code: err.responseCode ?? 0, text: clean(err.response) } : undefined;
   const transient = reply ? reply.code >= 400 && reply.code < 500 : false;
-  const base = { code: original || code, ...(reply ? { reply } : {}) };
+  const local = [err.code, message].filter(Boolean).join(': ') || String(error);
+  const base = { code: original || code, error: clean(local), ...(reply ? { reply } : {}) };
 
   if (code === 'EAUTH' || code === 'ENOAUTH' || code === 'EOAUTH2' || command.startsWith('AUTH')) {
     return { ...base, kind: 'auth', stage: 'auth', retryable: transient, hint: authHint(reply?.code) };

@@ -1,12 +1,13 @@
+import type { SmtpStage } from '../schemas/email-server-test.ts';
 import type { DestinationError } from './destination-guard.ts';
 
-/**
- * What went wrong talking to an SMTP server, in terms an admin can act on. Shared by the /test
- * endpoint (rendered into Okta's errorCauses) and delivery (stage, reply code, retryable).
- */
+export type { SmtpStage };
 
-export const SMTP_STAGES = ['dns', 'connect', 'tls', 'greeting', 'auth', 'sender', 'recipient', 'data'] as const;
-export type SmtpStage = (typeof SMTP_STAGES)[number];
+/**
+ * What went wrong talking to an SMTP server, in terms an admin can act on. One value for both
+ * policies: the /test endpoint's (which Okta error, rendered at the HTTP edge) and delivery's
+ * (permanent or retry).
+ */
 
 export interface TlsFacts {
   /** Certificate subject and issuer, e.g. `CN=mail.example.com`. */
@@ -44,6 +45,11 @@ export interface SmtpDiagnosis {
   retryable: boolean;
   /** nodemailer's or Node's error code, for logs (never shown with secrets). */
   code?: string;
+  /**
+   * The local error as one line (`ESOCKET: connect ECONNREFUSED ...`), credentials redacted: what
+   * delivery records when the server sent no reply. /test never shows it (it may name addresses).
+   */
+  error?: string;
   /** Kind `token`: the token endpoint's OAuth error. */
   oauth?: OAuthErrorFacts;
   /** Kind `token`: the failure in a few words, for Okta's summary ("Failure details: {0}."). */
@@ -100,24 +106,4 @@ export class SmtpFailure extends Error {
     failure.cause = cause;
     return failure;
   }
-}
-
-/** Replaces every form of the secrets a server might echo back (plain, base64, AUTH PLAIN token). */
-export function redact(text: string, secrets: readonly string[], username?: string): string {
-  let out = text;
-  for (const secret of secrets.filter((s) => s.length > 0)) {
-    const forms = [secret, Buffer.from(secret).toString('base64')];
-    if (username !== undefined) forms.push(Buffer.from(`\0${username}\0${secret}`).toString('base64'));
-    for (const form of forms) out = out.split(form).join('[redacted]');
-  }
-  return out;
-}
-
-/** Server replies are untrusted text: one line, printable, bounded. */
-export function cleanReply(text: string): string {
-  const line = text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .trim();
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

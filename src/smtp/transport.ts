@@ -5,7 +5,7 @@
  * Stable API (issue 3; delivery and OAuth SMTP build on it):
  *
  *   createSmtpTransport(server: SmtpServerConfig, deps: SmtpTransportDeps, options?: SmtpTransportOptions)
- *     → Promise<SmtpTransport>   { transporter, destination, tlsMode, secrets, close() }
+ *     → Promise<SmtpTransport>   { transporter, destination, tlsMode, secrets, attempt, close() }
  *
  * - Resolves the host ONCE through the destination guard and connects to the vetted address
  *   (`host: address`, TLS verified against the stored name via `servername`).
@@ -16,8 +16,9 @@
  *   opened with SecretBox for exactly this destination). Register more (XOAUTH2) in `authStrategies`.
  * - Timeouts come from the SMTP settings; pass `pool: true` for a pooled transport (delivery).
  * - Throws SmtpFailure (see diagnosis.ts) when the destination is refused, does not resolve, or
- *   the stored secret cannot be opened. Failures while sending are nodemailer errors: hand them to
- *   `diagnoseSmtpError` for the stage, reply, hint and whether a retry can help.
+ *   the stored secret cannot be opened. Failures while sending are nodemailer errors: hand them with
+ *   `attempt` to `diagnoseSmtpError` for the stage, reply (credentials redacted), hint and whether a
+ *   retry can help.
  */
 
 import type { Transporter } from 'nodemailer';
@@ -30,6 +31,7 @@ import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { EmailServerRecord } from '../store/store.ts';
 import { type OAuthSignInFields, passwordAuth, type SmtpAuthSettings, type SmtpAuthStrategy } from './auth-strategy.ts';
+import type { SmtpAttempt } from './classify-error.ts';
 import {
   createDestinationPolicy,
   DestinationError,
@@ -75,6 +77,8 @@ export interface SmtpTransport {
   tlsMode: TlsMode;
   /** Values that must never appear in errors or logs; diagnoseSmtpError redacts them. */
   secrets: string[];
+  /** What diagnoseSmtpError needs to read this transport's failures (its secrets are the same array). */
+  attempt: SmtpAttempt;
   close(): void;
 }
 
@@ -136,11 +140,14 @@ export async function createSmtpTransport(
     transportOptions as SMTPPoolOptions & { pool: true },
   ) as unknown as Transporter<SMTPSentMessageInfo>;
 
+  // The same array as the strategy's: an XOAUTH2 strategy adds refreshed tokens to it.
+  const secrets = signIn?.secrets ?? [];
   return {
     transporter,
     destination,
     tlsMode,
-    secrets: signIn?.secrets ?? [],
+    secrets,
+    attempt: { host: server.host, port: server.port, tlsMode, username: server.username, secrets },
     close: () => transporter.close(),
   };
 }

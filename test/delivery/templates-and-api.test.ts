@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
-import { backoffDelay, classifySendError } from '../../src/delivery/retry-policy.ts';
+import { backoffDelay, isPermanent } from '../../src/delivery/retry-policy.ts';
+import { diagnoseSmtpError } from '../../src/smtp/classify-error.ts';
 import { request } from '../helpers/app.ts';
 import { type DeliveryTestApp, startDeliveryApp, waitFor, waitForStatus } from './delivery-helpers.ts';
 
@@ -234,26 +235,18 @@ describe('delivery: retry policy', () => {
   });
 
   it('fails at once only on 5xx to the envelope or data; retries connection trouble, 4xx and AUTH', () => {
-    assert.equal(
-      classifySendError({ responseCode: 550, command: 'RCPT TO', response: '550 No such user' }).outcome,
-      'permanent',
-    );
-    assert.equal(
-      classifySendError({ responseCode: 554, command: 'DATA', response: '554 rejected' }).outcome,
-      'permanent',
-    );
-    assert.equal(
-      classifySendError({ responseCode: 451, command: 'RCPT TO', response: '451 try later' }).outcome,
-      'transient',
-    );
-    assert.equal(
-      classifySendError({ responseCode: 535, command: 'AUTH PLAIN', response: '535 bad credentials' }).outcome,
-      'transient',
-    );
-    assert.equal(
-      classifySendError({ code: 'ESOCKET', message: 'connect ECONNREFUSED 127.0.0.1:1' }).outcome,
-      'transient',
-    );
-    assert.equal(classifySendError({ code: 'ETIMEDOUT', message: 'Greeting never received' }).outcome, 'transient');
+    const attempt = { host: 'mail.example.com', port: 587, tlsMode: 'starttls' as const };
+    const outcome = (error: object) => (isPermanent(diagnoseSmtpError(error, attempt)) ? 'permanent' : 'transient');
+    const cases: Array<[object, string]> = [
+      [{ code: 'EENVELOPE', responseCode: 550, command: 'RCPT TO', response: '550 No such user' }, 'permanent'],
+      [{ code: 'EENVELOPE', responseCode: 553, command: 'MAIL FROM', response: '553 not allowed' }, 'permanent'],
+      [{ code: 'EMESSAGE', responseCode: 554, command: 'DATA', response: '554 rejected' }, 'permanent'],
+      [{ code: 'EENVELOPE', responseCode: 451, command: 'RCPT TO', response: '451 try later' }, 'transient'],
+      [{ code: 'EAUTH', responseCode: 535, command: 'AUTH PLAIN', response: '535 bad credentials' }, 'transient'],
+      [{ code: 'EPROTOCOL', responseCode: 554, command: 'CONN', response: '554 go away' }, 'transient'],
+      [{ code: 'ESOCKET', originalCode: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' }, 'transient'],
+      [{ code: 'ETIMEDOUT', message: 'Greeting never received' }, 'transient'],
+    ];
+    for (const [error, expected] of cases) assert.equal(outcome(error), expected, JSON.stringify(error));
   });
 });

@@ -45,8 +45,8 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     return res.body.id;
   }
 
-  async function runTest(id: string, body: unknown = ADDRESSES): Promise<ApiResponse> {
-    const res = await t.api(`/api/v1/email-servers/${id}/test`, { method: 'POST', body });
+  async function runTest(id: string, body: unknown = ADDRESSES, query = ''): Promise<ApiResponse> {
+    const res = await t.api(`/api/v1/email-servers/${id}/test${query}`, { method: 'POST', body });
     seen.push(res.text);
     return res;
   }
@@ -143,6 +143,58 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     assert.match(causes.reply, /^535 /);
     assert.equal(causes.hint, '535: the server rejected the username or password');
     assert.deepEqual(Object.keys(causes), ['stage', 'reply', 'hint']);
+  });
+
+  it("?expand=diagnosis adds the same facts as data after Okta's fields; without it the body is Okta's alone", async () => {
+    const id = await createServer({ port: starttls.port });
+    await t.api(`/api/v1/email-servers/${id}`, { method: 'PATCH', body: { password: WRONG_PASSWORD } });
+    const plain = await runTest(id);
+    const expanded = await runTest(id, ADDRESSES, '?expand=diagnosis');
+    assert.equal(expanded.status, 400, expanded.text);
+    assert.deepEqual(Object.keys(expanded.body), [...Object.keys(plain.body), 'diagnosis']);
+    assert.equal(expanded.body.errorCode, 'E0000224');
+    assert.deepEqual(expanded.body.errorCauses, plain.body.errorCauses);
+    const causes = causesOf(expanded);
+    assert.deepEqual(expanded.body.diagnosis, {
+      stage: 'auth',
+      reply: { code: 535, text: causes.reply },
+      hint: causes.hint,
+    });
+
+    const refused = await t.api('/api/v1/email-servers', {
+      method: 'POST',
+      body: { alias: 'Metadata', host: '169.254.169.254', port: 25, username: 'mailer', password: PASSWORD },
+    });
+    const guarded = await runTest(refused.body.id, ADDRESSES, '?expand=diagnosis');
+    assert.equal(guarded.body.errorCode, 'E0000223');
+    assert.deepEqual(guarded.body.diagnosis, { refused: true });
+
+    const unknown = await runTest(id, ADDRESSES, '?expand=everything');
+    assertOktaError(unknown, { status: 400, errorCode: 'E0000001' });
+  });
+
+  it('redacts the username, the password and the AUTH PLAIN blob from a reply that quotes them', async () => {
+    const username = 'echo-account@example.net';
+    const echo = await startSmtpServer({
+      options: {
+        onAuth(auth, _session, callback) {
+          const blob = Buffer.from(`\0${auth.username}\0${auth.password}`).toString('base64');
+          const text = `Authentication failed for ${auth.username} with ${auth.password} (AUTH ${auth.method} ${blob})`;
+          callback(Object.assign(new Error(text), { responseCode: 535 }));
+        },
+      },
+    });
+    try {
+      const id = await createServer({ port: echo.port, username });
+      const res = await runTest(id);
+      assertOktaError(res, { status: 400, errorCode: 'E0000224' });
+      assert.equal(
+        causesOf(res).reply,
+        '535 Authentication failed for [redacted] with [redacted] (AUTH PLAIN [redacted])',
+      );
+    } finally {
+      await echo.close();
+    }
   });
 
   it('closed port → E0000223 at stage connect', async () => {

@@ -13,6 +13,8 @@ export class ApiFailure extends Error {
     readonly errorCode: string | undefined,
     readonly summary: string,
     readonly causes: Cause[],
+    /** The parsed error body, for documented extension fields beyond Okta's. */
+    readonly body?: unknown,
   ) {
     super(summary);
     this.name = 'ApiFailure';
@@ -90,6 +92,7 @@ function toFailure(response: Response, data: unknown): ApiFailure {
     typeof envelope.errorCode === 'string' ? envelope.errorCode : undefined,
     summary,
     causes,
+    data,
   );
   if (response.status === 401) onUnauthorized(failure);
   return failure;

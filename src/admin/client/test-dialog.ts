@@ -1,10 +1,11 @@
-import { ApiFailure, apiRequest, type Cause } from './api.ts';
+import type { SmtpStage, SmtpTestDiagnosis } from '../../schemas/email-server-test.ts';
+import { ApiFailure, apiRequest } from './api.ts';
 import { clearFieldErrors, showFieldErrors } from './dialogs.ts';
 import { byId, h, replaceChildren } from './dom.ts';
 import { type EmailServer, effectiveTlsMode } from './types.ts';
 
 /** The steps of a real send, in the order the service runs them. */
-const STAGES = [
+const STAGES: ReadonlyArray<readonly [SmtpStage, string]> = [
   ['dns', 'Resolve host'],
   ['connect', 'Connect'],
   ['tls', 'TLS'],
@@ -13,33 +14,33 @@ const STAGES = [
   ['sender', 'Sender (MAIL FROM)'],
   ['recipient', 'Recipient (RCPT TO)'],
   ['data', 'Message (DATA)'],
-] as const;
+];
 
 type StageState = 'passed' | 'failed' | 'not reached' | 'skipped';
 
 const STATE_MARK: Record<StageState, string> = { passed: '✓', failed: '✗', 'not reached': '–', skipped: '–' };
 
-/** The diagnosis the service puts in errorCauses as `key: value` lines. */
-export interface Diagnosis {
-  stage?: string;
-  reply?: string;
-  hint?: string;
-  details: Cause[];
+/** The `diagnosis` extension a failed test carries when asked for with `expand=diagnosis`. */
+function diagnosisOf(failure: ApiFailure): SmtpTestDiagnosis {
+  const diagnosis = (failure.body as { diagnosis?: unknown } | undefined)?.diagnosis;
+  return diagnosis && typeof diagnosis === 'object' ? (diagnosis as SmtpTestDiagnosis) : {};
 }
 
-export function readDiagnosis(causes: Cause[]): Diagnosis {
-  const diagnosis: Diagnosis = { details: [] };
-  for (const cause of causes) {
-    if (cause.field === 'stage') diagnosis.stage = cause.message.trim();
-    else if (cause.field === 'reply' || cause.field === 'response') diagnosis.reply = cause.message;
-    else if (cause.field === 'hint') diagnosis.hint = cause.message;
-    else diagnosis.details.push(cause);
-  }
-  return diagnosis;
+/** Facts beyond the stage, reply and hint, labelled for people. */
+function detailsOf(diagnosis: SmtpTestDiagnosis): Array<[string, string]> {
+  const details: Array<[string, string | undefined]> = [
+    ['Destination', diagnosis.refused ? 'the destination is not allowed' : undefined],
+    ['Certificate subject', diagnosis.tls?.subject],
+    ['Certificate issuer', diagnosis.tls?.issuer],
+    ['TLS error', diagnosis.tls?.reason],
+    ['Token endpoint error', diagnosis.oauth?.error],
+    ['Its description', diagnosis.oauth?.errorDescription],
+  ];
+  return details.filter((detail): detail is [string, string] => detail[1] !== undefined);
 }
 
 /** Implicit TLS starts before the greeting; STARTTLS after it. */
-function stagesFor(mode: string): ReadonlyArray<readonly [string, string]> {
+function stagesFor(mode: string): ReadonlyArray<readonly [SmtpStage, string]> {
   if (mode === 'implicit') return STAGES;
   const withoutTls = STAGES.filter(([key]) => key !== 'tls');
   const greeting = withoutTls.findIndex(([key]) => key === 'greeting');
@@ -50,7 +51,7 @@ function stagesFor(mode: string): ReadonlyArray<readonly [string, string]> {
   ];
 }
 
-function stageStates(server: EmailServer, failedStage: string | undefined): Array<[string, string, StageState]> {
+function stageStates(server: EmailServer, failedStage: SmtpStage | undefined): Array<[string, string, StageState]> {
   const { mode } = effectiveTlsMode(server);
   const stages = stagesFor(mode);
   const failedIndex = failedStage ? stages.findIndex(([key]) => key === failedStage) : -1;
@@ -62,7 +63,7 @@ function stageStates(server: EmailServer, failedStage: string | undefined): Arra
   });
 }
 
-function stageList(server: EmailServer, failedStage?: string): HTMLOListElement {
+function stageList(server: EmailServer, failedStage?: SmtpStage): HTMLOListElement {
   return h(
     'ol',
     { class: 'stages', 'aria-label': 'Steps' },
@@ -89,8 +90,9 @@ function renderSuccess(server: EmailServer, to: string): HTMLElement {
 }
 
 function renderFailure(server: EmailServer, failure: ApiFailure): HTMLElement {
-  const diagnosis = readDiagnosis(failure.causes);
-  const stageLabel = STAGES.find(([key]) => key === diagnosis.stage)?.[1] ?? diagnosis.stage;
+  const diagnosis = diagnosisOf(failure);
+  const stageLabel = STAGES.find(([key]) => key === diagnosis.stage)?.[1];
+  const details = detailsOf(diagnosis);
   return h(
     'div',
     { class: 'test-outcome test-outcome-failed', 'data-outcome': 'failed', 'data-failed-stage': diagnosis.stage },
@@ -98,14 +100,19 @@ function renderFailure(server: EmailServer, failure: ApiFailure): HTMLElement {
     h('p', {}, failure.errorCode ? `${failure.errorCode}: ${failure.summary}` : failure.summary),
     diagnosis.stage ? stageList(server, diagnosis.stage) : null,
     diagnosis.reply
-      ? h('div', { class: 'test-reply' }, h('h4', {}, 'Server reply'), h('pre', {}, h('code', {}, diagnosis.reply)))
+      ? h(
+          'div',
+          { class: 'test-reply' },
+          h('h4', {}, 'Server reply'),
+          h('pre', {}, h('code', {}, diagnosis.reply.text)),
+        )
       : null,
     diagnosis.hint ? h('div', { class: 'test-hint' }, h('h4', {}, 'Hint'), h('p', {}, diagnosis.hint)) : null,
-    diagnosis.details.length > 0
+    details.length > 0
       ? h(
           'dl',
           { class: 'test-details' },
-          ...diagnosis.details.flatMap((cause) => [h('dt', {}, cause.field ?? 'Detail'), h('dd', {}, cause.message)]),
+          ...details.flatMap(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]),
         )
       : null,
   );
@@ -128,7 +135,7 @@ export function createTestDialog() {
     submit.disabled = true;
     replaceChildren(result, h('p', { class: 'muted' }, `Sending through ${server.alias}…`));
     try {
-      await apiRequest('POST', `/api/v1/email-servers/${encodeURIComponent(server.id)}/test`, {
+      await apiRequest('POST', `/api/v1/email-servers/${encodeURIComponent(server.id)}/test?expand=diagnosis`, {
         fromAddress: from.value.trim(),
         toAddress: to.value.trim(),
       });

@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { AuditedEmailServerTests } from '../../domain/audited-email-server-tests.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { SmtpTestFailure } from '../../domain/smtp-test-failure.ts';
 import { EmailServerIdParams } from '../../schemas/email-server.ts';
-import { EmailTestAddresses } from '../../schemas/email-server-test.ts';
+import { EmailServerTestError, EmailServerTestQuery, EmailTestAddresses } from '../../schemas/email-server-test.ts';
 import { oktaErrorResponses } from '../../schemas/error.ts';
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { changeContextOf, principalOf } from '../auth.ts';
+import { smtpTestFailureResponse } from '../smtp-test-failure-response.ts';
 
 export interface EmailServerTestRoutesOptions {
   emailServerTests: AuditedEmailServerTests;
@@ -23,6 +24,10 @@ const DIAGNOSIS_DOC = [
   'OAuth 2.0 servers: when the token endpoint refuses or fails, E0000266 (`Failure details: <error> (<error_description>)`) with',
   "the causes `stage: auth`, `error: <the endpoint's error>`, `error_description: <its description>` and `hint: <what to check>`.",
   'More than the allowed number of tests in flight for the org answers 429 E0000047.',
+  '',
+  'Extension: with `?expand=diagnosis` a failed test also carries `diagnosis`, the same facts as an object',
+  '(`stage`, `reply {code, text}`, `tls {subject, issuer, reason}`, `oauth {error, errorDescription}`, `hint`, or only',
+  "`refused: true`), after Okta's fields. Without it the body is exactly Okta's envelope.",
   '',
   'Example (a certificate from a private CA that was not given as `caCertificate`):',
   '```json',
@@ -63,10 +68,12 @@ export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRou
       description: DIAGNOSIS_DOC,
       tags: ['EmailServer'],
       params: EmailServerIdParams,
+      querystring: EmailServerTestQuery,
       body: EmailTestAddresses,
       response: {
         204: Type.Null({ description: 'The server accepted the test message; no body' }),
-        ...oktaErrorResponses(400, 403, 404, 429),
+        ...oktaErrorResponses(403, 404, 429),
+        400: EmailServerTestError,
       },
     },
     handler: async (request, reply) => {
@@ -74,17 +81,11 @@ export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRou
       try {
         await emailServerTests.test(principalOf(request).orgId, emailServerId, request.body, changeContextOf(request));
       } catch (error) {
-        if (
-          error instanceof DomainError &&
-          (error.kind === 'smtp_connection_failed' ||
-            error.kind === 'smtp_auth_failed' ||
-            error.kind === 'oauth_token_failed')
-        ) {
-          // The stage and code only: replies and hints stay in the response, credentials nowhere.
-          const stage = error.causes.find((cause) => cause.field === 'stage')?.message ?? 'destination';
-          request.log.info({ emailServerId, stage, errorKind: error.kind }, 'SMTP test failed');
-        }
-        throw error;
+        if (!(error instanceof SmtpTestFailure)) throw error;
+        // The stage and kind only: replies and hints stay in the response, credentials nowhere.
+        const stage = error.diagnosis.stage ?? 'destination';
+        request.log.info({ emailServerId, stage, errorKind: error.kind }, 'SMTP test failed');
+        throw smtpTestFailureResponse(error, { withDiagnosis: request.query.expand === 'diagnosis' });
       }
       request.log.info({ emailServerId }, 'SMTP test message accepted');
       return reply.status(204).send(null);

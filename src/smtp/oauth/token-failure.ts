@@ -1,4 +1,5 @@
-import { cleanReply, type OAuthErrorFacts, redact, SmtpFailure } from '../diagnosis.ts';
+import { type OAuthErrorFacts, SmtpFailure } from '../diagnosis.ts';
+import { cleanReply, redactCredentials } from '../redact.ts';
 
 /**
  * No access token could be had from the token endpoint. A SmtpFailure with kind `token`, so the
@@ -23,7 +24,7 @@ export class OAuthTokenFailure extends SmtpFailure {
 
 /** Untrusted text from the endpoint: one printable line, bounded, with any secret we sent removed. */
 export function cleanEndpointText(text: string, secrets: readonly string[]): string {
-  return cleanReply(redact(text, secrets)).slice(0, 300);
+  return cleanReply(redactCredentials(text, { secrets })).slice(0, 300);
 }
 
 const HINTS: Record<string, string> = {

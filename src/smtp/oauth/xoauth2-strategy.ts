@@ -11,7 +11,7 @@ const NOT_A_TOKEN_PROBLEM = new Set([500, 501, 502, 503, 504, 530, 538]);
 const REMEMBERED_TOKENS = 4;
 
 /** SASL XOAUTH2 initial response: `user=<user>^Aauth=Bearer <token>^A^A`, base64. */
-function xoauth2InitialResponse(user: string, accessToken: string): string {
+export function xoauth2InitialResponse(user: string, accessToken: string): string {
   return Buffer.from(`user=${user}\x01auth=Bearer ${accessToken}\x01\x01`, 'utf8').toString('base64');
 }
 
