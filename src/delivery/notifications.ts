@@ -64,7 +64,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       const rendered = renderTemplate(resolved.source, variables);
       if (!rendered.ok) {
         throw invalidInput(
-          rendered.missing.map((name) => ({ field: `variables.${name}`, message: 'The field cannot be left blank' })),
+          rendered.problems.map(({ variable, message }) => ({ field: `variables.${variable}`, message })),
         );
       }
       const at = now();

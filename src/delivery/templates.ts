@@ -1,4 +1,7 @@
-/** Notification templates: `{{name}}` placeholders, every one required; values HTML-escaped in the HTML part. */
+/**
+ * Notification templates: `{{name}}` placeholders, every one required; values HTML-escaped in the HTML
+ * part, kept on one line in the subject and text part, and web URLs where they begin a link.
+ */
 
 export interface TemplateSource {
   subject: string;
@@ -48,21 +51,66 @@ export function localeChain(locale: string | undefined): string[] {
   return chain;
 }
 
-export type RenderResult = { ok: true; message: RenderedMessage } | { ok: false; missing: string[] };
+/** Attributes whose value a mail client follows or loads as a URL. */
+const URL_ATTRIBUTE = /\b(?:href|src|action|formaction|background|cite|poster|xlink:href)\s*=\s*["']?\s*$/i;
+
+/**
+ * Placeholders that begin a URL attribute in the HTML part: their value picks the URL's scheme, so
+ * it must be a web address (a `javascript:` or `data:` value would run or show whatever it carries).
+ */
+export function urlVariables(source: TemplateSource): string[] {
+  const names = new Set<string>();
+  for (const match of source.html.matchAll(PLACEHOLDER)) {
+    const before = source.html.slice(Math.max(0, match.index - 64), match.index);
+    if (URL_ATTRIBUTE.test(before)) names.add(match[1]);
+  }
+  return [...names].sort();
+}
+
+/** An absolute http(s) URL with a host, and nothing a browser would silently strip or reinterpret. */
+export function isWebUrl(value: string): boolean {
+  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+// Every sequence a mail reader may break a line at, not only CR and LF.
+const LINE_BREAKS = /[\r\n\u000b\u000c\u0085\u2028\u2029]+/g;
+
+export interface VariableProblem {
+  variable: string;
+  message: string;
+}
+
+export type RenderResult = { ok: true; message: RenderedMessage } | { ok: false; problems: VariableProblem[] };
 
 export function renderTemplate(source: TemplateSource, variables: Record<string, string>): RenderResult {
-  const missing = requiredVariables(source).filter(
-    (name) => !Object.hasOwn(variables, name) || variables[name].trim() === '',
-  );
-  if (missing.length > 0) return { ok: false, missing };
+  const problems: VariableProblem[] = [];
+  for (const name of requiredVariables(source)) {
+    if (!Object.hasOwn(variables, name) || variables[name].trim() === '') {
+      problems.push({ variable: name, message: 'The field cannot be left blank' });
+    }
+  }
+  for (const name of urlVariables(source)) {
+    if (Object.hasOwn(variables, name) && variables[name].trim() !== '' && !isWebUrl(variables[name])) {
+      problems.push({ variable: name, message: 'The field must be an http or https URL' });
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
   const fill = (template: string, encode: (value: string) => string) =>
     template.replace(PLACEHOLDER, (_match, name: string) => encode(variables[name]));
+  // A value cannot start a line the template did not start: in a header that would be a new
+  // header, in the text part a forged paragraph.
+  const oneLine = (value: string) => value.replace(LINE_BREAKS, ' ');
   return {
     ok: true,
     message: {
-      // A header cannot carry line breaks; collapse them rather than let a value start a new header.
-      subject: fill(source.subject, (v) => v.replace(/[\r\n]+/g, ' ')).trim(),
-      text: fill(source.text, (v) => v),
+      subject: fill(source.subject, oneLine).trim(),
+      text: fill(source.text, oneLine),
       html: fill(source.html, escapeHtml),
     },
   };

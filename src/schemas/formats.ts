@@ -14,9 +14,17 @@ function isHostnameOrIp(value: string): boolean {
   return HOSTNAME.test(value);
 }
 
+/**
+ * Characters no text field may hold, as a regular-expression class body: C0 and C1 controls, DEL,
+ * line and paragraph separators, and the bidi embeddings, overrides and isolates that make a value
+ * display as something else (e.g. in the admin page).
+ */
+export const UNSAFE_CHARACTERS = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+const UNSAFE = new RegExp(`[${UNSAFE_CHARACTERS}]`, 'u');
+
 /** Text fields: at least one visible character and no control characters. */
 function isVisibleText(value: string): boolean {
-  return /\S/.test(value) && !/[\u0000-\u001f\u007f]/.test(value);
+  return /\S/.test(value) && !UNSAFE.test(value);
 }
 
 /** Custom formats registered with the request validator, named in the schemas and in OpenAPI. */

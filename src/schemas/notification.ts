@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { DELIVERY_EVENT_TYPES, EVENT_RESULTS } from './event-types.ts';
+import { UNSAFE_CHARACTERS } from './formats.ts';
 import { ATTEMPT_OUTCOMES, MESSAGE_ROUTES, MESSAGE_STATUSES } from './message-statuses.ts';
 import { stringEnum } from './string-enum.ts';
 
@@ -15,9 +16,8 @@ export const NotificationPost = Type.Object(
     recipient: Type.String({
       minLength: 3,
       maxLength: 254,
-      // RFC 5321 mailbox, conservatively: no spaces, brackets, quotes or line breaks.
-      pattern:
-        '^[^\\s@<>()\\[\\],;:"\\\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$',
+      // RFC 5321 mailbox, conservatively: no spaces, brackets, quotes, line breaks or control characters.
+      pattern: `^[^\\s@<>()\\[\\],;:"\\\\${UNSAFE_CHARACTERS}]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$`,
       description: 'Email address of the recipient',
     }),
     locale: Type.Optional(

@@ -36,7 +36,7 @@ export class DestinationError extends Error {
   }
 }
 
-/** Never routable, never a mail server: loopback, link-local (incl. cloud metadata), multicast, reserved. */
+/** Never routable, never a mail server: loopback, link-local (incl. 169.254.169.254 metadata), multicast, reserved. */
 const NON_ROUTABLE: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['0.0.0.0', 8, 'ipv4'],
   ['127.0.0.0', 8, 'ipv4'],
@@ -56,6 +56,24 @@ const NON_ROUTABLE: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['ff00::', 8, 'ipv6'],
 ];
 
+/** Cloud metadata services inside ranges that are otherwise allowed (private or shared space). */
+const METADATA: Array<[string, number, 'ipv4' | 'ipv6']> = [
+  ['100.100.100.200', 32, 'ipv4'], // Alibaba Cloud, inside 100.64.0.0/10
+  ['fd00:ec2::254', 128, 'ipv6'], // AWS over IPv6, inside fc00::/7
+];
+
+/**
+ * IPv6 prefixes whose addresses carry an IPv4 address that a translator or relay on the path turns
+ * into a connection to it (possibly loopback or private): the guard cannot tell where they lead.
+ */
+const EMBEDS_IPV4: Array<[string, number, 'ipv4' | 'ipv6']> = [
+  ['::ffff:0:0', 96, 'ipv6'], // IPv4-mapped
+  ['64:ff9b::', 96, 'ipv6'], // NAT64, well-known prefix
+  ['64:ff9b:1::', 48, 'ipv6'], // NAT64, local-use prefix
+  ['2002::', 16, 'ipv6'], // 6to4
+  ['2001::', 32, 'ipv6'], // Teredo
+];
+
 /** Private ranges: self-hosted relays live here, so they are allowed unless the operator says otherwise. */
 const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['10.0.0.0', 8, 'ipv4'],
@@ -71,18 +89,12 @@ function blockList(ranges: Array<[string, number, 'ipv4' | 'ipv6']>): BlockList 
   return list;
 }
 
-const nonRoutable = blockList(NON_ROUTABLE);
+// Node's BlockList matches IPv4-mapped addresses and IPv4 rules both ways: an allowed IPv4 address
+// opens its ::ffff: form, and the ::ffff:0:0/96 rule would match every IPv4 address, so that list
+// is consulted for IPv6 addresses only.
+const refused = blockList([...NON_ROUTABLE, ...METADATA]);
+const embedsIpv4 = blockList(EMBEDS_IPV4);
 const privateRanges = blockList(PRIVATE);
-
-/** IPv4 embedded in an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::a.b.c.d) address. */
-function embeddedIpv4(address: string): string | undefined {
-  const match = /^(?:::ffff:|64:ff9b::)(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
-  if (!match) return undefined;
-  if (match[1]) return match[1];
-  const high = Number.parseInt(match[2], 16);
-  const low = Number.parseInt(match[3], 16);
-  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
-}
 
 export interface DestinationPolicy {
   /** True when a connection to this address (reached through `host`) is allowed. */
@@ -106,13 +118,10 @@ export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'den
   return {
     allows(address, host) {
       if (allowedHosts.has(normaliseHost(host))) return true;
-      const mapped = embeddedIpv4(address);
-      const [checked, type] = mapped
-        ? [mapped, 'ipv4' as const]
-        : [address, isIP(address) === 6 ? ('ipv6' as const) : ('ipv4' as const)];
-      if (allowedAddresses.check(checked, type) || (mapped && allowedAddresses.check(address, 'ipv6'))) return true;
-      if (nonRoutable.check(checked, type)) return false;
-      if (policy.denyPrivate && privateRanges.check(checked, type)) return false;
+      const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+      if (allowedAddresses.check(address, type)) return true;
+      if (refused.check(address, type) || (type === 'ipv6' && embedsIpv4.check(address, type))) return false;
+      if (policy.denyPrivate && privateRanges.check(address, type)) return false;
       return true;
     },
   };

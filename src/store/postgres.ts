@@ -9,15 +9,21 @@ import { mapUnavailable } from './unavailable.ts';
 // Times are stored as bigint epoch milliseconds; they fit a JS number exactly.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+function ignoreLostConnection(): void {}
+
 /**
  * PostgreSQL, for several instances sharing one database. Nothing is cached in memory, so a change
  * made through one instance is what every other instance reads on its next request.
  */
 export async function openPostgresStore(databaseUrl: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection (database restart) must not crash the process; the pool
-  // drops it and the next request opens a fresh connection, so the service recovers by itself.
-  pool.on('error', () => {});
+  // A connection lost while idle is reported on the pool. One lost while checked out (a query in
+  // flight, or between the queries of a transaction) is reported on the client, where pg emits
+  // 'error' with no listener of its own: unhandled, that ends the process. In both cases the pending
+  // queries are rejected (and mapped to "database unavailable" below) and the broken client is
+  // discarded on release, so the next request opens a fresh connection and the service recovers.
+  pool.on('error', ignoreLostConnection);
+  pool.on('connect', (client) => client.on('error', ignoreLostConnection));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   try {
     // Kysely holds a PostgreSQL advisory lock while migrating, so instances starting together don't race.

@@ -11,7 +11,12 @@ export const SQLITE_FILE_NAME = 'mailroute.db';
 
 /** The embedded default: one SQLite file in the data directory (or `:memory:`). */
 export async function openSqliteStore(file: string): Promise<Store> {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // SQLite would create the file 0644 (less the umask); its -wal and -shm take the database
+    // file's mode, so creating it 0600 first keeps all three private.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  }
   const database = new Database(file);
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');

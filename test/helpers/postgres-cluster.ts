@@ -35,8 +35,11 @@ export interface PostgresCluster {
   url(database?: string): string;
   /** Creates a new empty database and returns its URL. */
   createDatabase(): Promise<string>;
-  /** `pg_ctl stop -m fast`: clients are disconnected, committed data is kept. */
-  stop(): Promise<void>;
+  /**
+   * `pg_ctl stop`: `fast` (default) disconnects clients cleanly; `immediate` aborts every backend
+   * without a shutdown checkpoint, as a crash would (the next start recovers from the WAL).
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Starts the stopped cluster again on the same port. */
   start(): Promise<void>;
   /** Stops the cluster and deletes its data directory. */
@@ -96,7 +99,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       '60',
       'start',
     ]);
-  const stop = () => pgCommand('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
+  const stop = (mode: 'fast' | 'immediate' = 'fast') =>
+    pgCommand('pg_ctl', ['-D', dataDir, '-m', mode, '-w', '-t', '60', 'stop']);
   await start();
 
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
@@ -106,8 +110,8 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     dataDir,
     url,
     createDatabase: () => createDatabase(url()),
-    async stop() {
-      await stop();
+    async stop(mode) {
+      await stop(mode);
       running = false;
     },
     async start() {

@@ -55,6 +55,57 @@ describe('destination guard policy', () => {
     assert.equal(strict.allows('8.8.8.8', '8.8.8.8'), true);
   });
 
+  // Each row would pass as "private" (allowed by default) or "public", yet reaches a metadata service
+  // or can carry a loopback/private IPv4 address through a translator.
+  const ALWAYS_REFUSED: Array<[string, string]> = [
+    ['169.254.169.254', 'AWS, GCP, Azure metadata'],
+    ['fd00:ec2::254', 'AWS metadata over IPv6 (inside fc00::/7)'],
+    ['100.100.100.200', 'Alibaba Cloud metadata (inside 100.64.0.0/10)'],
+    ['::ffff:8.8.8.8', 'IPv4-mapped (::ffff:0:0/96)'],
+    ['::ffff:0a00:0001', 'IPv4-mapped 10.0.0.1, hex form'],
+    ['64:ff9b::808:808', 'NAT64 well-known prefix (64:ff9b::/96)'],
+    ['64:ff9b::10.0.0.1', 'NAT64 well-known prefix, dotted'],
+    ['64:ff9b:1::7f00:1', 'NAT64 local-use prefix (64:ff9b:1::/48)'],
+    ['64:ff9b:1:ffff::1', 'NAT64 local-use prefix, upper end'],
+    ['2002:7f00:1::1', '6to4 embedding 127.0.0.1 (2002::/16)'],
+    ['2002:0808:0808::25', '6to4 embedding a public address'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo (2001::/32)'],
+  ];
+
+  it('refuses cloud metadata and IPv4-embedding prefixes, even where private ranges are allowed', () => {
+    for (const [address, what] of ALWAYS_REFUSED) {
+      assert.equal(defaults.allows(address, address), false, `${address}: ${what}`);
+    }
+    // The ranges around them stay open by default.
+    for (const address of ['100.100.100.199', '100.64.0.1', 'fd00:ec2::253', 'fd00::25', '2a00:1450:4001::1b']) {
+      assert.equal(defaults.allows(address, address), true, address);
+    }
+  });
+
+  it('lets the allow-list open one of those specific addresses, and only that one', () => {
+    const policy = createDestinationPolicy({
+      allow: ['100.100.100.200', 'fd00:ec2::254', '2002:7f00:1::1', '64:ff9b::/96'],
+      denyPrivate: false,
+    });
+    for (const address of ['100.100.100.200', 'fd00:ec2::254', '2002:7f00:1::1', '64:ff9b::808:808']) {
+      assert.equal(policy.allows(address, address), true, address);
+    }
+    for (const address of ['169.254.169.254', '2002:7f00:1::2', '64:ff9b:1::7f00:1', '::ffff:8.8.8.8']) {
+      assert.equal(policy.allows(address, address), false, address);
+    }
+  });
+
+  it('refuses a host name that resolves to a metadata or IPv4-embedding address', async () => {
+    for (const [address] of ALWAYS_REFUSED) {
+      const lookup = async () => [{ address, family: address.includes(':') ? 6 : 4 }];
+      await assert.rejects(
+        resolveDestination('innocent.example', 587, defaults, { lookup, timeoutMs: 1000 }),
+        (error) => error instanceof DestinationError && error.reason === 'refused',
+        address,
+      );
+    }
+  });
+
   it('lets the allowlist open CIDRs, single addresses and host names', () => {
     const policy = createDestinationPolicy({
       allow: ['127.0.0.1/32', '::1', 'relay.internal', '10.0.0.0/8'],
