@@ -4,6 +4,7 @@ import { ApiError } from './http/api-error.ts';
 import { createAuthHook } from './http/auth.ts';
 import { authDepsOf } from './http/auth-deps.ts';
 import { installErrorHandling } from './http/error-handler.ts';
+import { frameworkErrorHandlers, MAX_PARAM_LENGTH } from './http/framework-errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { auditEventRoutes } from './http/routes/audit-events.ts';
@@ -31,7 +32,7 @@ export const LOG_REDACTIONS = [
   '*.privateKey',
 ];
 
-const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
 /** Builds the HTTP application; never listens (main.ts does, tests inject or listen on port 0). */
 export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
@@ -42,7 +43,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
     // The Node SDK sends `//api/v1/...` when its org URL ends in `/`.
-    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    ...frameworkErrorHandlers(ids),
     return503OnClosing: true,
     // One line per request (written in onResponse below) rather than fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -86,14 +88,16 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(metricsRoutes, { metrics: services.delivery.metrics });
 
   for (const [url, methods] of [...methodsByPath]) {
-    const others = ALL_METHODS.filter((method) => !methods.has(method));
+    // fastify answers HEAD wherever there is a GET.
+    const others = ALL_METHODS.filter((method) => !methods.has(method) && !(method === 'HEAD' && methods.has('GET')));
     if (others.length === 0) continue;
+    const allow = ALL_METHODS.filter((method) => !others.includes(method)).join(', ');
     app.route({
       method: others,
       url,
       schema: { hide: true },
       handler: async () => {
-        throw new ApiError('method_not_allowed');
+        throw new ApiError('method_not_allowed', { headers: { Allow: allow } });
       },
     });
   }
