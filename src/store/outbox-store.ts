@@ -14,6 +14,8 @@ export interface OutboxMessage {
   locale: string;
   recipient: string;
   idempotencyKey: string | null;
+  /** Fingerprint of the submitted request, compared when its idempotency key is used again. */
+  requestHash: string | null;
   status: MessageStatus;
   route: MessageRoute;
   serverId: string | null;
@@ -154,6 +156,7 @@ function toMessage(row: Selectable<OutboxMessageTable>): OutboxMessage {
     locale: row.locale,
     recipient: row.recipient,
     idempotencyKey: row.idempotency_key,
+    requestHash: row.request_hash,
     status: row.status as MessageStatus,
     route: row.route as MessageRoute,
     serverId: row.server_id,
@@ -180,6 +183,7 @@ function toRow(m: OutboxMessage): OutboxMessageTable {
     locale: m.locale,
     recipient: m.recipient,
     idempotency_key: m.idempotencyKey,
+    request_hash: m.requestHash,
     status: m.status,
     route: m.route,
     server_id: m.serverId,

@@ -16,6 +16,7 @@ function message(orgId: string, overrides: Partial<OutboxMessage> = {}): OutboxM
     locale: 'default',
     recipient: 'someone@example.com',
     idempotencyKey: null,
+    requestHash: null,
     status: 'queued',
     route: 'default',
     serverId: null,
@@ -67,12 +68,13 @@ for (const adapter of STORE_ADAPTERS) {
     });
 
     test('an idempotency key used within the window returns the first message', async () => {
-      const first = message(orgId, { idempotencyKey: 'key-1' });
-      const second = message(orgId, { idempotencyKey: 'key-1' });
+      const first = message(orgId, { idempotencyKey: 'key-1', requestHash: 'a'.repeat(64) });
+      const second = message(orgId, { idempotencyKey: 'key-1', requestHash: 'b'.repeat(64) });
       assert.equal((await store.outbox.insert(first, 0)).created, true);
       const again = await store.outbox.insert(second, 0);
       assert.equal(again.created, false);
       assert.equal(again.message.id, first.id);
+      assert.equal(again.message.requestHash, first.requestHash);
       assert.equal(await store.outbox.get(orgId, second.id), undefined);
     });
 

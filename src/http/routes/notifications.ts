@@ -49,7 +49,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       description:
         'Renders the template and stores the message durably, then answers 202; workers deliver it through the enabled custom server, ' +
         "or the operator's default server when none is enabled. A message routed to a custom server is retried there and never sent through the default. " +
-        'The same idempotency key (body field or Idempotency-Key header) within 24 hours returns the first message. Needs mailroute.notifications.send.',
+        'The same idempotency key (body field or Idempotency-Key header) within 24 hours returns the first message; reused for a different request, it is refused (E0000001). Needs mailroute.notifications.send.',
       tags,
       body: NotificationPost,
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
