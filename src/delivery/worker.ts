@@ -171,6 +171,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (error instanceof SmtpFailure) {
         // Built before any byte was sent: a refused destination will not change by itself.
         const d = error.diagnosis;
+        if (d.refused)
+          log.warn(
+            { notification: message.id, server, refusedBy: d.refusedBy },
+            'delivery: destination refused by the guard',
+          );
         outcome = {
           outcome: d.refused ? 'permanent' : 'transient',
           replyCode: d.reply?.code ?? null,

@@ -25,39 +25,90 @@ export interface VettedDestination {
   servername?: string;
 }
 
+/** The guard's rule that refused an address: for the operator's logs only, never for API answers. */
+export type RefusalRule =
+  | 'unspecified'
+  | 'loopback'
+  | 'metadata'
+  | 'link-local'
+  | 'documentation'
+  | 'multicast'
+  | 'reserved'
+  | 'private';
+
 /** Why no connection was attempted. `refused` says nothing more, on purpose: the guard is not an oracle. */
 export class DestinationError extends Error {
   constructor(
     readonly reason: 'refused' | 'not_found' | 'dns_failed' | 'dns_timeout',
     readonly code?: string,
+    /** Set when refused; kept out of messages, which reach API callers. */
+    readonly rule?: RefusalRule,
   ) {
     super(reason === 'refused' ? 'the destination is not allowed' : `host name resolution failed (${code ?? reason})`);
     this.name = 'DestinationError';
   }
 }
 
-/** Never routable, never a mail server: loopback, link-local (incl. cloud metadata), multicast, reserved. */
-const NON_ROUTABLE: Array<[string, number, 'ipv4' | 'ipv6']> = [
-  ['0.0.0.0', 8, 'ipv4'],
-  ['127.0.0.0', 8, 'ipv4'],
-  ['169.254.0.0', 16, 'ipv4'],
-  ['192.0.0.0', 24, 'ipv4'],
-  ['192.0.2.0', 24, 'ipv4'],
-  ['198.18.0.0', 15, 'ipv4'],
-  ['198.51.100.0', 24, 'ipv4'],
-  ['203.0.113.0', 24, 'ipv4'],
-  ['224.0.0.0', 4, 'ipv4'],
-  ['240.0.0.0', 4, 'ipv4'],
-  ['::', 96, 'ipv6'],
-  ['100::', 64, 'ipv6'],
-  ['2001:db8::', 32, 'ipv6'],
-  ['fe80::', 10, 'ipv6'],
-  ['fec0::', 10, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
+type Range = [string, number, 'ipv4' | 'ipv6'];
+
+/**
+ * Never routable, never a mail server; checked in this order, so the narrower rule names a refusal
+ * (the metadata address before the rest of link-local, ::1 before the rest of ::/96).
+ */
+const NON_ROUTABLE: Array<[Exclude<RefusalRule, 'private'>, Range[]]> = [
+  [
+    'unspecified',
+    [
+      ['0.0.0.0', 8, 'ipv4'],
+      ['::', 128, 'ipv6'],
+    ],
+  ],
+  [
+    'loopback',
+    [
+      ['127.0.0.0', 8, 'ipv4'],
+      ['::1', 128, 'ipv6'],
+    ],
+  ],
+  ['metadata', [['169.254.169.254', 32, 'ipv4']]],
+  [
+    'link-local',
+    [
+      ['169.254.0.0', 16, 'ipv4'],
+      ['fe80::', 10, 'ipv6'],
+    ],
+  ],
+  [
+    'documentation',
+    [
+      ['192.0.2.0', 24, 'ipv4'],
+      ['198.51.100.0', 24, 'ipv4'],
+      ['203.0.113.0', 24, 'ipv4'],
+      ['2001:db8::', 32, 'ipv6'],
+    ],
+  ],
+  [
+    'multicast',
+    [
+      ['224.0.0.0', 4, 'ipv4'],
+      ['ff00::', 8, 'ipv6'],
+    ],
+  ],
+  [
+    'reserved',
+    [
+      ['192.0.0.0', 24, 'ipv4'],
+      ['198.18.0.0', 15, 'ipv4'],
+      ['240.0.0.0', 4, 'ipv4'],
+      ['::', 96, 'ipv6'],
+      ['100::', 64, 'ipv6'],
+      ['fec0::', 10, 'ipv6'],
+    ],
+  ],
 ];
 
 /** Private ranges: self-hosted relays live here, so they are allowed unless the operator says otherwise. */
-const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
+const PRIVATE: Range[] = [
   ['10.0.0.0', 8, 'ipv4'],
   ['172.16.0.0', 12, 'ipv4'],
   ['192.168.0.0', 16, 'ipv4'],
@@ -65,13 +116,13 @@ const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['fc00::', 7, 'ipv6'],
 ];
 
-function blockList(ranges: Array<[string, number, 'ipv4' | 'ipv6']>): BlockList {
+function blockList(ranges: Range[]): BlockList {
   const list = new BlockList();
   for (const [network, prefix, family] of ranges) list.addSubnet(network, prefix, family);
   return list;
 }
 
-const nonRoutable = blockList(NON_ROUTABLE);
+const nonRoutable = NON_ROUTABLE.map(([rule, ranges]) => [rule, blockList(ranges)] as const);
 const privateRanges = blockList(PRIVATE);
 
 /** IPv4 embedded in an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::a.b.c.d) address. */
@@ -87,6 +138,8 @@ function embeddedIpv4(address: string): string | undefined {
 export interface DestinationPolicy {
   /** True when a connection to this address (reached through `host`) is allowed. */
   allows(address: string, host: string): boolean;
+  /** The rule that refuses this address (reached through `host`), or undefined when it is allowed. */
+  refusal(address: string, host: string): RefusalRule | undefined;
 }
 
 export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'denyPrivate'>): DestinationPolicy {
@@ -103,19 +156,18 @@ export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'den
       allowedAddresses.addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
     }
   }
-  return {
-    allows(address, host) {
-      if (allowedHosts.has(normaliseHost(host))) return true;
-      const mapped = embeddedIpv4(address);
-      const [checked, type] = mapped
-        ? [mapped, 'ipv4' as const]
-        : [address, isIP(address) === 6 ? ('ipv6' as const) : ('ipv4' as const)];
-      if (allowedAddresses.check(checked, type) || (mapped && allowedAddresses.check(address, 'ipv6'))) return true;
-      if (nonRoutable.check(checked, type)) return false;
-      if (policy.denyPrivate && privateRanges.check(checked, type)) return false;
-      return true;
-    },
-  };
+  function refusal(address: string, host: string): RefusalRule | undefined {
+    if (allowedHosts.has(normaliseHost(host))) return undefined;
+    const mapped = embeddedIpv4(address);
+    const [checked, type] = mapped
+      ? [mapped, 'ipv4' as const]
+      : [address, isIP(address) === 6 ? ('ipv6' as const) : ('ipv4' as const)];
+    if (allowedAddresses.check(checked, type) || (mapped && allowedAddresses.check(address, 'ipv6'))) return undefined;
+    for (const [rule, ranges] of nonRoutable) if (ranges.check(checked, type)) return rule;
+    if (policy.denyPrivate && privateRanges.check(checked, type)) return 'private';
+    return undefined;
+  }
+  return { refusal, allows: (address, host) => refusal(address, host) === undefined };
 }
 
 function normaliseHost(host: string): string {
@@ -140,7 +192,9 @@ export async function resolveDestination(
 ): Promise<VettedDestination> {
   const bare = unbracket(host);
   if (isIP(bare) !== 0) {
-    if (!policy.allows(bare, bare)) throw new DestinationError('refused');
+    // Literals are vetted here, before any lookup or connection (documentation addresses included).
+    const rule = policy.refusal(bare, bare);
+    if (rule) throw new DestinationError('refused', undefined, rule);
     return { host: bare, address: bare, port };
   }
   const lookup = options.lookup ?? systemLookup;
@@ -161,6 +215,9 @@ export async function resolveDestination(
     clearTimeout(timer);
   }
   if (addresses.length === 0) throw new DestinationError('not_found', 'ENODATA');
-  if (!addresses.every(({ address }) => policy.allows(address, bare))) throw new DestinationError('refused');
+  for (const { address } of addresses) {
+    const rule = policy.refusal(address, bare);
+    if (rule) throw new DestinationError('refused', undefined, rule);
+  }
   return { host: bare, address: addresses[0].address, port, servername: bare.replace(/\.$/, '') };
 }

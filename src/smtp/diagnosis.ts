@@ -1,4 +1,4 @@
-import type { DestinationError } from './destination-guard.ts';
+import type { DestinationError, RefusalRule } from './destination-guard.ts';
 
 /**
  * What went wrong talking to an SMTP server, in terms an admin can act on. Shared by the /test
@@ -40,6 +40,8 @@ export interface SmtpDiagnosis {
   hint?: string;
   /** True when the destination guard refused to connect. */
   refused?: boolean;
+  /** The guard's rule that refused it: for the operator's logs, never rendered into answers. */
+  refusedBy?: RefusalRule;
   /** A later attempt may succeed (timeouts, connection trouble, 4xx replies). */
   retryable: boolean;
   /** nodemailer's or Node's error code, for logs (never shown with secrets). */
@@ -62,6 +64,7 @@ export class SmtpFailure extends Error {
       return new SmtpFailure({
         kind: 'connection',
         refused: true,
+        refusedBy: error.rule,
         retryable: false,
         hint: 'the destination is not allowed',
       });

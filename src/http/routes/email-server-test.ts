@@ -5,6 +5,7 @@ import { DomainError } from '../../domain/errors.ts';
 import { EmailServerIdParams } from '../../schemas/email-server.ts';
 import { EmailTestAddresses } from '../../schemas/email-server-test.ts';
 import { oktaErrorResponses } from '../../schemas/error.ts';
+import type { SmtpDiagnosis } from '../../smtp/diagnosis.ts';
 import { changeContextOf, MANAGE_SCOPES, principalOf } from '../auth.ts';
 
 export interface EmailServerTestRoutesOptions {
@@ -81,7 +82,8 @@ export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRou
         ) {
           // The stage and code only: replies and hints stay in the response, credentials nowhere.
           const stage = error.causes.find((cause) => cause.field === 'stage')?.message ?? 'destination';
-          request.log.info({ emailServerId, stage, errorKind: error.kind }, 'SMTP test failed');
+          const refusedBy = (error as { diagnosis?: SmtpDiagnosis }).diagnosis?.refusedBy;
+          request.log.info({ emailServerId, stage, errorKind: error.kind, refusedBy }, 'SMTP test failed');
         }
         throw error;
       }
