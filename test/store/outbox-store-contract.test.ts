@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { OutboxMessage } from '../../src/store/outbox-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { describeUnless } from '../helpers/skip.ts';
 import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
 
 const unique = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
@@ -37,7 +38,7 @@ function message(orgId: string, overrides: Partial<OutboxMessage> = {}): OutboxM
 }
 
 for (const adapter of STORE_ADAPTERS) {
-  describe(`outbox store contract: ${adapter.name}`, { skip: adapter.skip }, () => {
+  describeUnless(adapter.skip, `outbox store contract: ${adapter.name}`, () => {
     let store: Store;
     let orgId: string;
     before(async () => {
