@@ -14,6 +14,8 @@ import { testEndpointSection } from './test-endpoint.ts';
 /** Interleaved rounds per API figure and seconds per round; `BENCH_ROUNDS=1` makes a quick trial run. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const SECONDS_PER_ROUND = 2;
+/** `npm run bench:save` (`--save`): write the committed bench/results/latest.* rather than the ignored copy. */
+const SAVE = process.argv.includes('--save');
 /** Every part gets a hard ceiling so one stuck part cannot hold the run forever. */
 const PART_TIMEOUT_MS = 120_000;
 
@@ -48,14 +50,16 @@ async function main(): Promise<void> {
 
   await stopAllChildren();
   const markdown = report.markdown(machine, (Date.now() - started) / 1000);
-  const dir = path.join(ROOT, 'bench', 'results');
+  // A plain run writes to an ignored directory; only `--save` replaces the committed results.
+  const relative = path.join('bench', 'results', ...(SAVE ? [] : ['local']));
+  const dir = path.join(ROOT, relative);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.md'), `${markdown}\n`);
   fs.writeFileSync(
     path.join(dir, 'latest.json'),
     `${JSON.stringify({ machine, rows: report.rows, figures: report.figures }, null, 2)}\n`,
   );
-  process.stdout.write(`${markdown}\n\nWritten to bench/results/latest.md and latest.json\n`);
+  process.stdout.write(`${markdown}\n\nWritten to ${relative}/latest.md and latest.json\n`);
 }
 
 async function postgresSection(report: Report): Promise<void> {

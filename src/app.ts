@@ -7,6 +7,7 @@ import { createMemoryReplayCache } from './auth/replay-cache.ts';
 import { ApiError } from './http/api-error.ts';
 import { type AuthDeps, createAuthHook } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
+import { frameworkErrorHandlers, MAX_PARAM_LENGTH } from './http/framework-errors.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createRateLimiter } from './http/rate-limiter.ts';
 import { adminRoutes } from './http/routes/admin.ts';
@@ -37,7 +38,7 @@ export const LOG_REDACTIONS = [
   ...SECRET_FIELDS.map((field) => `*.${field}`),
 ];
 
-const ALL_METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
 /** Builds the HTTP application; never listens (main.ts does, tests inject or listen on port 0). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -48,7 +49,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
     // The Node SDK sends `//api/v1/...` when its org URL ends in `/`.
-    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    ...frameworkErrorHandlers(ids),
     return503OnClosing: true,
     // One line per request (written in onResponse below) rather than fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -92,14 +94,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes, { metrics: options.delivery.metrics });
 
   for (const [url, methods] of [...methodsByPath]) {
-    const others = ALL_METHODS.filter((method) => !methods.has(method));
+    // fastify answers HEAD wherever there is a GET.
+    const others = ALL_METHODS.filter((method) => !methods.has(method) && !(method === 'HEAD' && methods.has('GET')));
     if (others.length === 0) continue;
+    const allow = ALL_METHODS.filter((method) => !others.includes(method)).join(', ');
     app.route({
       method: others,
       url,
       schema: { hide: true },
       handler: async () => {
-        throw new ApiError('method_not_allowed');
+        throw new ApiError('method_not_allowed', { headers: { Allow: allow } });
       },
     });
   }

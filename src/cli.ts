@@ -28,6 +28,8 @@ DATABASE_URL, MAILROUTE_ENCRYPTION_KEYS, ...).`;
 const DAY_MS = 86_400_000;
 
 class UsageError extends Error {}
+/** The command was well-formed but names something that does not exist: exit 1, not 2. */
+class NotFoundError extends Error {}
 
 type Out = (line: string) => void;
 
@@ -104,8 +106,9 @@ async function createToken({ services, now }: Runtime, args: string[], out: Out)
   let expiresAt: number | null = null;
   if (values['expires-in-days'] !== undefined) {
     const days = Number(values['expires-in-days']);
+    // A token that expires as it is made would be useless: 0 is refused, fractions (0.5) are not.
     if (!Number.isFinite(days) || days <= 0 || days > 3650)
-      throw new UsageError('--expires-in-days must be a number of days between 0 and 3650');
+      throw new UsageError('--expires-in-days must be a number of days greater than 0 and at most 3650');
     expiresAt = now() + Math.round(days * DAY_MS);
   }
 
@@ -207,7 +210,7 @@ async function listOrgs({ services }: Runtime, out: Out): Promise<number> {
 /** The given org, which must exist; without one, the default (first) org. */
 async function resolveOrg(orgs: Runtime['services']['orgs'], orgId: string | undefined): Promise<string> {
   if (orgId) {
-    if (!(await orgs.get(orgId))) throw new UsageError(`no org with id ${orgId} (see: npm run cli -- orgs list)`);
+    if (!(await orgs.get(orgId))) throw new NotFoundError(`no org with id ${orgId} (see: npm run cli -- orgs list)`);
     return orgId;
   }
   const [first] = await orgs.list();

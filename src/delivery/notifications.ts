@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { invalidInput, notFound } from '../domain/errors.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { Metrics } from '../metrics.ts';
@@ -42,6 +43,13 @@ export interface NotificationServiceDeps {
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
 
+/** The request an idempotency key stands for: everything but the key, variables in a stable order. */
+function requestHash(input: NotificationInput): string {
+  const variables = Object.entries(input.variables ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const canonical = JSON.stringify([input.template, input.locale ?? null, input.recipient, variables]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
 export function createNotificationService(deps: NotificationServiceDeps) {
   const { outbox, templates, ids, now, messageIdDomain } = deps;
 
@@ -78,6 +86,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         locale: resolved.locale,
         recipient: input.recipient,
         idempotencyKey: input.idempotencyKey ?? null,
+        requestHash: input.idempotencyKey === undefined ? null : requestHash(input),
         status: 'queued',
         route: enabled ? 'custom' : 'default',
         serverId: enabled?.id ?? null,
@@ -96,6 +105,20 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       };
       // A key used within the window returns its first message; the unique index settles races.
       const result = await outbox.insert(message, at - IDEMPOTENCY_WINDOW_MS);
+      // As payment APIs do: a key names one request; replaying a different one under it is a client bug.
+      if (
+        !result.created &&
+        result.message.requestHash !== null &&
+        result.message.requestHash !== message.requestHash
+      ) {
+        throw invalidInput([
+          {
+            field: 'idempotencyKey',
+            message:
+              'This key was already used within 24 hours for a different request; use a new key for a new request',
+          },
+        ]);
+      }
       if (result.created) {
         deps.metrics.accepted.inc();
         deps.onQueued();

@@ -178,6 +178,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       failure = diagnoseSmtpError(error, transport?.attempt ?? NO_DESTINATION);
       replyCode = failure.reply?.code || null;
       reply = recordedReply(failure);
+      if (failure.refused) {
+        log.warn(
+          { notification: message.id, server, refusedBy: failure.refusedBy },
+          'delivery: destination refused by the guard',
+        );
+      }
     }
     const ended = now();
     const next = nextState({

@@ -90,8 +90,7 @@ async function authenticate(deps: AuthDeps, request: FastifyRequest, required: r
     if (!check.ok) throw new ApiError('invalid_token');
     return { orgId: check.token.orgId, actor: check.token.id, via: 'ssws', scopes: check.token.scopes };
   }
-  if ((scheme !== 'bearer' && scheme !== 'dpop') || !credential || !deps.accessTokens.enabled)
-    throw new ApiError('invalid_token');
+  if ((scheme !== 'bearer' && scheme !== 'dpop') || !credential) throw new ApiError('invalid_token');
 
   const via = scheme;
   const refuse = (error: 'invalid_token' | 'invalid_dpop_proof', reason: string) => {
@@ -100,6 +99,8 @@ async function authenticate(deps: AuthDeps, request: FastifyRequest, required: r
       headers: { 'WWW-Authenticate': challengeFor(deps, request, via, required, error) },
     });
   };
+  // Okta challenges every refused access token, so clients look for the header even here.
+  if (!deps.accessTokens.enabled) throw refuse('invalid_token', 'OAuth access tokens are not configured');
   try {
     const token = await deps.accessTokens.verify(credential);
     if (via === 'bearer' && token.boundKeyThumbprint) throw refuse('invalid_token', 'DPoP-bound token sent as Bearer');

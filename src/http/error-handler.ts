@@ -50,22 +50,43 @@ function classify(error: FastifyError | Error): Rendered {
   return { kind: 'internal', causes: [] };
 }
 
+export interface OktaErrorBody {
+  errorCode: string;
+  errorSummary: string;
+  errorLink: string;
+  errorId: string;
+  errorCauses: Array<{ errorSummary: string }>;
+}
+
+/** Okta's error envelope for one kind of error, from the error table. */
+export function oktaError(
+  kind: ApiErrorKind,
+  errorId: string,
+  detail?: string,
+  causes: FieldProblem[] = [],
+): { status: number; body: OktaErrorBody } {
+  const entry = ERROR_TABLE[kind];
+  return {
+    status: entry.status,
+    body: {
+      errorCode: entry.errorCode,
+      errorSummary: summaryFor(kind, detail),
+      errorLink: entry.errorCode,
+      errorId,
+      errorCauses: causes.map((c) => ({ errorSummary: c.field ? `${c.field}: ${c.message}` : c.message })),
+    },
+  };
+}
+
 /** Renders every failure as Okta's error envelope; unknown errors are logged and answered E0000009. */
 export function installErrorHandling(app: FastifyInstance, ids: Pick<IdGenerator, 'errorId'>): void {
   function send(reply: FastifyReply, rendered: Rendered) {
-    const entry = ERROR_TABLE[rendered.kind];
+    const { status, body } = oktaError(rendered.kind, ids.errorId(), rendered.detail, rendered.causes);
     if (rendered.headers) reply.headers(rendered.headers);
     return reply
-      .status(entry.status)
+      .status(status)
       .type('application/json')
-      .send({
-        errorCode: entry.errorCode,
-        errorSummary: summaryFor(rendered.kind, rendered.detail),
-        errorLink: entry.errorCode,
-        errorId: ids.errorId(),
-        errorCauses: rendered.causes.map((c) => ({ errorSummary: c.field ? `${c.field}: ${c.message}` : c.message })),
-        ...rendered.extensions,
-      });
+      .send({ ...body, ...rendered.extensions });
   }
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {

@@ -2,6 +2,10 @@ import type { ErrorKind } from '../domain/errors.ts';
 
 /** Conditions only the HTTP edge knows about. */
 export type EdgeErrorKind =
+  | 'bad_request'
+  | 'request_timeout'
+  | 'uri_too_long'
+  | 'headers_too_large'
   | 'malformed_body'
   | 'body_too_large'
   | 'no_credentials'
@@ -24,6 +28,11 @@ export interface ErrorTableEntry {
 /** The one table from internal error kinds to HTTP status and Okta error code and summary. */
 export const ERROR_TABLE: Record<ApiErrorKind, ErrorTableEntry> = {
   invalid_input: { status: 400, errorCode: 'E0000001', summary: 'Api validation failed: {0}' },
+  // Requests refused before routing (bad percent-encoding, over-long ids, malformed HTTP).
+  bad_request: { status: 400, errorCode: 'E0000002', summary: 'The request was not valid: {0}' },
+  request_timeout: { status: 408, errorCode: 'E0000002', summary: 'The request was not valid: {0}' },
+  uri_too_long: { status: 414, errorCode: 'E0000002', summary: 'The request was not valid: {0}' },
+  headers_too_large: { status: 431, errorCode: 'E0000002', summary: 'The request was not valid: {0}' },
   malformed_body: { status: 400, errorCode: 'E0000003', summary: 'The request body was not well-formed.' },
   body_too_large: { status: 413, errorCode: 'E0000003', summary: 'The request body was not well-formed.' },
   no_credentials: { status: 403, errorCode: 'E0000005', summary: 'Invalid session' },

@@ -42,7 +42,7 @@ export const NotificationPost = Type.Object(
         minLength: 1,
         maxLength: 255,
         description:
-          'The same key within 24 hours returns the first message instead of sending another (also accepted as the Idempotency-Key header)',
+          'The same key within 24 hours, with the same request, returns the first message instead of sending another; with a different request it is refused (E0000001). Also accepted as the Idempotency-Key header',
       }),
     ),
   },

@@ -25,48 +25,102 @@ export interface VettedDestination {
   servername?: string;
 }
 
+/** The guard's rule that refused an address: for the operator's logs only, never for API answers. */
+export type RefusalRule =
+  | 'unspecified'
+  | 'loopback'
+  | 'metadata'
+  | 'link-local'
+  | 'documentation'
+  | 'multicast'
+  | 'reserved'
+  | 'translated'
+  | 'private';
+
 /** Why no connection was attempted. `refused` says nothing more, on purpose: the guard is not an oracle. */
 export class DestinationError extends Error {
   constructor(
     readonly reason: 'refused' | 'not_found' | 'dns_failed' | 'dns_timeout',
     readonly code?: string,
+    /** Set when refused; kept out of messages, which reach API callers. */
+    readonly rule?: RefusalRule,
   ) {
     super(reason === 'refused' ? 'the destination is not allowed' : `host name resolution failed (${code ?? reason})`);
     this.name = 'DestinationError';
   }
 }
 
-/** Never routable, never a mail server: loopback, link-local (incl. 169.254.169.254 metadata), multicast, reserved. */
-const NON_ROUTABLE: Array<[string, number, 'ipv4' | 'ipv6']> = [
-  ['0.0.0.0', 8, 'ipv4'],
-  ['127.0.0.0', 8, 'ipv4'],
-  ['169.254.0.0', 16, 'ipv4'],
-  ['192.0.0.0', 24, 'ipv4'],
-  ['192.0.2.0', 24, 'ipv4'],
-  ['198.18.0.0', 15, 'ipv4'],
-  ['198.51.100.0', 24, 'ipv4'],
-  ['203.0.113.0', 24, 'ipv4'],
-  ['224.0.0.0', 4, 'ipv4'],
-  ['240.0.0.0', 4, 'ipv4'],
-  ['::', 96, 'ipv6'],
-  ['100::', 64, 'ipv6'],
-  ['2001:db8::', 32, 'ipv6'],
-  ['fe80::', 10, 'ipv6'],
-  ['fec0::', 10, 'ipv6'],
-  ['ff00::', 8, 'ipv6'],
-];
+type Range = [string, number, 'ipv4' | 'ipv6'];
 
-/** Cloud metadata services inside ranges that are otherwise allowed (private or shared space). */
-const METADATA: Array<[string, number, 'ipv4' | 'ipv6']> = [
-  ['100.100.100.200', 32, 'ipv4'], // Alibaba Cloud, inside 100.64.0.0/10
-  ['fd00:ec2::254', 128, 'ipv6'], // AWS over IPv6, inside fc00::/7
+/**
+ * Never routable, never a mail server; checked in this order, so the narrower rule names a refusal
+ * (the metadata address before the rest of link-local, ::1 before the rest of ::/96).
+ */
+const NON_ROUTABLE: Array<[Exclude<RefusalRule, 'private'>, Range[]]> = [
+  [
+    'unspecified',
+    [
+      ['0.0.0.0', 8, 'ipv4'],
+      ['::', 128, 'ipv6'],
+    ],
+  ],
+  [
+    'loopback',
+    [
+      ['127.0.0.0', 8, 'ipv4'],
+      ['::1', 128, 'ipv6'],
+    ],
+  ],
+  [
+    // Cloud metadata services, some inside ranges that are otherwise allowed (shared or private space).
+    'metadata',
+    [
+      ['169.254.169.254', 32, 'ipv4'],
+      ['100.100.100.200', 32, 'ipv4'], // Alibaba Cloud, inside 100.64.0.0/10
+      ['fd00:ec2::254', 128, 'ipv6'], // AWS over IPv6, inside fc00::/7
+    ],
+  ],
+  [
+    'link-local',
+    [
+      ['169.254.0.0', 16, 'ipv4'],
+      ['fe80::', 10, 'ipv6'],
+    ],
+  ],
+  [
+    'documentation',
+    [
+      ['192.0.2.0', 24, 'ipv4'],
+      ['198.51.100.0', 24, 'ipv4'],
+      ['203.0.113.0', 24, 'ipv4'],
+      ['2001:db8::', 32, 'ipv6'],
+    ],
+  ],
+  [
+    'multicast',
+    [
+      ['224.0.0.0', 4, 'ipv4'],
+      ['ff00::', 8, 'ipv6'],
+    ],
+  ],
+  [
+    'reserved',
+    [
+      ['192.0.0.0', 24, 'ipv4'],
+      ['198.18.0.0', 15, 'ipv4'],
+      ['240.0.0.0', 4, 'ipv4'],
+      ['::', 96, 'ipv6'],
+      ['100::', 64, 'ipv6'],
+      ['fec0::', 10, 'ipv6'],
+    ],
+  ],
 ];
 
 /**
  * IPv6 prefixes whose addresses carry an IPv4 address that a translator or relay on the path turns
  * into a connection to it (possibly loopback or private): the guard cannot tell where they lead.
  */
-const EMBEDS_IPV4: Array<[string, number, 'ipv4' | 'ipv6']> = [
+const EMBEDS_IPV4: Range[] = [
   ['::ffff:0:0', 96, 'ipv6'], // IPv4-mapped
   ['64:ff9b::', 96, 'ipv6'], // NAT64, well-known prefix
   ['64:ff9b:1::', 48, 'ipv6'], // NAT64, local-use prefix
@@ -75,7 +129,7 @@ const EMBEDS_IPV4: Array<[string, number, 'ipv4' | 'ipv6']> = [
 ];
 
 /** Private ranges: self-hosted relays live here, so they are allowed unless the operator says otherwise. */
-const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
+const PRIVATE: Range[] = [
   ['10.0.0.0', 8, 'ipv4'],
   ['172.16.0.0', 12, 'ipv4'],
   ['192.168.0.0', 16, 'ipv4'],
@@ -83,22 +137,24 @@ const PRIVATE: Array<[string, number, 'ipv4' | 'ipv6']> = [
   ['fc00::', 7, 'ipv6'],
 ];
 
-function blockList(ranges: Array<[string, number, 'ipv4' | 'ipv6']>): BlockList {
+function blockList(ranges: Range[]): BlockList {
   const list = new BlockList();
   for (const [network, prefix, family] of ranges) list.addSubnet(network, prefix, family);
   return list;
 }
 
+const nonRoutable = NON_ROUTABLE.map(([rule, ranges]) => [rule, blockList(ranges)] as const);
 // Node's BlockList matches IPv4-mapped addresses and IPv4 rules both ways: an allowed IPv4 address
 // opens its ::ffff: form, and the ::ffff:0:0/96 rule would match every IPv4 address, so that list
 // is consulted for IPv6 addresses only.
-const refused = blockList([...NON_ROUTABLE, ...METADATA]);
 const embedsIpv4 = blockList(EMBEDS_IPV4);
 const privateRanges = blockList(PRIVATE);
 
 export interface DestinationPolicy {
   /** True when a connection to this address (reached through `host`) is allowed. */
   allows(address: string, host: string): boolean;
+  /** The rule that refuses this address (reached through `host`), or undefined when it is allowed. */
+  refusal(address: string, host: string): RefusalRule | undefined;
 }
 
 export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'denyPrivate'>): DestinationPolicy {
@@ -115,16 +171,16 @@ export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'den
       allowedAddresses.addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
     }
   }
-  return {
-    allows(address, host) {
-      if (allowedHosts.has(normaliseHost(host))) return true;
-      const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-      if (allowedAddresses.check(address, type)) return true;
-      if (refused.check(address, type) || (type === 'ipv6' && embedsIpv4.check(address, type))) return false;
-      if (policy.denyPrivate && privateRanges.check(address, type)) return false;
-      return true;
-    },
-  };
+  function refusal(address: string, host: string): RefusalRule | undefined {
+    if (allowedHosts.has(normaliseHost(host))) return undefined;
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (allowedAddresses.check(address, type)) return undefined;
+    for (const [rule, ranges] of nonRoutable) if (ranges.check(address, type)) return rule;
+    if (type === 'ipv6' && embedsIpv4.check(address, type)) return 'translated';
+    if (policy.denyPrivate && privateRanges.check(address, type)) return 'private';
+    return undefined;
+  }
+  return { refusal, allows: (address, host) => refusal(address, host) === undefined };
 }
 
 function normaliseHost(host: string): string {
@@ -149,7 +205,9 @@ export async function resolveDestination(
 ): Promise<VettedDestination> {
   const bare = unbracket(host);
   if (isIP(bare) !== 0) {
-    if (!policy.allows(bare, bare)) throw new DestinationError('refused');
+    // Literals are vetted here, before any lookup or connection (documentation addresses included).
+    const rule = policy.refusal(bare, bare);
+    if (rule) throw new DestinationError('refused', undefined, rule);
     return { host: bare, address: bare, port };
   }
   const lookup = options.lookup ?? systemLookup;
@@ -170,6 +228,9 @@ export async function resolveDestination(
     clearTimeout(timer);
   }
   if (addresses.length === 0) throw new DestinationError('not_found', 'ENODATA');
-  if (!addresses.every(({ address }) => policy.allows(address, bare))) throw new DestinationError('refused');
+  for (const { address } of addresses) {
+    const rule = policy.refusal(address, bare);
+    if (rule) throw new DestinationError('refused', undefined, rule);
+  }
   return { host: bare, address: addresses[0].address, port, servername: bare.replace(/\.$/, '') };
 }

@@ -1,5 +1,5 @@
 import type { SmtpStage } from '../schemas/email-server-test.ts';
-import type { DestinationError } from './destination-guard.ts';
+import type { DestinationError, RefusalRule } from './destination-guard.ts';
 
 export type { SmtpStage };
 
@@ -41,6 +41,8 @@ export interface SmtpDiagnosis {
   hint?: string;
   /** True when the destination guard refused to connect. */
   refused?: boolean;
+  /** The guard's rule that refused it: for the operator's logs, never rendered into answers. */
+  refusedBy?: RefusalRule;
   /** A later attempt may succeed (timeouts, connection trouble, 4xx replies). */
   retryable: boolean;
   /** nodemailer's or Node's error code, for logs (never shown with secrets). */
@@ -68,6 +70,7 @@ export class SmtpFailure extends Error {
       return new SmtpFailure({
         kind: 'connection',
         refused: true,
+        refusedBy: error.rule,
         retryable: false,
         hint: 'the destination is not allowed',
       });

@@ -3,6 +3,7 @@ import * as foundation from './migrations/001-foundation.ts';
 import * as authAudit from './migrations/003-auth-audit.ts';
 import * as delivery from './migrations/004-delivery.ts';
 import * as oauthSmtp from './migrations/005-oauth-smtp.ts';
+import * as idempotencyRequestHash from './migrations/006-idempotency-request-hash.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-auth-audit': authAudit,
   '004-delivery': delivery,
   '005-oauth-smtp': oauthSmtp,
+  '006-idempotency-request-hash': idempotencyRequestHash,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

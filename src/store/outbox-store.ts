@@ -9,6 +9,8 @@ export interface OutboxMessage {
   locale: string;
   recipient: string;
   idempotencyKey: string | null;
+  /** Fingerprint of the submitted request, compared when its idempotency key is used again. */
+  requestHash: string | null;
   status: MessageStatus;
   route: MessageRoute;
   serverId: string | null;

@@ -6,6 +6,8 @@ export interface OutboxMessageTable {
   locale: string;
   recipient: string;
   idempotency_key: string | null;
+  /** SHA-256 (hex) of the request that first used the idempotency key (migration 006). */
+  request_hash: string | null;
   /** queued | sending | sent | failed */
   status: string;
   /** custom: the org's server `server_id`; default: the operator's default server (or the capture directory). */

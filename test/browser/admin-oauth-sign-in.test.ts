@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { request, startTestApp, type TestApp } from '../helpers/app.ts';
+import { describeUnless } from '../helpers/skip.ts';
 import { startAuthorizationServer, type TestAuthorizationServer } from './authorization-server.ts';
 import { chromiumMissing, launchChromium, watchForProblems } from './chromium.ts';
 
@@ -73,7 +74,7 @@ describe('admin page OAuth settings (HTTP)', () => {
   });
 });
 
-describe('admin page OAuth sign-in (authorization code + PKCE) in Chromium', { skip: chromiumMissing }, () => {
+describeUnless(chromiumMissing, 'admin page OAuth sign-in (authorization code + PKCE) in Chromium', () => {
   let as: TestAuthorizationServer;
   let t: TestApp;
   let browser: Browser;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { describeUnless } from '../helpers/skip.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { chromiumMissing, launchChromium, screenshot, watchForProblems } from './chromium.ts';
 
@@ -29,7 +30,7 @@ const WELCOME = {
 
 const XSS_ALIAS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
-describe('admin page in Chromium', { skip: chromiumMissing }, () => {
+describeUnless(chromiumMissing, 'admin page in Chromium', () => {
   let t: TestApp;
   let smtp: TestSmtpServer;
   let browser: Browser;

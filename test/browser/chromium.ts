@@ -1,6 +1,6 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium, installed by .ci/run with apt; playwright never downloads a browser here. */
@@ -29,13 +29,13 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-export const SCREENSHOT_DIR = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'docs',
-  'screenshots',
-);
+/**
+ * Where screenshots go: a temporary directory, so a test run leaves the committed ones alone;
+ * `npm run screenshots` points TEST_SCREENSHOT_DIR at docs/screenshots to refresh them.
+ */
+export const SCREENSHOT_DIR = process.env.TEST_SCREENSHOT_DIR
+  ? path.resolve(process.env.TEST_SCREENSHOT_DIR)
+  : path.join(os.tmpdir(), 'mailroute-screenshots');
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });

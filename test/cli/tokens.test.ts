@@ -152,11 +152,27 @@ describe('CLI: orgs and API tokens (child processes against a temp data dir)', (
     assert.equal((await runCli(['tokens', 'revoke', '00TnotATokenId000000'], env)).code, 1);
   });
 
+  it('an unknown --org is a failure (exit 1), not a usage error', async () => {
+    const res = await runCli(['tokens', 'create', '--name', 'x', '--org', '00oDoesNotExist00000'], env);
+    assert.equal(res.code, 1, res.stderr);
+    assert.match(res.stderr, /no org with id 00oDoesNotExist00000/);
+    assert.doesNotMatch(res.stderr, /Usage:/);
+  });
+
+  it('--expires-in-days: the message states the range it enforces (0 refused, a fraction accepted)', async () => {
+    const zero = await runCli(['tokens', 'create', '--name', 'x', '--expires-in-days', '0'], env);
+    assert.equal(zero.code, 2, zero.stderr);
+    assert.match(zero.stderr, /--expires-in-days must be a number of days greater than 0 and at most 3650/);
+    const half = await runCli(['tokens', 'create', '--name', 'half a day', '--expires-in-days', '0.5'], env);
+    assert.equal(half.code, 0, half.stderr);
+    const expires = Date.parse(/Expires: (\S+)/.exec(half.stdout)?.[1] ?? '');
+    assert.ok(Math.abs(expires - (Date.now() + 43_200_000)) < 60_000, half.stdout);
+  });
+
   it('refuses bad input with usage help and exit code 2', async () => {
     const cases: string[][] = [
       ['tokens', 'create'],
       ['tokens', 'create', '--name', 'x', '--scopes', 'okta.users.manage'],
-      ['tokens', 'create', '--name', 'x', '--org', '00oDoesNotExist00000'],
       ['tokens', 'create', '--name', 'x', '--expires-in-days', 'soon'],
       ['tokens', 'create', '--name', 'x', '--expires-in-days', '-1'],
       ['tokens', 'create', '--name', 'x', '--unknown-flag'],

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { assertOktaError } from '../helpers/okta-error.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import {
   createCustomServer,
@@ -89,6 +90,47 @@ describe('delivery: routing, retries, permanent failures, resend, idempotency, p
     await waitForStatus(t, marker.body.id, 'sent');
     const onceCount = customSink.messages.slice(before).filter((m) => m.to.includes('once@example.com')).length;
     assert.equal(onceCount, 1);
+  });
+
+  it('the same idempotency key with a different request → E0000001 naming idempotencyKey; key order does not count', async () => {
+    const first = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: welcome('twice@example.com', { idempotencyKey: 'signup-43' }),
+    });
+    assert.equal(first.status, 202, first.text);
+    const reordered = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: {
+        idempotencyKey: 'signup-43',
+        variables: { loginUrl: 'https://login.example.com/', orgName: 'Example', firstName: 'Ada' },
+        recipient: 'twice@example.com',
+        template: 'welcome',
+      },
+    });
+    assert.equal(reordered.status, 202, reordered.text);
+    assert.equal(reordered.body.id, first.body.id);
+    for (const body of [
+      welcome('someone-else@example.com', { idempotencyKey: 'signup-43' }),
+      welcome('twice@example.com', {
+        idempotencyKey: 'signup-43',
+        variables: { firstName: 'Bob', orgName: 'Example', loginUrl: 'https://login.example.com/' },
+      }),
+      welcome('twice@example.com', { idempotencyKey: 'signup-43', locale: 'fr' }),
+    ]) {
+      assertOktaError(await t.api(NOTIFICATIONS, { method: 'POST', body }), {
+        status: 400,
+        errorCode: 'E0000001',
+        errorSummary: 'Api validation failed: idempotencyKey',
+        causeFields: ['idempotencyKey'],
+      });
+    }
+    const viaHeader = await t.api(NOTIFICATIONS, {
+      method: 'POST',
+      body: welcome('someone-else@example.com'),
+      headers: { 'idempotency-key': 'signup-43' },
+    });
+    assertOktaError(viaHeader, { status: 400, errorCode: 'E0000001', causeFields: ['idempotencyKey'] });
+    await waitForStatus(t, first.body.id, 'sent');
   });
 
   it('a 550 recipient fails after one attempt with the reply recorded; resend delivers it with the same Message-ID', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import type { Store } from '../../src/store/store.ts';
 import {
@@ -10,6 +10,7 @@ import {
   startPostgresCluster,
 } from '../helpers/postgres-cluster.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import { describeUnless } from '../helpers/skip.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { FAST_DELIVERY_ENV, messageIdCounts, waitFor, welcome } from './delivery-helpers.ts';
 
@@ -23,7 +24,7 @@ async function sentAttempts(instance: ServerProcess): Promise<number> {
   return match ? Number(match[1]) : 0;
 }
 
-describe('delivery: two instances sharing one PostgreSQL queue', { skip }, () => {
+describeUnless(skip, 'delivery: two instances sharing one PostgreSQL queue', () => {
   let cluster: PostgresCluster | undefined;
   let sink: TestSmtpServer;
   let a: ServerProcess | undefined;

@@ -1,10 +1,41 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { request, startTestApp, type TestApp } from '../helpers/app.ts';
+import { type ApiResponse, request, startTestApp, type TestApp } from '../helpers/app.ts';
 import { assertOktaError, ERROR_ID } from '../helpers/okta-error.ts';
 
 const SERVER = { alias: 'Errors', host: 'smtp.example.com', port: 587, username: 'mailer', password: 'errors-test-pw' };
 const MALFORMED = 'The request body was not well-formed.';
+
+/** Writes raw bytes to the server and reads its whole answer: fetch can send neither TRACE nor broken HTTP. */
+function rawRequest(url: string, bytes: string): Promise<ApiResponse> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => socket.end(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const answer = Buffer.concat(chunks).toString('utf8');
+      const [head, ...rest] = answer.split('\r\n\r\n');
+      const [statusLine, ...headerLines] = head.split('\r\n');
+      const headers = new Headers(
+        headerLines.map((line): [string, string] => [
+          line.slice(0, line.indexOf(':')),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
+      );
+      const text = rest.join('\r\n\r\n');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text, body });
+    });
+  });
+}
 
 describe('Okta error envelopes over HTTP', () => {
   let t: TestApp;
@@ -195,6 +226,69 @@ describe('Okta error envelopes over HTTP', () => {
         });
       });
     }
+  });
+
+  describe('requests refused before routing still get Okta envelopes', () => {
+    const BAD_REQUEST = /^The request was not valid: /;
+
+    it('malformed percent-encoding → 400 E0000002', async () => {
+      assertOktaError(await t.api(`${collection}/%zz`), {
+        status: 400,
+        errorCode: 'E0000002',
+        errorSummary: BAD_REQUEST,
+      });
+    });
+
+    it('an over-long id → 414 E0000002', async () => {
+      const res = await t.api(`${collection}/ces${'A'.repeat(200)}`);
+      assertOktaError(res, { status: 414, errorCode: 'E0000002', errorSummary: BAD_REQUEST, causes: [] });
+    });
+
+    it('OPTIONS and TRACE on real API paths → 405 E0000022 naming the allowed methods', async () => {
+      for (const [method, path, allow] of [
+        ['OPTIONS', collection, 'GET, HEAD, POST'],
+        ['OPTIONS', `${collection}/cesAAAAAAAAAAAAAAAAA`, 'GET, HEAD, PATCH, DELETE'],
+        ['TRACE', collection, 'GET, HEAD, POST'],
+        ['TRACE', `${collection}/cesAAAAAAAAAAAAAAAAA`, 'GET, HEAD, PATCH, DELETE'],
+      ]) {
+        const res = await rawRequest(
+          t.url,
+          `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+        );
+        assertOktaError(res, { status: 405, errorCode: 'E0000022', causes: [] });
+        assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+      }
+    });
+
+    it("a method Node's parser does not know → 405 E0000022", async () => {
+      const res = await rawRequest(t.url, `FROB ${collection} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      assertOktaError(res, { status: 405, errorCode: 'E0000022', causes: [] });
+    });
+
+    it('malformed HTTP → 400 E0000002, and over-large headers → 431 E0000002', async () => {
+      for (const bytes of [
+        `GET ${collection} HTTP/1.1\r\nHost: 127.0.0.1\r\nno colon here\r\n\r\n`,
+        `GET ${collection} HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n`,
+        `GET ${collection} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy`,
+      ]) {
+        assertOktaError(await rawRequest(t.url, bytes), {
+          status: 400,
+          errorCode: 'E0000002',
+          errorSummary: BAD_REQUEST,
+        });
+      }
+      const huge = `GET ${collection} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`;
+      assertOktaError(await rawRequest(t.url, huge), { status: 431, errorCode: 'E0000002', errorSummary: BAD_REQUEST });
+    });
+
+    it('a Bearer token while OAuth is not configured → 401 E0000011 with the challenge Okta sends', async () => {
+      const res = await request(`${t.url}${collection}`, { headers: { authorization: 'Bearer eyJhbGciOi.e30.sig' } });
+      assertOktaError(res, { status: 401, errorCode: 'E0000011', errorSummary: 'Invalid token provided', causes: [] });
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      assert.match(challenge, /^Bearer /);
+      assert.match(challenge, /error="invalid_token"/);
+      assert.match(challenge, /resource="\/api\/v1\/email-servers"/);
+    });
   });
 
   describe('E0000222: at most one enabled server per org', () => {

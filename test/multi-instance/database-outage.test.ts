@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { type ApiResponse, request } from '../helpers/app.ts';
 import { type PostgresCluster, postgresSkipReason, startPostgresCluster } from '../helpers/postgres-cluster.ts';
 import { type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
+import { describeUnless } from '../helpers/skip.ts';
 
 // PostgreSQL stopped under a running service, then started again: the service answers 503 with an
 // Okta error body while the database is away and recovers by itself, without a restart.
@@ -29,7 +30,7 @@ function assertUnavailable(response: ApiResponse, what: string) {
 }
 
 // This test stops and starts its cluster, so it always runs its own rather than TEST_DATABASE_URL's.
-describe('PostgreSQL outage and recovery', { skip: postgresSkipReason() }, () => {
+describeUnless(postgresSkipReason(), 'PostgreSQL outage and recovery', () => {
   let cluster: PostgresCluster;
   let service: ServerProcess;
   let token: string;

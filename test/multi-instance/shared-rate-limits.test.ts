@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
 import { createRateLimiter } from '../../src/http/rate-limiter.ts';
 import { openRedisSharedState, type SharedState } from '../../src/shared-state.ts';
@@ -12,6 +12,7 @@ import {
 } from '../helpers/postgres-cluster.ts';
 import { type RedisServer, redisSkipReason, startRedisServer } from '../helpers/redis-server.ts';
 import { type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
+import { describeUnless } from '../helpers/skip.ts';
 
 // With REDIS_URL, every instance spends one rate-limit budget per org; without it each counts alone.
 
@@ -21,7 +22,7 @@ const skip =
   (process.env.TEST_DATABASE_URL ? undefined : postgresSkipReason()) ??
   (process.env.TEST_REDIS_URL ? undefined : redisSkipReason());
 
-describe('rate limits across two instances', { skip }, () => {
+describeUnless(skip, 'rate limits across two instances', () => {
   let cluster: PostgresCluster | undefined;
   let redis: RedisServer | undefined;
   let redisUrl: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import type { Store } from '../../src/store/store.ts';
 import {
@@ -10,6 +10,7 @@ import {
   startPostgresCluster,
 } from '../helpers/postgres-cluster.ts';
 import { runCli, type ServerProcess, startServerProcess, waitFor } from '../helpers/server-process.ts';
+import { describeUnless } from '../helpers/skip.ts';
 
 // Two real server processes on one PostgreSQL database: what one writes, the other reads at once,
 // and the database (not process memory) enforces every invariant.
@@ -26,7 +27,7 @@ const serverBody = (alias: string) => ({
   password: `secret-${alias}`,
 });
 
-describe('two instances on one PostgreSQL database', { skip }, () => {
+describeUnless(skip, 'two instances on one PostgreSQL database', () => {
   let cluster: PostgresCluster | undefined;
   let databaseUrl: string;
   let env: Record<string, string>;

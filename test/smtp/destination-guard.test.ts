@@ -32,6 +32,63 @@ describe('destination guard policy', () => {
     }
   });
 
+  it('names the rule that refused an address, the narrower rule first', () => {
+    const strict = createDestinationPolicy({ allow: [], denyPrivate: true });
+    const cases: Array<[string, string]> = [
+      ['0.0.0.0', 'unspecified'],
+      ['::', 'unspecified'],
+      ['127.0.0.1', 'loopback'],
+      ['::1', 'loopback'],
+      ['::ffff:127.0.0.1', 'loopback'],
+      ['169.254.169.254', 'metadata'],
+      ['64:ff9b::169.254.169.254', 'metadata'],
+      ['169.254.1.1', 'link-local'],
+      ['fe80::1', 'link-local'],
+      ['192.0.2.10', 'documentation'],
+      ['198.51.100.7', 'documentation'],
+      ['203.0.113.9', 'documentation'],
+      ['2001:db8::10', 'documentation'],
+      ['224.0.0.1', 'multicast'],
+      ['ff02::1', 'multicast'],
+      ['240.0.0.1', 'reserved'],
+      ['198.18.0.1', 'reserved'],
+      ['10.1.2.3', 'private'],
+      ['fd12::1', 'private'],
+    ];
+    for (const [address, rule] of cases) assert.equal(strict.refusal(address, address), rule, address);
+    assert.equal(strict.refusal('8.8.8.8', '8.8.8.8'), undefined);
+  });
+
+  it('refuses documentation addresses before any lookup, saying which rule refused', async () => {
+    let lookups = 0;
+    const lookup = async () => {
+      lookups++;
+      return [{ address: '203.0.114.7', family: 4 }];
+    };
+    for (const host of ['192.0.2.10', '[2001:db8::10]', '2001:db8::10']) {
+      await assert.rejects(
+        resolveDestination(host, 587, defaults, { lookup, timeoutMs: 1000 }),
+        (error) =>
+          error instanceof DestinationError &&
+          error.reason === 'refused' &&
+          error.rule === 'documentation' &&
+          !error.message.includes('documentation'),
+      );
+    }
+    assert.equal(lookups, 0);
+    // A name resolving into a refused range names the rule of the refused address.
+    await assert.rejects(
+      resolveDestination('docs.example', 587, defaults, {
+        lookup: async () => [
+          { address: '203.0.114.7', family: 4 },
+          { address: '169.254.169.254', family: 4 },
+        ],
+        timeoutMs: 1000,
+      }),
+      (error) => error instanceof DestinationError && error.rule === 'metadata',
+    );
+  });
+
   it('allows public and (by default) private addresses', () => {
     for (const address of [
       '8.8.8.8',

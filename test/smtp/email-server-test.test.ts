@@ -357,6 +357,41 @@ describe('the outbound destination guard and the in-flight bound', () => {
     }
   });
 
+  it('refuses documentation addresses (the README examples) before any connection; only the log names the rule', async () => {
+    const t = await startTestApp();
+    try {
+      for (const host of ['192.0.2.10', '2001:db8::10', '[2001:db8::10]']) {
+        const created = await t.api('/api/v1/email-servers', {
+          method: 'POST',
+          body: { alias: 'Docs', host, port: 587, username: 'mailer', password: PASSWORD, enabled: false },
+        });
+        assert.equal(created.status, 201, created.text);
+        const res = await t.api(`/api/v1/email-servers/${created.body.id}/test`, { method: 'POST', body: ADDRESSES });
+        assertOktaError(res, {
+          status: 400,
+          errorCode: 'E0000223',
+          causes: ['destination: the destination is not allowed'],
+        });
+        assert.doesNotMatch(res.text, /documentation/);
+        const logged = t.logs
+          .map((line) => JSON.parse(line))
+          .filter((line) => line.msg === 'SMTP test failed' && line.emailServerId === created.body.id);
+        assert.equal(logged.length, 1, host);
+        assert.equal(logged[0].refusedBy, 'documentation', host);
+        assert.equal(logged[0].stage, 'destination', host);
+      }
+      const loopback = await t.api('/api/v1/email-servers', {
+        method: 'POST',
+        body: { alias: 'Loop', host: '127.0.0.1', port: 587, username: 'mailer', password: PASSWORD },
+      });
+      await t.api(`/api/v1/email-servers/${loopback.body.id}/test`, { method: 'POST', body: ADDRESSES });
+      const line = t.logs.map((text) => JSON.parse(text)).find((l) => l.emailServerId === loopback.body.id);
+      assert.equal(line?.refusedBy, 'loopback');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('answers 429 E0000047 beyond the tests in flight allowed per org', async () => {
     const t = await startTestApp({
       MAILROUTE_SMTP_ALLOW: '127.0.0.1',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { AuditEvent } from '../../src/store/audit-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { describeUnless } from '../helpers/skip.ts';
 import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
 
 // The audit-event part of the store contract, on every adapter.
@@ -23,7 +24,7 @@ const event = (orgId: string, id: string, occurredAt: number, overrides: Partial
 });
 
 for (const adapter of STORE_ADAPTERS) {
-  describe(`store contract (audit events): ${adapter.name}`, { skip: adapter.skip }, () => {
+  describeUnless(adapter.skip, `store contract (audit events): ${adapter.name}`, () => {
     let store: Store;
     before(async () => {
       store = await adapter.open();

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { OutboxMessage } from '../../src/store/outbox-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { describeUnless } from '../helpers/skip.ts';
 import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
 
 const unique = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
@@ -16,6 +17,7 @@ function message(orgId: string, overrides: Partial<OutboxMessage> = {}): OutboxM
     locale: 'default',
     recipient: 'someone@example.com',
     idempotencyKey: null,
+    requestHash: null,
     status: 'queued',
     route: 'default',
     serverId: null,
@@ -36,7 +38,7 @@ function message(orgId: string, overrides: Partial<OutboxMessage> = {}): OutboxM
 }
 
 for (const adapter of STORE_ADAPTERS) {
-  describe(`outbox store contract: ${adapter.name}`, { skip: adapter.skip }, () => {
+  describeUnless(adapter.skip, `outbox store contract: ${adapter.name}`, () => {
     let store: Store;
     let orgId: string;
     before(async () => {
@@ -67,12 +69,13 @@ for (const adapter of STORE_ADAPTERS) {
     });
 
     test('an idempotency key used within the window returns the first message', async () => {
-      const first = message(orgId, { idempotencyKey: 'key-1' });
-      const second = message(orgId, { idempotencyKey: 'key-1' });
+      const first = message(orgId, { idempotencyKey: 'key-1', requestHash: 'a'.repeat(64) });
+      const second = message(orgId, { idempotencyKey: 'key-1', requestHash: 'b'.repeat(64) });
       assert.equal((await store.outbox.insert(first, 0)).created, true);
       const again = await store.outbox.insert(second, 0);
       assert.equal(again.created, false);
       assert.equal(again.message.id, first.id);
+      assert.equal(again.message.requestHash, first.requestHash);
       assert.equal(await store.outbox.get(orgId, second.id), undefined);
     });
 

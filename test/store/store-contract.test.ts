@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { type ApiToken, type EmailServerRecord, type Store, StoreConflictError } from '../../src/store/store.ts';
+import { describeUnless } from '../helpers/skip.ts';
 import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
 
 // One contract, every adapter: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
@@ -47,7 +48,7 @@ function conflictOf(error: unknown): string {
 }
 
 for (const adapter of STORE_ADAPTERS) {
-  describe(`store contract: ${adapter.name}`, { skip: adapter.skip }, () => {
+  describeUnless(adapter.skip, `store contract: ${adapter.name}`, () => {
     let store: Store;
     const newOrg = async () => {
       const id = unique('org');

@@ -82,9 +82,10 @@ export const emailServerTestRoutes: FastifyPluginAsyncTypebox<EmailServerTestRou
         await emailServerTests.test(principalOf(request).orgId, emailServerId, request.body, changeContextOf(request));
       } catch (error) {
         if (!(error instanceof SmtpTestFailure)) throw error;
-        // The stage and kind only: replies and hints stay in the response, credentials nowhere.
+        // The stage, kind and guard rule only: replies and hints stay in the response, credentials nowhere.
         const stage = error.diagnosis.stage ?? 'destination';
-        request.log.info({ emailServerId, stage, errorKind: error.kind }, 'SMTP test failed');
+        const refusedBy = error.diagnosis.refusedBy;
+        request.log.info({ emailServerId, stage, errorKind: error.kind, refusedBy }, 'SMTP test failed');
         throw smtpTestFailureResponse(error, { withDiagnosis: request.query.expand === 'diagnosis' });
       }
       request.log.info({ emailServerId }, 'SMTP test message accepted');

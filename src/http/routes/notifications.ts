@@ -42,7 +42,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       description:
         'Renders the template and stores the message durably, then answers 202; workers deliver it through the enabled custom server, ' +
         "or the operator's default server when none is enabled. A message routed to a custom server is retried there and never sent through the default. " +
-        'The same idempotency key (body field or Idempotency-Key header) within 24 hours returns the first message. ' +
+        'The same idempotency key (body field or Idempotency-Key header) within 24 hours returns the first message; ' +
+        'reused for a different request, it is refused (E0000001). ' +
         scopeNote('notifications.send'),
       tags,
       body: NotificationPost,
