@@ -3,6 +3,8 @@
  * part, kept on one line in the subject and text part, and web URLs where they begin a link.
  */
 
+import { escapeHtml } from '../smtp/escape-html.ts';
+
 export interface TemplateSource {
   subject: string;
   text: string;
@@ -24,12 +26,6 @@ export const TEMPLATE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const LOCALE_PATTERN = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8}){0,3}$/;
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
-}
 
 /** Every placeholder named in the subject, text or HTML. */
 export function requiredVariables(source: TemplateSource): string[] {

@@ -35,14 +35,14 @@ function fingerprintOf(server: EmailServerRecord): string {
     server.authType,
     server.tlsMode,
     server.caCertificate,
-    server.passwordSecret,
+    server.passwordSealed,
     server.clientSecretSealed,
     server.privateKeySealed,
   ].join('\n');
 }
 
 /**
- * One pooled transport per destination, built through THE send path (src/smtp/transport.ts) and
+ * One pooled transport per destination, built through the one send path /test also uses, and
  * rebuilt when the server's configuration or password changes. The operator's default server goes
  * through the same path; with none configured, mail is captured to .eml files.
  */
@@ -137,7 +137,7 @@ function defaultServerConfig(defaultSmtp: DefaultSmtpServer, ca?: string): SmtpS
     username: defaultSmtp.username,
     // Signs in with the URL's password (registered above), never a stored one.
     authType: 'BASIC_SMTP_AUTH',
-    passwordSecret: null,
+    passwordSealed: null,
     tlsMode: defaultSmtp.tlsMode,
     caCertificate: ca ?? null,
   };

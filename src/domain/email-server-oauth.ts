@@ -160,7 +160,7 @@ export function oauthChangesForUpdate(
   problems.push(...valueProblems(type, input, input.tlsMode ?? current.tlsMode));
   if (problems.length > 0) throw invalidInput(problems);
 
-  const changes: EmailServerChanges = switching ? { ...CLEARED, passwordSecret: null, ...settings } : settings;
+  const changes: EmailServerChanges = switching ? { ...CLEARED, passwordSealed: null, ...settings } : settings;
   const secret = input[secretField];
   if (secret !== undefined)
     changes[SEALED_COLUMN_BY_SECRET[secretField]] = sealServerSecret(secretBox, destination, secretField, secret);

@@ -57,7 +57,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       context: ChangeContext = SYSTEM_CONTEXT,
     ): Promise<EmailServerRecord> {
       const at = now();
-      // OAuth 2.0 servers have a client secret or private key instead of a password (src/domain/email-server-oauth.ts).
+      // OAuth 2.0 servers have a client secret or private key instead of a password.
       const oauth = isOAuthAuthType(input.authType);
       // (For them tlsMode none is refused with its own message, by oauthFieldsForCreate.)
       const tlsProblems = tlsSettingsProblems({
@@ -78,7 +78,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         ...base,
         authType: input.authType ?? DEFAULT_AUTH_TYPE,
         // "" (allowed only with tlsMode none) means no password at all.
-        passwordSecret: oauth || !input.password ? null : sealServerSecret(secretBox, base, 'password', input.password),
+        passwordSealed: oauth || !input.password ? null : sealServerSecret(secretBox, base, 'password', input.password),
         enabled: input.enabled ?? false,
         tlsMode: input.tlsMode ?? null,
         caCertificate: input.caCertificate || null,
@@ -103,7 +103,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       context: ChangeContext = SYSTEM_CONTEXT,
     ): Promise<EmailServerRecord> {
       const current = await getOrThrow(orgId, id);
-      // The OAuth 2.0 rules (src/domain/email-server-oauth.ts); the password rules below are for password servers.
+      // The OAuth 2.0 rules live beside this; the password rules below are for password servers.
       const oauth = oauthChangesForUpdate(current, input, secretBox);
       const signsInWithOAuth = oauth?.oauth === true;
       const next = { ...current, ...definedFields(input) };
@@ -121,7 +121,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         input.caCertificate !== undefined &&
         input.caCertificate !== '' &&
         input.caCertificate !== current.caCertificate;
-      if (!signsInWithOAuth && newCa && current.passwordSecret !== null && input.password === undefined) {
+      if (!signsInWithOAuth && newCa && current.passwordSealed !== null && input.password === undefined) {
         throw invalidInput([
           {
             field: 'password',
@@ -133,7 +133,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       const tlsProblems = tlsSettingsProblems({
         tlsMode: input.tlsMode ?? current.tlsMode,
         hasPassword:
-          signsInWithOAuth || (input.password === undefined ? current.passwordSecret !== null : input.password !== ''),
+          signsInWithOAuth || (input.password === undefined ? current.passwordSealed !== null : input.password !== ''),
         caCertificate: input.caCertificate,
       });
       if (tlsProblems.length > 0) throw invalidInput(tlsProblems);
@@ -150,7 +150,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         ...oauth?.changes,
       };
       if (!signsInWithOAuth && input.password !== undefined)
-        changes.passwordSecret =
+        changes.passwordSealed =
           input.password === '' ? null : sealServerSecret(secretBox, next, 'password', input.password);
       if (input.enabled && !current.enabled) {
         const enabled = await emailServers.getEnabled(orgId);

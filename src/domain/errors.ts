@@ -1,6 +1,6 @@
 /**
  * Errors the domain raises. Each has a stable kind; the HTTP edge maps kinds to status codes and
- * Okta error codes in one table (src/http/error-table.ts). Nothing here knows about HTTP.
+ * Okta error codes in one table at the HTTP edge. Nothing here knows about HTTP.
  */
 export type ErrorKind =
   | 'invalid_input'

@@ -41,7 +41,7 @@ function classify(error: FastifyError | Error): Rendered {
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { kind: 'body_too_large', causes: [] };
   if (MALFORMED_BODY_CODES.has(fastifyError.code) || error instanceof SyntaxError)
     return { kind: 'malformed_body', causes: [] };
-  // The PostgreSQL store turns lost connections into StoreUnavailableError (src/store/unavailable.ts);
+  // The PostgreSQL store turns lost connections into StoreUnavailableError;
   // matching driver codes here would also catch an SMTP server's ECONNREFUSED.
   if (error instanceof StoreUnavailableError) return { kind: 'unavailable', causes: [] };
   const status = fastifyError.statusCode;

@@ -9,7 +9,7 @@ export const OAUTH_DESTINATION_FIELDS = [...DESTINATION_FIELDS, 'tokenEndpoint',
 
 /** Each secret a server can hold, and the column its ciphertext is stored in. */
 export const SEALED_COLUMN_BY_SECRET = {
-  password: 'passwordSecret',
+  password: 'passwordSealed',
   clientSecret: 'clientSecretSealed',
   privateKey: 'privateKeySealed',
 } as const satisfies Record<string, SealedServerColumn>;

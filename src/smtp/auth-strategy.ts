@@ -17,7 +17,7 @@ export interface SmtpAuthContext {
 
 export type SmtpAuthServer = Pick<
   EmailServerRecord,
-  'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret'
+  'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSealed'
 > &
   OAuthSignInFields;
 
@@ -53,8 +53,8 @@ export type SmtpAuthStrategy = (context: SmtpAuthContext) => Promise<SmtpAuthSet
 
 /** BASIC_SMTP_AUTH: the stored username and the password sealed for exactly this destination. */
 export const passwordAuth: SmtpAuthStrategy = async ({ server, secretBox }) => {
-  if (!server.passwordSecret) return undefined;
-  const pass = openServerSecret(secretBox, server, 'password', server.passwordSecret);
+  if (!server.passwordSealed) return undefined;
+  const pass = openServerSecret(secretBox, server, 'password', server.passwordSealed);
   return { auth: { user: server.username, pass }, secrets: [pass] };
 };
 

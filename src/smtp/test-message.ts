@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
+import { escapeHtml } from './escape-html.ts';
 
 export interface TestMessageInput {
   alias: string;
@@ -9,9 +10,6 @@ export interface TestMessageInput {
   to: string;
   now: Date;
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * A small, well-formed test email: subject naming the server's alias, text and HTML parts, Date and

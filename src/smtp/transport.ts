@@ -2,7 +2,7 @@
  * THE send path: every message mailroute sends (the /test endpoint and real delivery) goes through
  * a transport built here, so "the test passes but real mail fails" cannot happen.
  *
- * Stable API (issue 3; delivery and OAuth SMTP build on it):
+ * Stable API (/test, delivery and OAuth SMTP build on it):
  *
  *   createSmtpTransport(server: SmtpServerConfig, deps: SmtpTransportDeps, options?: SmtpTransportOptions)
  *     → Promise<SmtpTransport>   { transporter, destination, tlsMode, secrets, attempt, close() }
@@ -45,7 +45,7 @@ import { effectiveTlsMode } from './tls-mode.ts';
 /** The stored fields the send path reads. An EmailServerRecord fits. */
 export type SmtpServerConfig = Pick<
   EmailServerRecord,
-  'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSecret' | 'tlsMode' | 'caCertificate'
+  'id' | 'orgId' | 'host' | 'port' | 'username' | 'authType' | 'passwordSealed' | 'tlsMode' | 'caCertificate'
 > &
   OAuthSignInFields;
 

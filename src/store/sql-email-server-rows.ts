@@ -13,7 +13,7 @@ export function toEmailServer(row: Selectable<EmailServerTable>): EmailServerRec
     port: Number(row.port),
     username: row.username,
     authType: row.auth_type as AuthType,
-    passwordSecret: row.password_secret,
+    passwordSealed: row.password_secret,
     enabled: Number(row.enabled) === 1,
     tlsMode: row.tls_mode as TlsMode | null,
     caCertificate: row.ca_certificate,
@@ -47,7 +47,7 @@ const COLUMN_OF = {
   port: 'port',
   username: 'username',
   authType: 'auth_type',
-  passwordSecret: 'password_secret',
+  passwordSealed: 'password_secret',
   enabled: 'enabled',
   tlsMode: 'tls_mode',
   caCertificate: 'ca_certificate',
@@ -66,7 +66,7 @@ const COLUMN_OF = {
 } as const satisfies Record<keyof EmailServerChanges, keyof EmailServerTable>;
 
 export const SEALED_COLUMN_OF = {
-  passwordSecret: 'password_secret',
+  passwordSealed: 'password_secret',
   clientSecretSealed: 'client_secret_sealed',
   privateKeySealed: 'private_key_sealed',
 } as const satisfies Record<SealedServerColumn, keyof EmailServerTable>;

@@ -32,7 +32,7 @@ export interface EmailServerRecord {
   username: string;
   authType: AuthType;
   /** Sealed by SecretBox; never plaintext. */
-  passwordSecret: string | null;
+  passwordSealed: string | null;
   enabled: boolean;
   tlsMode: TlsMode | null;
   caCertificate: string | null;
@@ -56,7 +56,7 @@ export interface EmailServerRecord {
 export type EmailServerChanges = Partial<Omit<EmailServerRecord, 'id' | 'orgId' | 'createdAt'>>;
 
 /** The columns of a server that hold a SecretBox ciphertext. */
-export type SealedServerColumn = 'passwordSecret' | 'clientSecretSealed' | 'privateKeySealed';
+export type SealedServerColumn = 'passwordSealed' | 'clientSecretSealed' | 'privateKeySealed';
 
 /** Raised by the store when a write would break an invariant the database enforces. */
 export class StoreConflictError extends Error {

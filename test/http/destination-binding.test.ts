@@ -57,7 +57,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
 
   it('a host change with the password is accepted; the new ciphertext opens only under the new destination', async () => {
     const before = await stored();
-    assert.equal(openServerSecret(t.secretBox, before, 'password', before.passwordSecret!), ORIGINAL.password);
+    assert.equal(openServerSecret(t.secretBox, before, 'password', before.passwordSealed!), ORIGINAL.password);
 
     const res = await patch({ host: 'relay.example.org', port: 465, password: 'new-destination-pw' });
     assert.equal(res.status, 200, res.text);
@@ -72,16 +72,16 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.ok(!res.text.includes('new-destination-pw'));
 
     const after = await stored();
-    assert.notEqual(after.passwordSecret, before.passwordSecret);
-    assert.ok(!after.passwordSecret!.includes('new-destination-pw'));
-    assert.equal(openServerSecret(t.secretBox, after, 'password', after.passwordSecret!), 'new-destination-pw');
+    assert.notEqual(after.passwordSealed, before.passwordSealed);
+    assert.ok(!after.passwordSealed!.includes('new-destination-pw'));
+    assert.equal(openServerSecret(t.secretBox, after, 'password', after.passwordSealed!), 'new-destination-pw');
     // Neither the new secret under the old destination nor the old secret under the new one opens.
     assert.throws(
-      () => openServerSecret(t.secretBox, before, 'password', after.passwordSecret!),
+      () => openServerSecret(t.secretBox, before, 'password', after.passwordSealed!),
       SecretDecryptionError,
     );
     assert.throws(
-      () => openServerSecret(t.secretBox, after, 'password', before.passwordSecret!),
+      () => openServerSecret(t.secretBox, after, 'password', before.passwordSealed!),
       SecretDecryptionError,
     );
   });
@@ -91,10 +91,10 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.equal(res.status, 200, res.text);
     const record = await stored();
     assert.equal(record.username, 'second-user');
-    assert.equal(openServerSecret(t.secretBox, record, 'password', record.passwordSecret!), 'second-user-pw');
+    assert.equal(openServerSecret(t.secretBox, record, 'password', record.passwordSealed!), 'second-user-pw');
     assert.throws(
       () =>
-        openServerSecret(t.secretBox, { ...record, username: ORIGINAL.username }, 'password', record.passwordSecret!),
+        openServerSecret(t.secretBox, { ...record, username: ORIGINAL.username }, 'password', record.passwordSealed!),
       SecretDecryptionError,
     );
   });
@@ -109,7 +109,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
     });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.alias, 'Same place');
-    assert.equal((await stored()).passwordSecret, before.passwordSecret);
+    assert.equal((await stored()).passwordSealed, before.passwordSealed);
   });
 
   it('alias and enabled changes keep the stored ciphertext as it is', async () => {
@@ -117,8 +117,8 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const res = await patch({ alias: 'Renamed', enabled: true });
     assert.equal(res.status, 200, res.text);
     const after = await stored();
-    assert.equal(after.passwordSecret, before.passwordSecret);
-    assert.equal(openServerSecret(t.secretBox, after, 'password', after.passwordSecret!), ORIGINAL.password);
+    assert.equal(after.passwordSealed, before.passwordSealed);
+    assert.equal(openServerSecret(t.secretBox, after, 'password', after.passwordSealed!), ORIGINAL.password);
     assert.equal((await patch({ enabled: false })).status, 200);
   });
 
@@ -126,7 +126,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
     const res = await patch({ password: 'rotated-in-place' });
     assert.equal(res.status, 200, res.text);
     const record = await stored();
-    assert.equal(openServerSecret(t.secretBox, record, 'password', record.passwordSecret!), 'rotated-in-place');
+    assert.equal(openServerSecret(t.secretBox, record, 'password', record.passwordSealed!), 'rotated-in-place');
   });
 
   it("a ciphertext copied into another server's row does not open there", async () => {
@@ -137,7 +137,7 @@ describe('PATCH: a stored password is bound to its destination', () => {
     assert.ok(target);
     // Same host, port and username: only the server id differs, and that is enough.
     assert.throws(
-      () => openServerSecret(t.secretBox, target, 'password', source.passwordSecret!),
+      () => openServerSecret(t.secretBox, target, 'password', source.passwordSealed!),
       SecretDecryptionError,
     );
   });

@@ -58,8 +58,8 @@ async function openAll(
   const { secretBox, store } = runtime;
   return (await store.emailServers.listAll()).map((record) => ({
     record,
-    password: openServerSecret(secretBox, record, 'password', record.passwordSecret!),
-    keyId: secretBox.keyIdOf(record.passwordSecret!),
+    password: openServerSecret(secretBox, record, 'password', record.passwordSealed!),
+    keyId: secretBox.keyIdOf(record.passwordSealed!),
   }));
 }
 
@@ -128,8 +128,8 @@ describe('key rotation with the key file in the data directory', () => {
     await withRuntime(env, async (runtime) => {
       const { secretBox } = runtime;
       for (const old of firstCiphertexts) {
-        assert.equal(secretBox.keyIdOf(old.passwordSecret!), firstKeyId);
-        assert.match(openServerSecret(secretBox, old, 'password', old.passwordSecret!), /^pw-[abc]$/);
+        assert.equal(secretBox.keyIdOf(old.passwordSealed!), firstKeyId);
+        assert.match(openServerSecret(secretBox, old, 'password', old.passwordSealed!), /^pw-[abc]$/);
       }
       await addServers(runtime, ['pw-d']);
       const rows = await openAll(runtime);
@@ -152,7 +152,7 @@ describe('key rotation with the key file in the data directory', () => {
       assert.deepEqual(sortedPasswords(await openAll(runtime)), ['pw-a', 'pw-b', 'pw-c', 'pw-d']);
       // …while a ciphertext from before the rotations no longer does.
       assert.throws(
-        () => openServerSecret(runtime.secretBox, firstCiphertexts[0], 'password', firstCiphertexts[0].passwordSecret!),
+        () => openServerSecret(runtime.secretBox, firstCiphertexts[0], 'password', firstCiphertexts[0].passwordSealed!),
         SecretDecryptionError,
       );
     });
@@ -223,7 +223,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
         ...base,
         ...oauth,
         authType: 'BASIC_SMTP_AUTH',
-        passwordSecret: null,
+        passwordSealed: null,
         clientSecretSealed: sealServerSecret(secretBox, { ...base, ...oauth }, 'clientSecret', 'client-secret-value'),
         privateKeySealed: sealServerSecret(secretBox, { ...base, ...oauth }, 'privateKey', 'private-key-pem'),
         enabled: false,
@@ -251,7 +251,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
         'client-secret-value',
       );
       assert.equal(openServerSecret(secretBox, record, 'privateKey', record.privateKeySealed!), 'private-key-pem');
-      assert.equal(record.passwordSecret, null);
+      assert.equal(record.passwordSealed, null);
     });
   });
 
@@ -271,10 +271,10 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     assert.ok(!res.stdout.includes('under-k3'));
     await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
       const record = (await runtime.store.emailServers.listAll()).find(
-        (r) => r.passwordSecret && runtime.secretBox.keyIdOf(r.passwordSecret) === 'k3',
+        (r) => r.passwordSealed && runtime.secretBox.keyIdOf(r.passwordSealed) === 'k3',
       );
       assert.ok(record);
-      assert.equal(openServerSecret(runtime.secretBox, record, 'password', record.passwordSecret!), 'under-k3');
+      assert.equal(openServerSecret(runtime.secretBox, record, 'password', record.passwordSealed!), 'under-k3');
     });
   });
 });

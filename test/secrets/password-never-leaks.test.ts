@@ -159,9 +159,9 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
     for (const [name, bytes] of whileOpen) assertAbsent(bytes, passwords, name);
     // The stored ciphertext is there (the row was written), only not in plaintext.
     const record = await t.store.emailServers.get(t.orgId, kept.body.id);
-    assert.ok(record?.passwordSecret);
+    assert.ok(record?.passwordSealed);
     assert.ok(
-      whileOpen.some(([, bytes]) => bytes.includes(record.passwordSecret!)),
+      whileOpen.some(([, bytes]) => bytes.includes(record.passwordSealed!)),
       'the ciphertext itself is not on disk: the scan is not reading the data',
     );
 
@@ -178,12 +178,12 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
 async function assertAbsentFromPostgresFiles(t: TestApp, passwords: string[], keptId: string): Promise<void> {
   const files = await databaseFiles(t);
   const record = await t.store.emailServers.get(t.orgId, keptId);
-  assert.ok(record?.passwordSecret);
+  assert.ok(record?.passwordSealed);
   let ciphertextFound = false;
   for (const file of files) {
     const bytes = fs.readFileSync(file);
     assertAbsent(bytes, passwords, file);
-    ciphertextFound ||= bytes.includes(record.passwordSecret!);
+    ciphertextFound ||= bytes.includes(record.passwordSealed!);
   }
   assert.ok(ciphertextFound, 'the ciphertext itself is not on disk: the scan is not reading the data');
 }

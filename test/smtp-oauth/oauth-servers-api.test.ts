@@ -100,7 +100,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     const got = await call(`/api/v1/email-servers/${res.body.id}`);
     assert.deepEqual(got.body, res.body);
     const stored = await t.store.emailServers.get(t.orgId, res.body.id);
-    assert.equal(stored?.passwordSecret, null);
+    assert.equal(stored?.passwordSealed, null);
     assert.ok(stored?.clientSecretSealed && !stored.clientSecretSealed.includes(CLIENT_SECRET));
   });
 
@@ -277,7 +277,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     assert.equal(toOAuth.status, 200, toOAuth.text);
     assert.equal(toOAuth.body.authType, 'OAUTH2_CLIENT_CREDENTIALS');
     assert.equal(
-      (await t.store.emailServers.get(t.orgId, created.body.id))?.passwordSecret,
+      (await t.store.emailServers.get(t.orgId, created.body.id))?.passwordSealed,
       null,
       'the password is dropped',
     );
@@ -293,7 +293,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     const stored = await t.store.emailServers.get(t.orgId, created.body.id);
     assert.equal(stored?.clientSecretSealed, undefined);
     assert.equal(stored?.tokenEndpoint, undefined);
-    assert.ok(stored?.passwordSecret);
+    assert.ok(stored?.passwordSealed);
   });
 
   it('the official Node SDK still creates and reads BASIC_SMTP_AUTH servers unchanged, next to OAuth servers', async () => {

@@ -18,7 +18,7 @@ function serverRecord(orgId: string, overrides: Partial<EmailServerRecord> = {})
     port: 587,
     username: 'mailer',
     authType: 'BASIC_SMTP_AUTH',
-    passwordSecret: 'v1:sealed',
+    passwordSealed: 'v1:sealed',
     enabled: false,
     tlsMode: null,
     caCertificate: null,
@@ -232,19 +232,19 @@ for (const adapter of STORE_ADAPTERS) {
       const orgId = await newOrg();
       const otherOrg = await newOrg();
       const server = serverRecord(orgId, {
-        passwordSecret: 'pw-old',
+        passwordSealed: 'pw-old',
         clientSecretSealed: 'cs-old',
         privateKeySealed: 'pk-old',
         updatedAt: 1_700_000_000_123,
       });
       await store.emailServers.create(server, 10);
       assert.equal(
-        await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-new'),
+        await store.emailServers.replaceSecret(orgId, server.id, 'passwordSealed', 'pw-old', 'pw-new'),
         true,
       );
       // Changed meanwhile (the expected ciphertext is no longer there): refused, the newer value stays.
       assert.equal(
-        await store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', 'pw-stale'),
+        await store.emailServers.replaceSecret(orgId, server.id, 'passwordSealed', 'pw-old', 'pw-stale'),
         false,
       );
       assert.equal(
@@ -265,7 +265,7 @@ for (const adapter of STORE_ADAPTERS) {
         true,
       );
       const stored = await store.emailServers.get(orgId, server.id);
-      assert.equal(stored?.passwordSecret, 'pw-new');
+      assert.equal(stored?.passwordSealed, 'pw-new');
       assert.equal(stored?.clientSecretSealed, 'cs-old');
       assert.equal(stored?.privateKeySealed, 'pk-new');
       assert.equal(stored?.updatedAt, server.updatedAt, 'a re-encryption is not an edit');
@@ -273,15 +273,15 @@ for (const adapter of STORE_ADAPTERS) {
 
     test('email servers: racing replaceSecret calls from one expected ciphertext — exactly one wins', async () => {
       const orgId = await newOrg();
-      const server = serverRecord(orgId, { passwordSecret: 'pw-old' });
+      const server = serverRecord(orgId, { passwordSealed: 'pw-old' });
       await store.emailServers.create(server, 10);
       const outcomes = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          store.emailServers.replaceSecret(orgId, server.id, 'passwordSecret', 'pw-old', `pw-${i}`),
+          store.emailServers.replaceSecret(orgId, server.id, 'passwordSealed', 'pw-old', `pw-${i}`),
         ),
       );
       assert.equal(outcomes.filter(Boolean).length, 1);
-      assert.equal((await store.emailServers.get(orgId, server.id))?.passwordSecret, `pw-${outcomes.indexOf(true)}`);
+      assert.equal((await store.emailServers.get(orgId, server.id))?.passwordSealed, `pw-${outcomes.indexOf(true)}`);
     });
 
     test('email servers: the enrolment limit holds, per org, also under concurrent creates', async () => {

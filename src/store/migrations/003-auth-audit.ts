@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 
-/** Audit events (issue 4): who changed what in an org, when, and through which request. */
+/** Audit events: who changed what in an org, when, and through which request. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('audit_events')

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 
 /**
- * OAuth 2.0 sign-in to SMTP servers (issue 8): Okta's OAUTH2_CLIENT_CREDENTIALS and
+ * OAuth 2.0 sign-in to SMTP servers: Okta's OAUTH2_CLIENT_CREDENTIALS and
  * OAUTH2_JWT_BEARER_GRANT fields. The client secret and the private key are sealed (SecretBox),
  * like passwords; scopes are a JSON array.
  */
