@@ -24,7 +24,7 @@ describe('a fresh clone installs with npm ci', () => {
       }
     }
     // This machine's registry lacks some platform packages, so `npm install` may drop them from the
-    // lock; restore them (see docs/foundation.md) rather than deleting the lock.
+    // lock; restore them (see docs/architecture.md) rather than deleting the lock.
     assert.deepEqual(missing, []);
   });
 
