@@ -41,7 +41,7 @@ describe('destination guard policy', () => {
       ['::1', 'loopback'],
       ['::ffff:127.0.0.1', 'loopback'],
       ['169.254.169.254', 'metadata'],
-      ['64:ff9b::169.254.169.254', 'metadata'],
+      ['64:ff9b::169.254.169.254', 'translated'],
       ['169.254.1.1', 'link-local'],
       ['fe80::1', 'link-local'],
       ['192.0.2.10', 'documentation'],
