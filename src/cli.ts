@@ -52,7 +52,7 @@ async function run(argv: string[], out: Out): Promise<number> {
     }
   }
 
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { allowMissingKeys: command === 'keys rotate' });
   try {
     switch (command) {
       case 'tokens create':
