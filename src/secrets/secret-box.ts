@@ -72,7 +72,7 @@ export class SecretBox {
     return [...this.missing].sort();
   }
 
-  /** Called each time a ciphertext cannot be opened because its key is missing. */
+  /** Called when a key id goes missing (once, until a re-read key file brings it back). */
   onMissingKey(listener: (error: MissingKeyError) => void): () => void {
     this.missingListeners.add(listener);
     return () => this.missingListeners.delete(listener);
@@ -127,8 +127,10 @@ export class SecretBox {
     if (!key && this.reload()) key = this.keyring.keys.get(keyId);
     if (key) return key;
     const error = new MissingKeyError(keyId, this.source);
-    this.missing.add(keyId);
-    for (const listener of this.missingListeners) listener(error);
+    if (!this.missing.has(keyId)) {
+      this.missing.add(keyId);
+      for (const listener of this.missingListeners) listener(error);
+    }
     throw error;
   }
 

@@ -340,7 +340,7 @@ describe('key rotation of queued notification content', () => {
         // Bound to its message: another message's id does not open it.
         assert.throws(
           () => openContent(secretBox, orgId, queued[(i + 1) % queued.length], message.content!),
-          SecretDecryptionError,
+          (error: Error) => error.cause instanceof SecretDecryptionError,
         );
       }
 
