@@ -26,6 +26,8 @@ export interface AppOptions extends Pick<Runtime, 'config' | 'services' | 'ids' 
   /** Readiness pings it. */
   store: Pick<Runtime['store'], 'ping' | 'kind'>;
   delivery: Pick<Runtime['delivery'], 'metrics'>;
+  /** Readiness reports the encryption keys stored data names and this instance lacks. */
+  secretBox: Pick<Runtime['secretBox'], 'missingKeyIds' | 'onMissingKey'>;
   /** A pino logger; tests pass one writing to memory. Defaults to JSON logs on stdout. */
   logger?: FastifyBaseLogger;
 }
@@ -85,7 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await registerOpenApi(app, config.publicUrl);
-  await app.register(healthRoutes, { store: options.store });
+  await app.register(healthRoutes, { store: options.store, secretBox: options.secretBox });
   await app.register(adminRoutes, { adminOAuth: config.adminOAuth });
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
   await app.register(emailServerTestRoutes, { emailServerTests: services.emailServerTests });

@@ -52,7 +52,7 @@ async function run(argv: string[], out: Out): Promise<number> {
     }
   }
 
-  const runtime = await openRuntime(config);
+  const runtime = await openRuntime(config, { allowMissingKeys: command === 'keys rotate' });
   try {
     switch (command) {
       case 'tokens create':
@@ -187,7 +187,11 @@ async function rotateKeysCommand({ store, secretBox, keyFile }: Runtime, addedKe
       `  could not re-encrypt the content of message ${failure.messageId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`,
     );
   }
-  out('Restart running mailroute instances so they load the new key.');
+  out(
+    keyFile
+      ? `Running mailroute instances on this data directory read the new key from ${keyFile} when they meet it; no restart is needed.`
+      : `Give every mailroute instance the same MAILROUTE_ENCRYPTION_KEYS (with ${keyId} last) and restart them: keys from the environment are read only at start.`,
+  );
   return serverSecrets.failed.length + content.failed.length > 0 ? 1 : 0;
 }
 

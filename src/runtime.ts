@@ -12,12 +12,11 @@ import { createEmailServerService } from './domain/email-servers.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
 import { createOrgService } from './domain/orgs.ts';
 import { createMetrics } from './metrics.ts';
-import { loadKeyring } from './secrets/keyring.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
 import { createOAuthTokenClient } from './smtp/oauth/token-client.ts';
 import { createXOAuth2Strategies } from './smtp/oauth/xoauth2-strategy.ts';
-import { openStore } from './store/open-store.ts';
+import { openStoreAndKeys } from './start-checks.ts';
 import type { Store } from './store/store.ts';
 
 /** What the runtime is built from: opened resources, and the clock and ids (tests may pick their own). */
@@ -48,13 +47,20 @@ export interface Runtime extends Required<Pick<RuntimeParts, 'config' | 'store' 
   close(): Promise<void>;
 }
 
-/** Opens the keyring, the store and the shared state, and builds everything on them: for the server and the CLI. */
-export async function openRuntime(config: Readonly<Config>): Promise<Runtime> {
-  const { keyring, file, generated } = loadKeyring(config.encryptionKeys, config.dataDir);
-  const store = await openStore(config);
+/**
+ * Opens the keyring, the store and the shared state, and builds everything on them: for the server
+ * and the CLI. Refuses a damaged database and keys that do not cover the stored secrets, except
+ * with `allowMissingKeys` (key rotation reports those secrets one by one).
+ */
+export async function openRuntime(
+  config: Readonly<Config>,
+  options: { allowMissingKeys?: boolean } = {},
+): Promise<Runtime> {
+  const { store, keys } = await openStoreAndKeys(config, options);
+  const { keyring, source, file, generated } = keys;
   const sharedState = openRedisSharedState(config);
   return {
-    ...composeRuntime({ config, store, secretBox: new SecretBox(keyring), sharedState }),
+    ...composeRuntime({ config, store, secretBox: new SecretBox(keyring, { source }), sharedState }),
     keyFile: file,
     generatedKeyFile: generated ? file : undefined,
   };

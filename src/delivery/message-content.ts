@@ -1,5 +1,6 @@
 import { openNotificationContent, sealNotificationContent } from '../secrets/notification-content.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
+import { SmtpFailure } from '../smtp/diagnosis.ts';
 import type { RenderedMessage } from './templates.ts';
 
 export function sealContent(
@@ -17,5 +18,11 @@ export function openContent(
   messageId: string,
   sealed: string,
 ): RenderedMessage {
-  return JSON.parse(openNotificationContent(secretBox, { orgId, id: messageId }, sealed)) as RenderedMessage;
+  let plaintext: string;
+  try {
+    plaintext = openNotificationContent(secretBox, { orgId, id: messageId }, sealed);
+  } catch (error) {
+    throw SmtpFailure.contentUnavailable(error);
+  }
+  return JSON.parse(plaintext) as RenderedMessage;
 }

@@ -26,7 +26,7 @@ const ENVELOPE_OR_DATA = new Set(['sender', 'recipient', 'data']);
  * token endpoint, which an operator can fix (a new password rebuilds the transport).
  */
 export function isPermanent(diagnosis: SmtpDiagnosis): boolean {
-  if (diagnosis.refused) return true;
+  if (diagnosis.refused || diagnosis.undecryptable) return true;
   const code = diagnosis.reply?.code ?? 0;
   return code >= 500 && code < 600 && diagnosis.stage !== undefined && ENVELOPE_OR_DATA.has(diagnosis.stage);
 }

@@ -1,4 +1,5 @@
 import type { SmtpStage } from '../schemas/email-server-test.ts';
+import { MissingKeyError } from '../secrets/secret-box.ts';
 import type { DestinationError, RefusalRule } from './destination-guard.ts';
 
 export type { SmtpStage };
@@ -45,6 +46,11 @@ export interface SmtpDiagnosis {
   refusedBy?: RefusalRule;
   /** A later attempt may succeed (timeouts, connection trouble, 4xx replies). */
   retryable: boolean;
+  /**
+   * A stored secret or the message content could not be decrypted (a key this instance lacks, or an
+   * edited row): this service's configuration, so retrying for days cannot help.
+   */
+  undecryptable?: boolean;
   /** nodemailer's or Node's error code, for logs (never shown with secrets). */
   code?: string;
   /**
@@ -99,12 +105,29 @@ export class SmtpFailure extends Error {
     });
   }
 
-  static secretUnavailable(cause: unknown): SmtpFailure {
+  static secretUnavailable(cause: unknown, what = 'password'): SmtpFailure {
     const failure = new SmtpFailure({
       kind: 'auth',
       stage: 'auth',
       retryable: false,
-      hint: 'the stored password cannot be decrypted with the configured encryption keys: set the password again',
+      undecryptable: true,
+      // A missing key is this instance's configuration: setting the secret again would not help the others.
+      hint:
+        cause instanceof MissingKeyError
+          ? `the stored ${what} cannot be decrypted: ${cause.message}`
+          : `the stored ${what} cannot be decrypted with the configured encryption keys: set the ${what} again`,
+    });
+    failure.cause = cause;
+    return failure;
+  }
+
+  /** Queued content that cannot be opened never will be by retrying: fail it, saying why. */
+  static contentUnavailable(cause: unknown): SmtpFailure {
+    const failure = new SmtpFailure({
+      kind: 'connection',
+      retryable: false,
+      undecryptable: true,
+      hint: `the message content cannot be decrypted: ${cause instanceof Error ? cause.message : 'unknown error'}`,
     });
     failure.cause = cause;
     return failure;

@@ -3,6 +3,7 @@ import { apiTokenStore } from './sql-api-token-store.ts';
 import { auditEventStore } from './sql-audit-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { emailServerStore } from './sql-email-server-store.ts';
+import { integrityProblems, sealedKeyIds } from './sql-integrity.ts';
 import { orgStore } from './sql-org-store.ts';
 import { outboxStore } from './sql-outbox-store.ts';
 import type { Store } from './store.ts';
@@ -23,6 +24,8 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close:
     async ping() {
       await sql`select 1`.execute(db);
     },
+    sealedKeyIds: () => sealedKeyIds(db, dialect),
+    integrityProblems: () => integrityProblems(db, dialect),
     close,
   };
 }

@@ -121,5 +121,9 @@ export interface Store {
   auditEvents: AuditEventStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
+  /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */
+  sealedKeyIds(): Promise<string[]>;
+  /** What the engine's own consistency check found wrong; empty when the database is sound. */
+  integrityProblems(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -165,6 +165,8 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
   before(() => addDatabase(storage));
   const k1 = newKey('k1');
   const k2 = newKey('k2');
+  // Seals the OAuth secrets of one test and is still needed to open the runtime in the next.
+  const k6 = newKey('k6');
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   it('writes under the last listed key, reads under any, and `keys rotate` re-encrypts under the last', async () => {
@@ -205,9 +207,9 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
 
   it('re-encrypts OAuth client secrets and private keys too, each under its own context', async () => {
     const k5 = newKey('k5');
-    const k6 = newKey('k6');
     let serverId = '';
-    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k5 }, async (runtime) => {
+    // The earlier servers stay under k2: a runtime refuses to open without every key the data names.
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k2},${k5}` }, async (runtime) => {
       const { store, secretBox, ids } = runtime;
       const orgId = await ensureOrg(runtime);
       const base = {
@@ -257,7 +259,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
 
   it('reports secrets it cannot open (their key is missing) and exits 1, leaving them untouched', async () => {
     const k3 = newKey('k3');
-    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k6},${k3}` }, async (runtime) => {
       await addServers(runtime, ['under-k3']);
     });
     const res = await runCli(['keys', 'rotate'], {
@@ -269,7 +271,7 @@ describe('key rotation with keys from MAILROUTE_ENCRYPTION_KEYS', () => {
     assert.match(res.stdout, /Stored secrets: 6; re-encrypted: 0; already under k4: 0; failed: 6/);
     assert.match(res.stdout, /could not re-encrypt the password of server ces\w{17} \(org 00o\w{17}, key k3\)/);
     assert.ok(!res.stdout.includes('under-k3'));
-    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: k3 }, async (runtime) => {
+    await withRuntime({ ...storage, MAILROUTE_ENCRYPTION_KEYS: `${k6},${k3}` }, async (runtime) => {
       const record = (await runtime.store.emailServers.listAll()).find(
         (r) => r.passwordSealed && runtime.secretBox.keyIdOf(r.passwordSealed) === 'k3',
       );
@@ -338,7 +340,7 @@ describe('key rotation of queued notification content', () => {
         // Bound to its message: another message's id does not open it.
         assert.throws(
           () => openContent(secretBox, orgId, queued[(i + 1) % queued.length], message.content!),
-          SecretDecryptionError,
+          (error: Error) => error.cause instanceof SecretDecryptionError,
         );
       }
 

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config.ts';
-import { KEY_FILE_NAME, loadKeyring, parseKeyring } from '../../src/secrets/keyring.ts';
-import { SecretBox, SecretDecryptionError } from '../../src/secrets/secret-box.ts';
+import { addKeyToFile, KEY_FILE_NAME, loadKeyring, parseKeyring } from '../../src/secrets/keyring.ts';
+import { MissingKeyError, SecretBox, SecretDecryptionError } from '../../src/secrets/secret-box.ts';
 import { tempDataDir } from '../cli/run-cli.ts';
 
 const key = () => randomBytes(32).toString('base64');
@@ -89,5 +89,52 @@ describe('keyring and SecretBox', () => {
     assert.equal(rotated.keyIdOf(rotated.seal('s', 'ctx')), 'k2');
     assert.equal(rotated.isCurrent(old), false);
     assert.throws(() => new SecretBox(parseKeyring(`k2:${key()}`, 'test')).open(old, 'ctx'), SecretDecryptionError);
+  });
+
+  it('re-reads a changed key file when a ciphertext names an unknown key, and forgets the miss once found', () => {
+    const dataDir = tempDataDir();
+    try {
+      const running = loadKeyring(undefined, dataDir);
+      const box = new SecretBox(running.keyring, { source: running.source });
+      const missed: string[] = [];
+      box.onMissingKey((error) => missed.push(error.keyId));
+
+      // What another process (the CLI) seals after appending a key the running box has not read.
+      addKeyToFile(running.file!);
+      const rotated = loadKeyring(undefined, dataDir);
+      const sealed = new SecretBox(rotated.keyring).seal('hello', 'ctx');
+      assert.equal(box.open(sealed, 'ctx'), 'hello');
+      assert.equal(box.currentKeyId, rotated.keyring.currentKeyId, 'new writes use the newest key');
+
+      const goneKey = randomBytes(32);
+      const foreign = new SecretBox({ keys: new Map([['gone', goneKey]]), currentKeyId: 'gone' });
+      const lost = foreign.seal('x', 'ctx');
+      for (let i = 0; i < 3; i++) {
+        assert.throws(
+          () => box.open(lost, 'ctx'),
+          (error) =>
+            error instanceof MissingKeyError && error.keyId === 'gone' && error.message.includes(running.file!),
+        );
+      }
+      assert.deepEqual(missed, ['gone'], 'reported once');
+      assert.deepEqual(box.missingKeyIds(), ['gone']);
+
+      fs.appendFileSync(running.file!, `gone:${goneKey.toString('base64')}\n`);
+      assert.equal(box.open(lost, 'ctx'), 'x');
+      assert.deepEqual(box.missingKeyIds(), []);
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('with environment keys, a missing key says the instance must be given it', () => {
+    const box = new SecretBox(parseKeyring(`a:${key()}`, 'MAILROUTE_ENCRYPTION_KEYS'));
+    const other = new SecretBox(parseKeyring(`b:${key()}`, 'test'));
+    assert.throws(
+      () => box.open(other.seal('x', 'ctx'), 'ctx'),
+      (error) =>
+        error instanceof MissingKeyError &&
+        /"b" is not in this instance's MAILROUTE_ENCRYPTION_KEYS: give this instance that key/.test(error.message),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { SmtpOAuthSettings } from '../../config.ts';
 import type { SecretBox } from '../../secrets/secret-box.ts';
+import { MissingKeyError } from '../../secrets/secret-box.ts';
 import { openServerSecret } from '../../secrets/server-secrets.ts';
 import type { GuardPolicy, HostLookup } from '../destination-guard.ts';
 import { SmtpFailure } from '../diagnosis.ts';
@@ -62,10 +63,12 @@ export function createOAuthTokenClient(deps: OAuthTokenClientDeps) {
     try {
       return openServerSecret(deps.secretBox, server, field, sealed);
     } catch (cause) {
+      if (cause instanceof MissingKeyError) throw SmtpFailure.secretUnavailable(cause, label);
       const failure = new SmtpFailure({
         kind: 'auth',
         stage: 'auth',
         retryable: false,
+        undecryptable: true,
         hint: `the stored ${label} cannot be decrypted with the configured encryption keys: set ${field} again`,
       });
       failure.cause = cause;
