@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidInput, notFound } from '../domain/errors.ts';
-import { domainOf, senderFor } from '../domain/org-sender.ts';
 import type { IdGenerator } from '../domain/ids.ts';
+import { domainOf, senderFor } from '../domain/org-sender.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type {

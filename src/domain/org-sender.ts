@@ -38,7 +38,8 @@ export function senderFor(
 ): EffectiveSender {
   if (!route) return { ...operator, source: 'operator' };
   if (orgSender) return { ...orgSender, source: 'org' };
-  if (mailboxProblem(route.username) === undefined) return { name: null, address: route.username, source: 'emailServer' };
+  if (mailboxProblem(route.username) === undefined)
+    return { name: null, address: route.username, source: 'emailServer' };
   return { ...operator, source: 'operator' };
 }
 

@@ -30,7 +30,8 @@ export const SCOPE_CATALOGUE = {
     adminPage: true,
   },
   'okta.emailServers.manage': {
-    description: "Read, create, change, test and delete email servers, set the org's sender, and read the audit trail (Okta)",
+    description:
+      "Read, create, change, test and delete email servers, set the org's sender, and read the audit trail (Okta)",
     opens: ['emailServers.read', 'emailServers.manage', 'auditEvents.read', 'org.read', 'org.manage'],
     adminPage: true,
   },

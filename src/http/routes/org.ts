@@ -16,7 +16,7 @@ const SENDER_PATH = '/api/v1/mailroute/org/sender';
 const tags = ['Org'];
 
 const SENDER_RULES =
-  'Through the org\'s own email server, notifications are from the org\'s sender; when it is unset, from the server\'s `username` when that is an address (an authenticated account may send only as itself: Microsoft 365 refuses other senders without SendAs rights, Gmail rewrites From to the account). ' +
+  "Through the org's own email server, notifications are from the org's sender; when it is unset, from the server's `username` when that is an address (an authenticated account may send only as itself: Microsoft 365 refuses other senders without SendAs rights, Gmail rewrites From to the account). " +
   "Through the operator's default server they stay from MAILROUTE_MAIL_FROM, the sender its SPF and DKIM cover. " +
   'The envelope sender (bounces) and the Message-ID domain follow the From address. Queued messages keep the sender they were submitted with.';
 
