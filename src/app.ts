@@ -17,6 +17,7 @@ import { emailServerRoutes } from './http/routes/email-servers.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { notificationRoutes } from './http/routes/notifications.ts';
+import { orgRoutes } from './http/routes/org.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import type { Runtime } from './runtime.ts';
 import { SECRET_FIELDS } from './schemas/auth-types.ts';
@@ -93,6 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(emailServerTestRoutes, { emailServerTests: services.emailServerTests });
   await app.register(auditEventRoutes, { audit: services.audit });
   await app.register(notificationRoutes, { notifications: services.notifications });
+  await app.register(orgRoutes, { orgs: services.orgs, orgSender: services.orgSender });
   await app.register(metricsRoutes, { metrics: options.delivery.metrics });
 
   for (const [url, methods] of [...methodsByPath]) {

@@ -10,6 +10,7 @@ import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
 import { createEmailServerTestService } from './domain/email-server-test.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
+import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
 import { createMetrics } from './metrics.ts';
 import { SecretBox } from './secrets/secret-box.ts';
@@ -98,9 +99,11 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
   // Submissions wake this instance's workers, so they need not wait for their next poll.
   const wakeListeners = new Set<() => void>();
 
+  const operatorSender = parseMailbox(settings.fromAddress);
   const services = {
     audit,
     orgs: createOrgService({ orgs: store.orgs, ids, now }),
+    orgSender: createOrgSenderService({ orgs: store.orgs, emailServers: store.emailServers, operator: operatorSender }),
     apiTokens: createApiTokenService({
       apiTokens: store.apiTokens,
       ids,
@@ -134,7 +137,8 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
       ids,
       now,
       metrics,
-      messageIdDomain: settings.messageIdDomain,
+      orgs: store.orgs,
+      operatorSender,
       onQueued: () => {
         for (const wake of wakeListeners) wake();
       },

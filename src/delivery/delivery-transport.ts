@@ -2,7 +2,8 @@ import type { SmtpAttempt } from '../smtp/classify-error.ts';
 import type { EmailServerRecord } from '../store/store.ts';
 
 export interface OutgoingMail {
-  from: string;
+  /** `Name <address>`, or a name and address kept apart so the name is encoded, never parsed. */
+  from: string | { name: string; address: string };
   to: string;
   subject: string;
   text: string;

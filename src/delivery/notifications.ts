@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidInput, notFound } from '../domain/errors.ts';
 import type { IdGenerator } from '../domain/ids.ts';
+import { domainOf, senderFor } from '../domain/org-sender.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type {
@@ -11,7 +12,7 @@ import type {
   OutboxStore,
 } from '../store/outbox-store.ts';
 import type { PageCursor } from '../store/page-cursor.ts';
-import type { EmailServerStore } from '../store/store.ts';
+import type { EmailServerStore, OrgSender, OrgStore } from '../store/store.ts';
 import { sealContent } from './message-content.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
 import { renderTemplate } from './templates.ts';
@@ -35,8 +36,9 @@ export interface NotificationServiceDeps {
   ids: Pick<IdGenerator, 'prefixed'>;
   now: () => number;
   metrics: Pick<Metrics, 'accepted'>;
-  /** Names Message-IDs: the From address's domain. */
-  messageIdDomain: string;
+  orgs: Pick<OrgStore, 'getSender'>;
+  /** The operator's default sender; Message-IDs are named after the chosen sender's domain. */
+  operatorSender: OrgSender;
   /** Tells local workers there is work, so they need not wait for their next poll. */
   onQueued: () => void;
 }
@@ -51,7 +53,7 @@ function requestHash(input: NotificationInput): string {
 }
 
 export function createNotificationService(deps: NotificationServiceDeps) {
-  const { outbox, templates, ids, now, messageIdDomain } = deps;
+  const { outbox, templates, ids, now } = deps;
 
   async function getOrThrow(orgId: string, id: string): Promise<OutboxMessage> {
     const message = await outbox.get(orgId, id);
@@ -78,6 +80,8 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       const at = now();
       // Routed now and pinned: a message for a custom server is retried there, never sent via the default.
       const enabled = await deps.emailServers.getEnabled(orgId);
+      // Pinned too, so every attempt carries the same From, envelope sender and Message-ID domain.
+      const sender = senderFor(await deps.orgs.getSender(orgId), enabled, deps.operatorSender);
       const id = ids.prefixed('ntf');
       const message: OutboxMessage = {
         id,
@@ -90,7 +94,9 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         status: 'queued',
         route: enabled ? 'custom' : 'default',
         serverId: enabled?.id ?? null,
-        messageIdHeader: `<${id}@${messageIdDomain}>`,
+        messageIdHeader: `<${id}@${domainOf(sender.address)}>`,
+        fromName: sender.source === 'operator' ? null : sender.name,
+        fromAddress: sender.source === 'operator' ? null : sender.address,
         content: sealContent(deps.secretBox, orgId, id, rendered.message),
         attempts: 0,
         nextAttemptAt: at,

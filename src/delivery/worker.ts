@@ -165,7 +165,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       server = transport.server;
       const content = openContent(deps.secretBox, message.orgId, message.id, message.content);
       const info = await transport.send({
-        from: settings.fromAddress,
+        from: message.fromAddress
+          ? { name: message.fromName ?? '', address: message.fromAddress }
+          : settings.fromAddress,
         to: message.recipient,
         subject: content.subject,
         text: content.text,

@@ -11,6 +11,8 @@ export const ROUTE_GROUPS = [
   'auditEvents.read',
   'notifications.read',
   'notifications.send',
+  'org.read',
+  'org.manage',
 ] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
@@ -24,27 +26,28 @@ interface ScopeEntry {
 export const SCOPE_CATALOGUE = {
   'okta.emailServers.read': {
     description: 'Read email servers (Okta)',
-    opens: ['emailServers.read'],
+    opens: ['emailServers.read', 'org.read'],
     adminPage: true,
   },
   'okta.emailServers.manage': {
-    description: 'Read, create, change, test and delete email servers, and read the audit trail (Okta)',
-    opens: ['emailServers.read', 'emailServers.manage', 'auditEvents.read'],
+    description:
+      "Read, create, change, test and delete email servers, set the org's sender, and read the audit trail (Okta)",
+    opens: ['emailServers.read', 'emailServers.manage', 'auditEvents.read', 'org.read', 'org.manage'],
     adminPage: true,
   },
   'okta.logs.read': {
     description: "Read the org's audit events (Okta's System Log scope)",
-    opens: ['auditEvents.read'],
+    opens: ['auditEvents.read', 'org.read'],
     adminPage: false,
   },
   'mailroute.notifications.read': {
     description: 'Read notifications, delivery events and hourly counts',
-    opens: ['notifications.read'],
+    opens: ['notifications.read', 'org.read'],
     adminPage: true,
   },
   'mailroute.notifications.send': {
     description: 'Submit and resend notifications, and read them',
-    opens: ['notifications.read', 'notifications.send'],
+    opens: ['notifications.read', 'notifications.send', 'org.read'],
     adminPage: true,
   },
 } as const satisfies Record<string, ScopeEntry>;

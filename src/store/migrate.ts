@@ -4,6 +4,7 @@ import * as authAudit from './migrations/003-auth-audit.ts';
 import * as delivery from './migrations/004-delivery.ts';
 import * as oauthSmtp from './migrations/005-oauth-smtp.ts';
 import * as idempotencyRequestHash from './migrations/006-idempotency-request-hash.ts';
+import * as orgSender from './migrations/007-org-sender.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-delivery': delivery,
   '005-oauth-smtp': oauthSmtp,
   '006-idempotency-request-hash': idempotencyRequestHash,
+  '007-org-sender': orgSender,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

@@ -15,6 +15,9 @@ export interface OutboxMessage {
   route: MessageRoute;
   serverId: string | null;
   messageIdHeader: string;
+  /** The sender pinned at submission (From and envelope sender); unset or null: the operator's default. */
+  fromName?: string | null;
+  fromAddress?: string | null;
   /** Sealed rendered content; null once purged. */
   content: string | null;
   attempts: number;

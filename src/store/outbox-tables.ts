@@ -14,6 +14,9 @@ export interface OutboxMessageTable {
   route: string;
   server_id: string | null;
   message_id_header: string;
+  /** The sender pinned at submission (migration 007); null: the operator's default. */
+  from_name: string | null;
+  from_address: string | null;
   /** Rendered subject, text and HTML, sealed with SecretBox; null once no longer needed. */
   content: string | null;
   attempts: number;

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { SqlDialect } from './sql-dialect.ts';
-import type { Org, OrgStore } from './store.ts';
+import type { Org, OrgSender, OrgStore } from './store.ts';
 import type { Database } from './tables.ts';
 
 /** Any constant: the key of the advisory lock that serialises first-start bootstrap on PostgreSQL. */
@@ -35,6 +35,23 @@ export function orgStore(db: Kysely<Database>, dialect: SqlDialect): OrgStore {
     },
     async list() {
       return (await db.selectFrom('orgs').selectAll().orderBy('created_at').execute()).map(toOrg);
+    },
+    async getSender(orgId) {
+      const row = await db
+        .selectFrom('orgs')
+        .select(['sender_name', 'sender_address'])
+        .where('id', '=', orgId)
+        .executeTakeFirst();
+      if (!row?.sender_address) return undefined;
+      return { name: row.sender_name, address: row.sender_address } satisfies OrgSender;
+    },
+    async setSender(orgId, sender) {
+      const result = await db
+        .updateTable('orgs')
+        .set({ sender_name: sender?.name ?? null, sender_address: sender?.address ?? null })
+        .where('id', '=', orgId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }

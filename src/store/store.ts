@@ -11,6 +11,13 @@ export interface Org {
   createdAt: number;
 }
 
+/** Who an org's notifications are from when they go through its own server. */
+export interface OrgSender {
+  /** Display name; null: the address alone. */
+  name: string | null;
+  address: string;
+}
+
 export interface ApiToken {
   id: string;
   orgId: string;
@@ -74,6 +81,9 @@ export interface OrgStore {
   createFirst(org: Org): Promise<boolean>;
   get(id: string): Promise<Org | undefined>;
   list(): Promise<Org[]>;
+  getSender(orgId: string): Promise<OrgSender | undefined>;
+  /** Sets (or, with null, clears) the org's sender; false when the org does not exist. */
+  setSender(orgId: string, sender: OrgSender | null): Promise<boolean>;
 }
 
 export interface ApiTokenStore {

@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely';
 import type { AuditEventTable } from './audit-tables.ts';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
 
@@ -6,6 +7,9 @@ export interface OrgTable {
   id: string;
   name: string;
   created_at: number;
+  /** The org's sender; null: the default one. */
+  sender_name: ColumnType<string | null, string | null | undefined, string | null>;
+  sender_address: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApiTokenTable {

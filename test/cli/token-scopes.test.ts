@@ -46,6 +46,17 @@ const PROBES: Record<RouteGroup, () => Probe> = {
     },
     assertAccepted: (res) => assert.equal(res.status, 202, res.text),
   }),
+  'org.read': () => ({
+    method: 'GET',
+    path: '/api/v1/mailroute/me',
+    assertAccepted: (res) => assert.equal(res.status, 200, res.text),
+  }),
+  'org.manage': () => ({
+    method: 'PUT',
+    path: '/api/v1/mailroute/org/sender',
+    body: { name: 'Probe', address: 'probe@example.com' },
+    assertAccepted: (res) => assert.equal(res.status, 200, res.text),
+  }),
 };
 
 describe('CLI: a token for each catalogued scope opens exactly the routes of that scope', () => {

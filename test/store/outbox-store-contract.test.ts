@@ -68,6 +68,15 @@ for (const adapter of STORE_ADAPTERS) {
       for (const m of fresh) assert.ok(await store.outbox.get(orgId, m.id));
     });
 
+    test('the sender pinned at submission round-trips; none reads back as null', async () => {
+      const pinned = message(orgId, { fromName: 'Acme Alerts', fromAddress: 'alerts@acme.example' });
+      const plain = message(orgId);
+      await Promise.all([store.outbox.insert(pinned, 0), store.outbox.insert(plain, 0)]);
+      const [gotPinned, gotPlain] = [await store.outbox.get(orgId, pinned.id), await store.outbox.get(orgId, plain.id)];
+      assert.deepEqual([gotPinned?.fromName, gotPinned?.fromAddress], ['Acme Alerts', 'alerts@acme.example']);
+      assert.deepEqual([gotPlain?.fromName, gotPlain?.fromAddress], [null, null]);
+    });
+
     test('an idempotency key used within the window returns the first message', async () => {
       const first = message(orgId, { idempotencyKey: 'key-1', requestHash: 'a'.repeat(64) });
       const second = message(orgId, { idempotencyKey: 'key-1', requestHash: 'b'.repeat(64) });

@@ -99,6 +99,20 @@ for (const adapter of STORE_ADAPTERS) {
       assert.deepEqual(listed[0], { id, name: 'Acme', createdAt: 42 });
     });
 
+    test('orgs: a sender is set, replaced and cleared per org; unknown orgs are reported', async () => {
+      const [a, b] = [await newOrg(), await newOrg()];
+      assert.equal(await store.orgs.getSender(a), undefined);
+      assert.equal(await store.orgs.setSender(a, { name: 'Acme Alerts', address: 'alerts@acme.example' }), true);
+      assert.deepEqual(await store.orgs.getSender(a), { name: 'Acme Alerts', address: 'alerts@acme.example' });
+      assert.equal(await store.orgs.getSender(b), undefined);
+      assert.equal(await store.orgs.setSender(a, { name: null, address: 'ops@acme.example' }), true);
+      assert.deepEqual(await store.orgs.getSender(a), { name: null, address: 'ops@acme.example' });
+      assert.equal(await store.orgs.setSender(a, null), true);
+      assert.equal(await store.orgs.getSender(a), undefined);
+      assert.equal(await store.orgs.setSender(unique('org'), { name: null, address: 'x@example.com' }), false);
+      assert.deepEqual(Object.keys((await store.orgs.get(a)) ?? {}).sort(), ['createdAt', 'id', 'name']);
+    });
+
     test('api tokens: create and find by hash round-trip every field', async () => {
       const orgId = await newOrg();
       const scoped = apiToken(orgId, { scopes: ['okta.emailServers.read'], expiresAt: 1_800_000_000_000 });
