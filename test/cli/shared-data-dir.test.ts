@@ -140,3 +140,15 @@ describe('two processes on one SQLite data directory', () => {
     await untilStatus(`${service.url}/readyz`, 200);
   });
 });
+
+describe('first start from several processes at once', () => {
+  const dataDir = tempDataDir();
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('they take turns migrating the new database: every one succeeds', async () => {
+    const env = { MAILROUTE_DATA_DIR: dataDir };
+    const results = await Promise.all(Array.from({ length: 8 }, () => runCli(['orgs', 'list'], env)));
+    for (const res of results) assert.equal(res.code, 0, res.stderr);
+    assert.ok(results.every((res) => res.stdout.startsWith('ID\t')));
+  });
+});
