@@ -2,9 +2,12 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { bootstrapDefaultOrg } from './domain/bootstrap.ts';
 import { openRuntime } from './runtime.ts';
+import { DataDirInUseError, lockDataDir } from './store/data-dir-lock.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // One service per SQLite data directory (the CLI shares it without this lock).
+  const lock = config.databaseUrl ? undefined : lockDataDir(config.dataDir);
   const runtime = await openRuntime(config);
   const app = await buildApp(runtime);
 
@@ -14,13 +17,7 @@ async function main(): Promise<void> {
       'no MAILROUTE_ENCRYPTION_KEYS set: generated an encryption key in the data directory (mode 0600). Back it up; without it stored passwords cannot be decrypted.',
     );
   }
-  const bootstrap = await bootstrapDefaultOrg(runtime.services);
-
-  // Delivery workers: claim due messages (including leases a killed process left behind).
-  const worker = config.delivery.workers
-    ? runtime.delivery.createWorker(app.log.child({ component: 'delivery' }))
-    : undefined;
-  worker?.start();
+  let worker: ReturnType<typeof runtime.delivery.createWorker> | undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -31,12 +28,22 @@ async function main(): Promise<void> {
     // Finish in-flight sends (or give their leases back) before the store closes.
     await worker?.stop();
     await runtime.close();
+    lock?.release();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE')
+      throw new StartError(`${config.host}:${config.port} is already in use; set PORT (or HOST) to a free one`);
+    throw error;
+  }
+
+  // Only once listening: a token made by a start that then failed would never be shown.
+  const bootstrap = await bootstrapDefaultOrg(runtime.services);
   if (bootstrap) {
     // With PORT=0 the OS picked the port: show the one really listening.
     const address = app.server.address();
@@ -61,11 +68,22 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   }
+
+  // Delivery workers: claim due messages (including leases a killed process left behind).
+  if (config.delivery.workers && !closing) {
+    worker = runtime.delivery.createWorker(app.log.child({ component: 'delivery' }));
+    worker.start();
+  }
 }
+
+/** A start-up failure whose message says all the operator needs. */
+class StartError extends Error {}
 
 main().catch((error) => {
   if (error instanceof ConfigError) {
     console.error(`mailroute: configuration error: ${error.message}`);
+  } else if (error instanceof DataDirInUseError || error instanceof StartError) {
+    console.error(`mailroute: cannot start: ${error.message}`);
   } else {
     console.error('mailroute: failed to start:', error instanceof Error ? error.message : error);
   }

@@ -1,13 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
-import Database from 'libsql';
+import { Kysely, sql } from 'kysely';
 import { migrateToLatest } from './migrate.ts';
 import { createSqlStore } from './sql-store.ts';
+import { SqliteFileDialect } from './sqlite-driver.ts';
 import type { Store } from './store.ts';
 import type { Database as Schema } from './tables.ts';
 
 export const SQLITE_FILE_NAME = 'mailroute.db';
+
+/** How often /readyz may take the write lock to prove the store can write; other checks reuse the answer. */
+const WRITE_PROBE_INTERVAL_MS = 2000;
 
 /** The embedded default: one SQLite file in the data directory (or `:memory:`). */
 export async function openSqliteStore(file: string): Promise<Store> {
@@ -17,44 +20,35 @@ export async function openSqliteStore(file: string): Promise<Store> {
     // file's mode, so creating it 0600 first keeps all three private.
     fs.closeSync(fs.openSync(file, 'a', 0o600));
   }
-  const database = new Database(file);
-  database.pragma('journal_mode = WAL');
-  database.pragma('foreign_keys = ON');
-  database.pragma('busy_timeout = 5000');
-  // libsql mirrors better-sqlite3's API, which Kysely's SqliteDialect expects.
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(database) as never }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteFileDialect(file) });
   await migrateToLatest(db as Kysely<unknown>);
-  return createSqlStore(db, 'sqlite', () => db.destroy());
+  const store = createSqlStore(db, 'sqlite', () => db.destroy());
+  return { ...store, ping: rateLimited(() => writeProbe(db), WRITE_PROBE_INTERVAL_MS) };
 }
 
-type LibsqlDatabase = InstanceType<typeof Database>;
-type Statement = ReturnType<LibsqlDatabase['prepare']>;
-
 /**
- * Kysely prepares every query anew, and preparing was a sixth of an API request's time. The
- * service issues a small, fixed set of SQL texts, so compiled statements are kept and reused
- * (Kysely runs one query at a time on this single connection, and `all`/`run` finish before the
- * next one starts). Bounded, oldest out first.
+ * Another process can hold the write lock while reads still work: readiness takes the write lock
+ * (BEGIN IMMEDIATE) and writes nothing, so a store that cannot write is not "ready".
  */
-function withStatementCache(database: LibsqlDatabase, capacity = 500) {
-  const statements = new Map<string, { reader: boolean; statement: Statement }>();
-  return {
-    prepare(sql: string) {
-      let entry = statements.get(sql);
-      if (!entry) {
-        const statement = database.prepare(sql);
-        entry = { reader: statement.reader, statement };
-        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
-        statements.set(sql, entry);
-      }
-      const { reader, statement } = entry;
-      return {
-        reader,
-        all: (parameters: unknown[]) => statement.all(parameters),
-        run: (parameters: unknown[]) => statement.run(parameters),
-        iterate: (parameters: unknown[]) => statement.iterate(parameters),
-      };
-    },
-    close: () => database.close(),
+async function writeProbe(db: Kysely<Schema>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`select 1`.execute(trx);
+  });
+}
+
+/** Runs `check` at most once per interval after the last one finished; callers in between share its outcome. */
+function rateLimited(check: () => Promise<void>, intervalMs: number): () => Promise<void> {
+  let outcome: Promise<void> | undefined;
+  let settledAt = Number.NEGATIVE_INFINITY;
+  let pending = false;
+  return () => {
+    if (!outcome || (!pending && Date.now() - settledAt >= intervalMs)) {
+      pending = true;
+      outcome = check().finally(() => {
+        pending = false;
+        settledAt = Date.now();
+      });
+    }
+    return outcome;
   };
 }
