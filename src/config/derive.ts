@@ -165,9 +165,6 @@ function adminOAuthConfig(settings: Settings, oauth: OAuthConfig): AdminOAuthCon
 
 function deliveryConfig(settings: Settings, dataDir: string): DeliveryConfig {
   const fromAddress = settings.MAILROUTE_MAIL_FROM;
-  // The schema's pattern guarantees a domain after the last @.
-  const messageIdDomain = /@([^@\s>]+)>?$/.exec(fromAddress)?.[1];
-  if (!messageIdDomain) throw new ConfigError(`MAILROUTE_MAIL_FROM must ${mustOf('MAILROUTE_MAIL_FROM')}`);
   const captureDir = settings.MAILROUTE_CAPTURE_DIR ?? path.join(dataDir, 'captured-mail');
   return {
     defaultSmtp: settings.MAILROUTE_DEFAULT_SMTP_URL
@@ -176,7 +173,6 @@ function deliveryConfig(settings: Settings, dataDir: string): DeliveryConfig {
     defaultSmtpCaFile: settings.MAILROUTE_DEFAULT_SMTP_CA_FILE,
     captureDir: path.resolve(captureDir),
     fromAddress,
-    messageIdDomain,
     templatesDir: settings.MAILROUTE_TEMPLATES_DIR ? path.resolve(settings.MAILROUTE_TEMPLATES_DIR) : undefined,
     workers: settings.MAILROUTE_DELIVERY_WORKERS === 'on',
     concurrency: settings.MAILROUTE_DELIVERY_CONCURRENCY,

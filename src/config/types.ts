@@ -96,8 +96,6 @@ export interface DeliveryConfig {
   captureDir: string;
   /** The From address of notifications. */
   fromAddress: string;
-  /** The From address's domain, which names Message-IDs. */
-  messageIdDomain: string;
   /** Operator templates: `<dir>/<template>/<locale>/{subject.txt,text.txt,html.html}`. */
   templatesDir?: string;
   /** Whether this instance runs delivery workers. */

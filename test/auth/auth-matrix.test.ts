@@ -19,6 +19,7 @@ const MANAGE: Scope = 'okta.emailServers.manage';
 const NOTIFICATIONS_READ: Scope = 'mailroute.notifications.read';
 const NOTIFICATIONS_SEND: Scope = 'mailroute.notifications.send';
 const NOTIFICATIONS = '/api/v1/mailroute/notifications';
+const SENDER = '/api/v1/mailroute/org/sender';
 const ALGS = 'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA';
 const LIMIT = '100000';
 
@@ -263,7 +264,62 @@ describe('auth: every endpoint × every credential', () => {
         assert.deepEqual(res.body, { hours: [] });
       },
     },
+    {
+      name: 'GET /api/v1/mailroute/me',
+      group: 'org.read',
+      prepare: async () => ({ method: 'GET', path: '/api/v1/mailroute/me' }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.org.id, t.orgId);
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.org.id, otherOrg.id);
+      },
+    },
+    {
+      name: 'GET /api/v1/mailroute/org/sender',
+      group: 'org.read',
+      prepare: async () => ({ method: 'GET', path: SENDER }),
+      assertSuccess: (res) => assert.equal(res.status, 200, res.text),
+      assertOtherOrg: async (res) => assert.equal(res.status, 200, res.text),
+    },
+    {
+      name: 'PUT /api/v1/mailroute/org/sender',
+      group: 'org.manage',
+      prepare: async () => ({ method: 'PUT', path: SENDER, body: { name: 'Matrix', address: 'matrix@example.com' } }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.sender.address, 'matrix@example.com');
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal((await t.services.orgSender.get(otherOrg.id)).sender?.address, 'matrix@example.com');
+      },
+    },
+    {
+      name: 'DELETE /api/v1/mailroute/org/sender',
+      group: 'org.manage',
+      prepare: async () => ({ method: 'DELETE', path: SENDER }),
+      assertSuccess: (res) => assert.equal(res.status, 204, res.text),
+      assertOtherOrg: async (res) => assert.equal(res.status, 204, res.text),
+    },
   ];
+
+  it('covers every operation of the OpenAPI document', async () => {
+    const spec = await request(`${t.url}/openapi.json`);
+    const operations = Object.entries(spec.body.paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, methods]) =>
+        Object.keys(methods).map((method) => `${method.toUpperCase()} ${path.replace(/\{\w+\}/g, '{id}')}`),
+    );
+    assert.ok(operations.length > 10, spec.text);
+    const covered = new Set(endpoints.map((endpoint) => endpoint.name));
+    assert.deepEqual(
+      operations.filter((operation) => !covered.has(operation)),
+      [],
+      'operations missing from the matrix',
+    );
+  });
 
   const challengeScope = (endpoint: Endpoint) => ROUTE_SCOPES[endpoint.group][0];
   const opens = (scopes: readonly Scope[], endpoint: Endpoint) =>

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
     assert.equal(config.publicUrl, 'http://127.0.0.1:8080');
     assert.equal(config.dataDir, path.resolve('data'));
     assert.equal(config.delivery.captureDir, path.resolve('data', 'captured-mail'));
-    assert.equal(config.delivery.messageIdDomain, 'mailroute.localhost');
+    assert.equal(config.delivery.fromAddress, 'mailroute <no-reply@mailroute.localhost>');
     assert.equal(config.delivery.defaultSmtp, undefined);
     assert.equal(config.smtp.denyPrivate, false);
     assert.equal(config.delivery.workers, true);
@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     assert.equal(config.redisKeyPrefix, '');
   });
 
-  it('computes derived values once: public URL, Message-ID domain, the default SMTP server', () => {
+  it('computes derived values once: public URL, the default SMTP server', () => {
     const config = loadConfig({
       HOST: '::1',
       PORT: '9000',
@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       MAILROUTE_DEFAULT_SMTP_URL: 'smtps://relay%40example.com:p%3Ass@[2001:db8::25]?tls=none',
     });
     assert.equal(config.publicUrl, 'http://[::1]:9000');
-    assert.equal(config.delivery.messageIdDomain, 'notify.example.com');
+    assert.equal(config.delivery.fromAddress, 'Alerts <alerts@notify.example.com>');
     assert.deepEqual(config.delivery.defaultSmtp, {
       host: '2001:db8::25',
       port: 465,
