@@ -4,6 +4,7 @@ import { createAccessTokenVerifier } from './auth/access-tokens.ts';
 import { createDpopVerifier } from './auth/dpop.ts';
 import { createOrgResolver } from './auth/org-resolver.ts';
 import { createMemoryReplayCache } from './auth/replay-cache.ts';
+import type { Config } from './config.ts';
 import { ApiError } from './http/api-error.ts';
 import { type AuthDeps, createAuthHook } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -51,6 +52,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => ids.requestId(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
+    ...httpServerOptions(config.http),
     // The Node SDK sends `//api/v1/...` when its org URL ends in `/`.
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ...frameworkErrorHandlers(ids),
@@ -59,6 +61,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Past the cap Node closes new connections unanswered, before they cost a parser or a file handle more.
+  app.server.maxConnections = config.http.maxConnections;
   app.setValidatorCompiler(createValidatorCompiler());
   installErrorHandling(app, ids);
 
@@ -112,6 +116,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   return app;
+}
+
+/**
+ * Slow clients (half-sent headers, trickled bodies, idle keep-alives) are cut off, so a few thousand
+ * of them cannot hold every connection. Node answers an overdue request 408 through the client error
+ * handler; it looks for overdue requests every `connectionsCheckingInterval`.
+ */
+function httpServerOptions(http: Config['http']) {
+  return {
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    trustProxy: http.trustProxy.length > 0 ? http.trustProxy : false,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(http.headersTimeoutMs / 4))),
+    },
+  };
 }
 
 /**
