@@ -5,6 +5,8 @@ import { createDpopVerifier } from './auth/dpop.ts';
 import { createOrgResolver } from './auth/org-resolver.ts';
 import { createMemoryReplayCache } from './auth/replay-cache.ts';
 import type { Config } from './config.ts';
+import { DEFAULT_ORG_NAME } from './domain/bootstrap.ts';
+import { createSignInFailureRecorder, SIGN_IN_FAILURE_RECORDING } from './domain/sign-in-failures.ts';
 import { ApiError } from './http/api-error.ts';
 import { type AuthDeps, createAuthHook } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -142,7 +144,20 @@ function httpServerOptions(http: Config['http']) {
  */
 function authDepsOf({ config, services, now, sharedState }: AppOptions): AuthDeps {
   const { oauth, publicUrl } = config;
+  const orgs = createOrgResolver(services.orgs);
+  const { perAddressPerMinute, perMinute } = SIGN_IN_FAILURE_RECORDING;
+  const recording = createRateLimiter(
+    { windowSeconds: 60, buckets: { 'sign-in-failure-address': perAddressPerMinute, 'sign-in-failure': perMinute } },
+    sharedState?.rateLimitBackend,
+  );
   return {
+    signInFailures: createSignInFailureRecorder({
+      audit: services.audit,
+      operatorOrgId: () => orgs.resolve(DEFAULT_ORG_NAME),
+      mayRecord: async (address) =>
+        (await recording.consume('sign-in-failure-address', address)).allowed &&
+        (await recording.consume('sign-in-failure', 'all')).allowed,
+    }),
     apiTokens: services.apiTokens,
     accessTokens: createAccessTokenVerifier(oauth),
     dpop: createDpopVerifier({
@@ -152,7 +167,7 @@ function authDepsOf({ config, services, now, sharedState }: AppOptions): AuthDep
       replayCache: sharedState?.dpopReplayCache ?? createMemoryReplayCache({ now }),
       now,
     }),
-    orgs: createOrgResolver(services.orgs),
+    orgs,
     rateLimiter: createRateLimiter(config.rateLimits, sharedState?.rateLimitBackend),
     publicUrl,
   };
