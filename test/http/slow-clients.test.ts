@@ -44,7 +44,11 @@ async function closedByServer(client: RawClient): Promise<string> {
 }
 
 /** The status line and the Okta envelope of a raw HTTP answer. */
-function parseAnswer(raw: string): { status: number; body: any; requestId?: string } {
+function parseAnswer(raw: string): {
+  status: number;
+  body?: { errorCode?: string; errorSummary?: string };
+  requestId?: string;
+} {
   const [head, body] = raw.split('\r\n\r\n');
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
   const requestId = /^x-okta-request-id: (.+)$/im.exec(head)?.[1];
@@ -54,8 +58,8 @@ function parseAnswer(raw: string): { status: number; body: any; requestId?: stri
 function assertTimedOut(raw: string): void {
   const answer = parseAnswer(raw);
   assert.equal(answer.status, 408, raw);
-  assert.equal(answer.body.errorCode, 'E0000002');
-  assert.equal(answer.body.errorSummary, 'The request was not valid: the request was not received in time');
+  assert.equal(answer.body?.errorCode, 'E0000002');
+  assert.equal(answer.body?.errorSummary, 'The request was not valid: the request was not received in time');
   assert.ok(answer.requestId, 'an X-Okta-Request-Id as on every answer');
 }
 
