@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type DeliveryTestApp, startDeliveryApp, waitForStatus, welcome } from '../delivery/delivery-helpers.ts';
 import { type ApiResponse, request, startTestApp, type TestApp } from '../helpers/app.ts';
+import { startTestIssuer, type TestIssuer } from '../helpers/oauth-issuer.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 
@@ -196,5 +197,48 @@ describe('failed sign-ins: an anonymous flood cannot fill the audit log', () => 
     for (const event of events) perAddress.set(event.actor.id, (perAddress.get(event.actor.id) ?? 0) + 1);
     assert.equal(Math.max(...perAddress.values()), 10);
     assert.equal(perAddress.size, 12, 'the first 12 addresses, 10 each');
+  });
+});
+
+describe('failed sign-ins with OAuth access tokens', () => {
+  let t: TestApp;
+  let issuer: TestIssuer;
+  const audience = 'api://mailroute';
+  before(async () => {
+    issuer = await startTestIssuer(['default']);
+    t = await startTestApp({
+      MAILROUTE_OAUTH_ISSUER: issuer.issuer('default'),
+      MAILROUTE_OAUTH_AUDIENCE: audience,
+      MAILROUTE_OAUTH_JWKS_URI: issuer.jwksUri('default'),
+    });
+  });
+  after(async () => {
+    await t?.close();
+    await issuer?.close();
+  });
+
+  it('records an expired token, an unbound DPoP token and a missing proof, never the token', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const scp = ['okta.emailServers.read'];
+    const expired = await issuer.sign('default', { aud: audience, scp, iat: now - 600, exp: now - 300 });
+    const unbound = await issuer.sign('default', { aud: audience, scp });
+    const bound = await issuer.sign('default', { aud: audience, scp, cnf: { jkt: 'some-key-thumbprint' } });
+    for (const authorization of [`Bearer ${expired}`, `DPoP ${unbound}`, `DPoP ${bound}`]) {
+      const res = await request(`${t.url}/api/v1/email-servers`, { headers: { authorization } });
+      assert.equal(res.status, 401, res.text);
+    }
+    const events = await eventsOf(t, 'sign_in.');
+    assert.deepEqual(
+      events.map((e) => [e.actor.type, e.target[0].type, e.outcome.reason]),
+      [
+        ['Anonymous', 'Org', 'invalid_access_token (Bearer: ERR_JWT_EXPIRED) from 127.0.0.1'],
+        ['Anonymous', 'Org', 'invalid_access_token (DPoP: token not DPoP-bound) from 127.0.0.1'],
+        ['Anonymous', 'Org', 'invalid_dpop_proof (DPoP: one DPoP header required) from 127.0.0.1'],
+      ],
+    );
+    const stored = JSON.stringify(await t.store.auditEvents.list(t.orgId, { limit: 1000 }));
+    for (const token of [expired, unbound, bound]) {
+      assert.ok(!stored.includes(token.split('.')[1]), 'no part of a token in the audit log');
+    }
   });
 });
