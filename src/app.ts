@@ -4,6 +4,9 @@ import { createAccessTokenVerifier } from './auth/access-tokens.ts';
 import { createDpopVerifier } from './auth/dpop.ts';
 import { createOrgResolver } from './auth/org-resolver.ts';
 import { createMemoryReplayCache } from './auth/replay-cache.ts';
+import type { Config } from './config.ts';
+import { DEFAULT_ORG_NAME } from './domain/bootstrap.ts';
+import { createSignInFailureRecorder, SIGN_IN_FAILURE_RECORDING } from './domain/sign-in-failures.ts';
 import { ApiError } from './http/api-error.ts';
 import { type AuthDeps, createAuthHook } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
@@ -51,6 +54,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: () => ids.requestId(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
+    ...httpServerOptions(config.http),
     // The Node SDK sends `//api/v1/...` when its org URL ends in `/`.
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ...frameworkErrorHandlers(ids),
@@ -59,6 +63,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // Past the cap Node closes new connections unanswered, before they cost a parser or a file handle more.
+  app.server.maxConnections = config.http.maxConnections;
   app.setValidatorCompiler(createValidatorCompiler());
   installErrorHandling(app, ids);
 
@@ -115,12 +121,43 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 }
 
 /**
+ * Slow clients (half-sent headers, trickled bodies, idle keep-alives) are cut off, so a few thousand
+ * of them cannot hold every connection. Node answers an overdue request 408 through the client error
+ * handler; it looks for overdue requests every `connectionsCheckingInterval`.
+ */
+function httpServerOptions(http: Config['http']) {
+  return {
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    trustProxy: http.trustProxy.length > 0 ? http.trustProxy : false,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(http.headersTimeoutMs / 4))),
+    },
+  };
+}
+
+/**
  * The auth hook's parts. Rate-limit counters and used DPoP proof ids live in the shared state when
  * there is one (several instances), otherwise in this process.
  */
 function authDepsOf({ config, services, now, sharedState }: AppOptions): AuthDeps {
   const { oauth, publicUrl } = config;
+  const orgs = createOrgResolver(services.orgs);
+  const { perAddressPerMinute, perMinute } = SIGN_IN_FAILURE_RECORDING;
+  const recording = createRateLimiter(
+    { windowSeconds: 60, buckets: { 'sign-in-failure-address': perAddressPerMinute, 'sign-in-failure': perMinute } },
+    sharedState?.rateLimitBackend,
+  );
   return {
+    signInFailures: createSignInFailureRecorder({
+      audit: services.audit,
+      operatorOrgId: () => orgs.resolve(DEFAULT_ORG_NAME),
+      mayRecord: async (address) =>
+        (await recording.consume('sign-in-failure-address', address)).allowed &&
+        (await recording.consume('sign-in-failure', 'all')).allowed,
+    }),
     apiTokens: services.apiTokens,
     accessTokens: createAccessTokenVerifier(oauth),
     dpop: createDpopVerifier({
@@ -130,7 +167,7 @@ function authDepsOf({ config, services, now, sharedState }: AppOptions): AuthDep
       replayCache: sharedState?.dpopReplayCache ?? createMemoryReplayCache({ now }),
       now,
     }),
-    orgs: createOrgResolver(services.orgs),
+    orgs,
     rateLimiter: createRateLimiter(config.rateLimits, sharedState?.rateLimitBackend),
     publicUrl,
   };

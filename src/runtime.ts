@@ -139,6 +139,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
       metrics,
       orgs: store.orgs,
       operatorSender,
+      audit,
       onQueued: () => {
         for (const wake of wakeListeners) wake();
       },

@@ -8,6 +8,7 @@ import type {
   Config,
   DefaultSmtpServer,
   DeliveryConfig,
+  HttpSettings,
   OAuthConfig,
   OAuthIssuerConfig,
   SmtpSettings,
@@ -34,6 +35,7 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
     maxServersPerOrg: settings.MAILROUTE_MAX_SERVERS_PER_ORG,
     encryptionKeys: settings.MAILROUTE_ENCRYPTION_KEYS,
     bodyLimitBytes: settings.MAILROUTE_BODY_LIMIT_BYTES,
+    http: httpSettings(settings),
     oauth,
     adminOAuth: adminOAuthConfig(settings, oauth),
     rateLimits: {
@@ -73,11 +75,8 @@ function smtpSettings(settings: Settings): SmtpSettings {
     .map((entry) => entry.trim().toLowerCase())
     .filter(Boolean);
   for (const entry of allow) {
-    const [address, bits, extra] = entry.split('/');
-    const family = isIP(address);
-    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
-    const hostOk = family === 0 && bits === undefined && /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\.?$/.test(address);
-    if (extra !== undefined || !((family !== 0 && bitsOk) || hostOk)) {
+    const hostOk = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\.?$/.test(entry) && isIP(entry) === 0;
+    if (!isIpOrCidr(entry) && !hostOk) {
       throw new ConfigError(`MAILROUTE_SMTP_ALLOW: "${entry}" is not an IP address, a CIDR range or a host name`);
     }
   }
@@ -90,6 +89,36 @@ function smtpSettings(settings: Settings): SmtpSettings {
     testsInFlightPerOrg: settings.MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG,
     allow,
     denyPrivate: settings.MAILROUTE_SMTP_DENY_PRIVATE === 'true',
+  };
+}
+
+function isIpOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address);
+  const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+  return extra === undefined && family !== 0 && bitsOk;
+}
+
+function httpSettings(settings: Settings): HttpSettings {
+  const headersTimeoutMs = settings.MAILROUTE_HTTP_HEADERS_TIMEOUT_MS;
+  const requestTimeoutMs = settings.MAILROUTE_HTTP_REQUEST_TIMEOUT_MS;
+  // Node refuses a headers deadline past the whole request's.
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError('MAILROUTE_HTTP_HEADERS_TIMEOUT_MS must not exceed MAILROUTE_HTTP_REQUEST_TIMEOUT_MS');
+  const trustProxy = (settings.MAILROUTE_HTTP_TRUST_PROXY ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of trustProxy) {
+    if (!isIpOrCidr(entry))
+      throw new ConfigError(`MAILROUTE_HTTP_TRUST_PROXY: "${entry}" is not an IP address or a CIDR range`);
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: settings.MAILROUTE_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: settings.MAILROUTE_HTTP_MAX_CONNECTIONS,
+    trustProxy,
   };
 }
 

@@ -68,6 +68,11 @@ export const SETTINGS = Type.Object({
   MAILROUTE_MAX_SERVERS_PER_ORG: integer(10, 1, 10_000, 'Enrolment limit per org'),
   MAILROUTE_ENCRYPTION_KEYS: optionalText('`id:base64key` pairs, comma-separated, the last one newest'),
   MAILROUTE_BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024, 'Largest request body'),
+  MAILROUTE_HTTP_HEADERS_TIMEOUT_MS: integer(10_000, 100, 600_000, "Deadline of a request's headers"),
+  MAILROUTE_HTTP_REQUEST_TIMEOUT_MS: integer(30_000, 100, 3_600_000, 'Deadline of a whole request, body included'),
+  MAILROUTE_HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(72_000, 100, 3_600_000, 'How long an idle connection is kept'),
+  MAILROUTE_HTTP_MAX_CONNECTIONS: integer(1000, 1, 1_000_000, 'Open client connections; more are closed at once'),
+  MAILROUTE_HTTP_TRUST_PROXY: optionalText('IPs or CIDRs of reverse proxies whose X-Forwarded-* headers count'),
 
   MAILROUTE_SMTP_CONNECTION_TIMEOUT_MS: integer(15_000, 100, 600_000, 'DNS, TCP connect, greeting and STARTTLS'),
   MAILROUTE_SMTP_GREETING_TIMEOUT_MS: integer(10_000, 100, 600_000, "Wait for the server's 220 greeting"),

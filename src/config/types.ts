@@ -21,6 +21,8 @@ export interface Config {
   /** `id:base64key` pairs, comma-separated; the last is the newest and encrypts new writes. */
   encryptionKeys?: string;
   bodyLimitBytes: number;
+  /** The HTTP server's deadlines and connection cap, and the reverse proxies it believes. */
+  http: HttpSettings;
   /** OAuth 2.0 access tokens (Bearer and DPoP); no issuers means only SSWS API tokens work. */
   oauth: OAuthConfig;
   /** The admin page's OAuth sign-in (authorization code + PKCE); unset: API-token sign-in only. */
@@ -58,6 +60,20 @@ export interface OAuthConfig {
   /** How long fetched signing keys are trusted, and the least time between two JWKS fetches. */
   jwksCacheMaxAgeSeconds: number;
   jwksCooldownSeconds: number;
+}
+
+/** Inbound HTTP: slow or idle clients are cut off so they cannot hold every connection. */
+export interface HttpSettings {
+  /** Deadline of the request line and headers, from the connection's first byte. */
+  headersTimeoutMs: number;
+  /** Deadline of the whole request, body included. */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections; a connection past the cap is closed unanswered. */
+  maxConnections: number;
+  /** Reverse proxies (IPs, CIDRs) whose X-Forwarded-For/-Proto/-Host are believed; empty: none. */
+  trustProxy: string[];
 }
 
 /** Outbound SMTP settings, shared by the /test endpoint and delivery. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { invalidInput, notFound } from '../domain/errors.ts';
+import { type AuditService, type ChangeContext, SYSTEM_CONTEXT } from '../domain/audit.ts';
+import { DomainError, invalidInput, notFound } from '../domain/errors.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import { domainOf, senderFor } from '../domain/org-sender.ts';
 import type { Metrics } from '../metrics.ts';
@@ -41,6 +42,8 @@ export interface NotificationServiceDeps {
   operatorSender: OrgSender;
   /** Tells local workers there is work, so they need not wait for their next poll. */
   onQueued: () => void;
+  /** Submissions and resends are recorded: who asked for which message (never its content). */
+  audit: Pick<AuditService, 'record'>;
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
@@ -61,9 +64,33 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     return message;
   }
 
+  async function requeue(orgId: string, id: string): Promise<OutboxMessage> {
+    const current = await getOrThrow(orgId, id);
+    if (current.status !== 'failed') {
+      throw invalidInput([
+        { field: 'notificationId', message: `Only failed notifications can be resent; this one is ${current.status}` },
+      ]);
+    }
+    const requeued = await outbox.requeue(orgId, id, now());
+    if (!requeued) {
+      throw invalidInput([
+        {
+          field: 'notificationId',
+          message: 'The content of this notification was removed when its resend window ended; submit it again',
+        },
+      ]);
+    }
+    deps.onQueued();
+    return requeued;
+  }
+
   return {
     /** Renders, routes and durably stores a notification; resolves once it is committed. */
-    async submit(orgId: string, input: NotificationInput): Promise<{ message: OutboxMessage; created: boolean }> {
+    async submit(
+      orgId: string,
+      input: NotificationInput,
+      context: ChangeContext = SYSTEM_CONTEXT,
+    ): Promise<{ message: OutboxMessage; created: boolean }> {
       const resolved = templates.resolve(input.template, input.locale);
       if (!resolved) {
         throw invalidInput([
@@ -128,6 +155,11 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       if (result.created) {
         deps.metrics.accepted.inc();
         deps.onQueued();
+        // A replay under the same idempotency key is the same submission, recorded once.
+        await deps.audit.record(orgId, context, {
+          eventType: 'notification.submit',
+          target: { id, type: 'Notification' },
+        });
       }
       return result;
     },
@@ -141,27 +173,23 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       outbox.list(orgId, filter, limit, after),
 
     /** Puts a failed message back in the queue, with the same Message-ID, routed as it was. */
-    async resend(orgId: string, id: string): Promise<OutboxMessage> {
-      const current = await getOrThrow(orgId, id);
-      if (current.status !== 'failed') {
-        throw invalidInput([
-          {
-            field: 'notificationId',
-            message: `Only failed notifications can be resent; this one is ${current.status}`,
-          },
-        ]);
+    async resend(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<OutboxMessage> {
+      const target = { id: id.slice(0, 64), type: 'Notification' as const };
+      try {
+        const requeued = await requeue(orgId, id);
+        await deps.audit.record(orgId, context, { eventType: 'notification.resend', target });
+        return requeued;
+      } catch (error) {
+        if (error instanceof DomainError && error.kind !== 'unavailable') {
+          await deps.audit.record(orgId, context, {
+            eventType: 'notification.resend',
+            target,
+            // Our own words (the message's status, a purged content), never the message's content.
+            outcome: { result: 'FAILURE', reason: `refused: ${error.causes[0]?.message ?? error.kind}`.slice(0, 200) },
+          });
+        }
+        throw error;
       }
-      const requeued = await outbox.requeue(orgId, id, now());
-      if (!requeued) {
-        throw invalidInput([
-          {
-            field: 'notificationId',
-            message: 'The content of this notification was removed when its resend window ended; submit it again',
-          },
-        ]);
-      }
-      deps.onQueued();
-      return requeued;
     },
 
     events: (

@@ -11,7 +11,9 @@ export type ApiTokenStatus = 'active' | 'revoked' | 'expired';
 
 export type TokenCheck =
   | { ok: true; token: ApiToken }
-  | { ok: false; reason: 'unknown' | Exclude<ApiTokenStatus, 'active'> };
+  | { ok: false; reason: 'unknown' }
+  /** The refused token is named, so a failed sign-in can be recorded against it and its org. */
+  | { ok: false; reason: Exclude<ApiTokenStatus, 'active'>; token: ApiToken };
 
 export interface ApiTokenServiceDeps {
   apiTokens: ApiTokenStore;
@@ -72,7 +74,7 @@ export function createApiTokenService({
       if (!found || !timingSafeEqual(Buffer.from(found.tokenHash), Buffer.from(hash)))
         return { ok: false, reason: 'unknown' };
       const current = status(found.token);
-      if (current !== 'active') return { ok: false, reason: current };
+      if (current !== 'active') return { ok: false, reason: current, token: found.token };
       const at = now();
       if (found.token.lastUsedAt === null || at - found.token.lastUsedAt >= lastUsedIntervalMs) {
         await apiTokens.touch(found.token.id, at);

@@ -5,6 +5,7 @@ import type { OrgResolver } from '../auth/org-resolver.ts';
 import type { ApiTokenService } from '../domain/api-tokens.ts';
 import type { ChangeContext } from '../domain/audit.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { SignInFailure, SignInFailureRecorder } from '../domain/sign-in-failures.ts';
 import type { Scope } from '../schemas/scopes.ts';
 import { ApiError } from './api-error.ts';
 import { challenge } from './challenges.ts';
@@ -38,6 +39,7 @@ export interface AuthDeps {
   dpop: DpopVerifier;
   orgs: OrgResolver;
   rateLimiter: RateLimiter;
+  signInFailures: Pick<SignInFailureRecorder, 'record'>;
   /** The org URL: realm of OAuth challenges, and an acceptable origin for DPoP `htu`. */
   publicUrl: string;
 }
@@ -53,8 +55,11 @@ export function createAuthHook(deps: AuthDeps) {
 
     let principal: Principal | undefined;
     let refusal: ApiError | undefined;
+    let failure: Omit<SignInFailure, 'address' | 'requestId'> | undefined;
     try {
-      principal = await authenticate(deps, request, required);
+      principal = await authenticate(deps, request, required, (refused) => {
+        failure = refused;
+      });
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       refusal = error;
@@ -67,6 +72,7 @@ export function createAuthHook(deps: AuthDeps) {
     reply.headers(rateLimitHeaders(decision));
     // Okta's SDKs compute the retry delay from Date and X-Rate-Limit-Reset.
     if (!decision.allowed) throw new ApiError('rate_limited', { headers: { Date: new Date().toUTCString() } });
+    if (failure) await recordFailure(deps, request, failure);
     if (refusal || !principal) throw refusal ?? new ApiError('no_credentials');
 
     request.principal = principal;
@@ -80,21 +86,53 @@ export function createAuthHook(deps: AuthDeps) {
   };
 }
 
-async function authenticate(deps: AuthDeps, request: FastifyRequest, required: readonly string[]): Promise<Principal> {
+/** A failed sign-in is recorded, but never one that fails the request it belongs to. */
+async function recordFailure(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  failure: Omit<SignInFailure, 'address' | 'requestId'>,
+): Promise<void> {
+  try {
+    await deps.signInFailures.record({ ...failure, address: request.ip, requestId: request.id });
+  } catch (error) {
+    request.log.error({ err: error }, 'cannot record a failed sign-in');
+  }
+}
+
+const SCHEME_NAMES = { ssws: 'SSWS', bearer: 'Bearer', dpop: 'DPoP' } as const;
+
+async function authenticate(
+  deps: AuthDeps,
+  request: FastifyRequest,
+  required: readonly string[],
+  failed: (failure: Omit<SignInFailure, 'address' | 'requestId'>) => void,
+): Promise<Principal> {
   const header = request.headers.authorization;
   if (!header) throw new ApiError('no_credentials');
   const [scheme, credential] = splitAuthorization(header);
 
   if (scheme === 'ssws' && credential) {
     const check = await deps.apiTokens.check(credential);
-    if (!check.ok) throw new ApiError('invalid_token');
+    if (!check.ok) {
+      const token = check.reason === 'unknown' ? undefined : { id: check.token.id, orgId: check.token.orgId };
+      failed({ reason: `${check.reason}_token`, scheme: 'SSWS', token });
+      throw new ApiError('invalid_token');
+    }
     return { orgId: check.token.orgId, actor: check.token.id, via: 'ssws', scopes: check.token.scopes };
   }
-  if ((scheme !== 'bearer' && scheme !== 'dpop') || !credential) throw new ApiError('invalid_token');
+  if ((scheme !== 'bearer' && scheme !== 'dpop') || !credential) {
+    failed({ reason: 'unsupported_scheme', scheme: scheme in SCHEME_NAMES ? SCHEME_NAMES[scheme as 'ssws'] : 'other' });
+    throw new ApiError('invalid_token');
+  }
 
   const via = scheme;
   const refuse = (error: 'invalid_token' | 'invalid_dpop_proof', reason: string) => {
     request.log.info({ reason, via }, 'access token refused');
+    failed({
+      reason: error === 'invalid_dpop_proof' ? 'invalid_dpop_proof' : 'invalid_access_token',
+      scheme: SCHEME_NAMES[via],
+      detail: reason,
+    });
     return new ApiError('invalid_token', {
       headers: { 'WWW-Authenticate': challengeFor(deps, request, via, required, error) },
     });

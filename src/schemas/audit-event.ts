@@ -15,7 +15,12 @@ export const AuditEventResponse = Type.Object(
     target: Type.Array(Type.Object({ id: Type.String(), type: stringEnum(AUDIT_TARGET_TYPES) })),
     outcome: Type.Object({
       result: stringEnum(EVENT_RESULTS),
-      reason: Type.Optional(Type.String({ description: 'For a failed SMTP test: the kind of failure' })),
+      reason: Type.Optional(
+        Type.String({
+          description:
+            'For a failed or refused SMTP test: the kind of failure; for a failed sign-in: why, the scheme and the client address',
+        }),
+      ),
     }),
     changedFields: Type.Optional(
       Type.Array(Type.String(), {

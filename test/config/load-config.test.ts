@@ -104,4 +104,29 @@ describe('loadConfig', () => {
       /jwksUri is not a URL/,
     );
   });
+
+  it('bounds slow HTTP clients by default, and checks the deadlines and trusted proxies', () => {
+    assert.deepEqual(loadConfig({}).http, {
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnections: 1000,
+      trustProxy: [],
+    });
+    assert.throws(
+      () => loadConfig({ MAILROUTE_HTTP_HEADERS_TIMEOUT_MS: '60000', MAILROUTE_HTTP_REQUEST_TIMEOUT_MS: '5000' }),
+      /MAILROUTE_HTTP_HEADERS_TIMEOUT_MS must not exceed MAILROUTE_HTTP_REQUEST_TIMEOUT_MS/,
+    );
+    assert.deepEqual(loadConfig({ MAILROUTE_HTTP_TRUST_PROXY: '10.0.0.0/8, ::1' }).http.trustProxy, [
+      '10.0.0.0/8',
+      '::1',
+    ]);
+    for (const value of ['proxy.example.com', '10.0.0.0/33', '1.2.3.4/8/1']) {
+      assert.throws(
+        () => loadConfig({ MAILROUTE_HTTP_TRUST_PROXY: value }),
+        /not an IP address or a CIDR range/,
+        value,
+      );
+    }
+  });
 });

@@ -13,7 +13,7 @@ import {
   NotificationPost,
 } from '../../schemas/notification.ts';
 import { ROUTE_SCOPES, type RouteGroup, scopeNote } from '../../schemas/scopes.ts';
-import { principalOf } from '../auth.ts';
+import { changeContextOf, principalOf } from '../auth.ts';
 import { decodeCursor, nextPageLink, parseTimeParameter } from '../pagination.ts';
 import { presentDeliveryEvent, presentNotification } from './notifications-presenters.ts';
 
@@ -52,10 +52,11 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     },
     handler: async (request, reply) => {
       const idempotencyKey = request.body.idempotencyKey ?? request.headers['idempotency-key'];
-      const { message, created } = await notifications.submit(principalOf(request).orgId, {
-        ...request.body,
-        idempotencyKey,
-      });
+      const { message, created } = await notifications.submit(
+        principalOf(request).orgId,
+        { ...request.body, idempotencyKey },
+        changeContextOf(request),
+      );
       if (!created) reply.header('Idempotent-Replayed', 'true');
       return reply
         .status(202)
@@ -123,7 +124,11 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       response: { 202: Notification, ...errors(400, 401, 403, 404, 429) },
     },
     handler: async (request, reply) => {
-      const message = await notifications.resend(principalOf(request).orgId, request.params.notificationId);
+      const message = await notifications.resend(
+        principalOf(request).orgId,
+        request.params.notificationId,
+        changeContextOf(request),
+      );
       return reply.status(202).send(presentNotification(message));
     },
   });
