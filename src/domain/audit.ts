@@ -97,6 +97,9 @@ export function createAuditService({
       await logEvents.append(orgId, event);
     },
 
+    /** The whole System Log: audit and delivery events. */
+    listLog: logEvents.list,
+
     /** The audit trail alone, oldest first: a view of the System Log in mailroute's own shape. */
     async list(orgId: string, query: AuditEventQuery): Promise<AuditEvent[]> {
       const events = await logEvents.list(orgId, {
