@@ -12,6 +12,7 @@ import type { AuditEvent, AuditEventQuery } from '../store/audit-store.ts';
 import { buildLogEvent } from '../store/log-event-build.ts';
 import type { LogEvent, LogEventStore } from '../store/log-event-store.ts';
 import type { EmailServerRecord } from '../store/store.ts';
+import { orderedEventIds } from './event-ids.ts';
 import type { IdGenerator } from './ids.ts';
 
 /** Who asked for a change, passed from the edge (routes, CLI) into the domain services. */
@@ -63,20 +64,9 @@ export function createAuditService({
   ids: Pick<IdGenerator, 'prefixed'>;
   now: () => number;
 }) {
-  let sequence = 0;
-  /**
-   * Events are listed by time, then id. Several events often share a millisecond (an update and the
-   * disable it caused), so the id carries the time and a per-process counter before its random
-   * part: events recorded by one instance list in the order they happened.
-   */
-  function orderedId(at: number): string {
-    sequence = (sequence + 1) % 36 ** 4;
-    return ids.prefixed(`aev${at.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}`, 7);
-  }
+  const orderedId = orderedEventIds(ids);
 
   return {
-    orderedId,
-
     async record(orgId: string, context: ChangeContext, entry: AuditEntry): Promise<void> {
       const target = entry.target;
       const at = now();

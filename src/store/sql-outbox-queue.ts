@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import { ACTIVE_MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
+import type { LogEvent } from './log-event-store.ts';
 import type { DeliveryEvent, OutboxStore } from './outbox-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
+import { insertLogEvents } from './sql-log-event-store.ts';
 import { attemptRow, eventRow, toMessage } from './sql-outbox-rows.ts';
 import type { Database } from './tables.ts';
 
@@ -45,6 +47,7 @@ export function outboxQueue(
         const attempts = results.flatMap((r) => (r.attempt ? [r.attempt] : []));
         if (attempts.length > 0) await trx.insertInto('delivery_attempts').values(attempts.map(attemptRow)).execute();
         const events: DeliveryEvent[] = [];
+        const logEvents: Array<{ orgId: string; event: LogEvent }> = [];
         for (const r of results) {
           const update = await trx
             .updateTable('outbox_messages')
@@ -66,8 +69,10 @@ export function outboxQueue(
           if (Number(update.numUpdatedRows) === 0) continue;
           applied.add(r.id);
           if (r.event) events.push(r.event);
+          if (r.logEvent) logEvents.push(r.logEvent);
         }
         if (events.length > 0) await trx.insertInto('delivery_events').values(events.map(eventRow)).execute();
+        await insertLogEvents(trx, logEvents);
       });
       return applied;
     },
