@@ -49,8 +49,11 @@ describe('System Log: system.email.delivery for each final outcome and each defe
     const res = await t.api('/api/v1/mailroute/notifications', { method: 'POST', body: welcome('ok@example.com') });
     assert.equal(res.status, 202, res.text);
     await waitForStatus(t, res.body.id, 'sent');
-    const [event, ...more] = await deliveryEvents('ok@example.com');
-    assert.equal(more.length, 0);
+    const events = await deliveryEvents('ok@example.com');
+    const event = events.at(-1);
+    // A slow machine can defer a first attempt (a timeout); each deferral is an event of its own.
+    for (const deferred of events.slice(0, -1))
+      assert.equal(deferred.outcome.reason, 'DEFERRED', JSON.stringify(deferred));
     assert.deepEqual(event.outcome, { result: 'SUCCESS', reason: 'delivered' });
     assert.equal(event.severity, 'INFO');
     assert.deepEqual(
@@ -74,7 +77,7 @@ describe('System Log: system.email.delivery for each final outcome and each defe
     await waitForStatus(t, gone.body.id, 'failed');
     await waitForStatus(t, busy.body.id, 'failed');
 
-    const [bounce] = await deliveryEvents('gone@example.com');
+    const bounce = (await deliveryEvents('gone@example.com')).at(-1);
     assert.deepEqual(bounce.outcome, { result: 'FAILURE', reason: 'bounce' });
     assert.equal(bounce.severity, 'WARN');
     assert.match(bounce.debugContext.debugData.byo_email_server_error_response, /^550 .*No such user/);
@@ -83,6 +86,7 @@ describe('System Log: system.email.delivery for each final outcome and each defe
     assert.deepEqual(
       busyEvents.map((e) => e.outcome.reason),
       ['DEFERRED', 'dropped'],
+      JSON.stringify(busyEvents),
     );
     for (const e of busyEvents) assert.match(e.debugContext.debugData.byo_email_server_error_response, /^451 /);
 
@@ -90,8 +94,8 @@ describe('System Log: system.email.delivery for each final outcome and each defe
     assert.ok(!all.text.includes(PASSWORD));
     // Failures can be found with Okta's filter on the outcome.
     const failures = await t.api(
-      `/api/v1/logs?filter=${encodeURIComponent('eventType eq "system.email.delivery" and outcome.result eq "FAILURE"')}`,
+      `/api/v1/logs?filter=${encodeURIComponent('eventType eq "system.email.delivery" and outcome.result eq "FAILURE" and not (outcome.reason eq "DEFERRED")')}`,
     );
-    assert.deepEqual(failures.body.map((e: Json) => e.outcome.reason).sort(), ['DEFERRED', 'bounce', 'dropped']);
+    assert.deepEqual(failures.body.map((e: Json) => e.outcome.reason).sort(), ['bounce', 'dropped']);
   });
 });
