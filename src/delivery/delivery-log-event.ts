@@ -16,10 +16,14 @@ export interface DeliveryLogInput {
   reason: DeliveryLogReason;
   /** The server's last reply, already redacted by the SMTP error classifier. */
   reply: string | null;
+  /** Where it went: `custom:<server id>`, `default` or `capture`. */
+  route: string;
+  /** For a failed message: why mailroute gave up, as the delivery-events view shows it. */
+  failure?: string | null;
 }
 
 /** One `system.email.delivery` event: a final outcome or a deferral of one message. */
-export function deliveryLogEvent({ uuid, at, message, server, reason, reply }: DeliveryLogInput): {
+export function deliveryLogEvent({ uuid, at, message, server, reason, reply, route, failure }: DeliveryLogInput): {
   orgId: string;
   event: LogEvent;
 } {
@@ -42,6 +46,8 @@ export function deliveryLogEvent({ uuid, at, message, server, reason, reply }: D
       notification_id: message.id,
       message_id: message.messageIdHeader,
       template: message.template,
+      mailroute_route: route,
+      ...(failure ? { mailroute_failure: failure } : {}),
     },
   });
   return { orgId: message.orgId, event };

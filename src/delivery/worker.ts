@@ -228,6 +228,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         server: record,
         reason: 'DEFERRED',
         reply,
+        route: server,
       }),
       status: 'queued',
       nextAttemptAt: next.at,
@@ -261,16 +262,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       lastReply: attempt?.reply ?? reason ?? message.lastReply,
       ...(keepForResend ? {} : { content: null }),
       contentPurgeAt: keepForResend ? at + settings.resendWindowMs : null,
-      event: {
-        id: deps.ids.prefixed('dev'),
-        orgId: message.orgId,
-        messageId: message.id,
-        published: at,
-        result: status === 'sent' ? 'SUCCESS' : 'FAILURE',
-        reason: status === 'sent' ? null : reason,
-        server,
-        recipient: message.recipient,
-      },
       logEvent: deliveryLogEvent({
         uuid: logEventId(at),
         at,
@@ -278,6 +269,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         server: record,
         reason: status === 'sent' ? 'delivered' : bounced ? 'bounce' : 'dropped',
         reply: attempt?.reply ?? reason,
+        route: server,
+        failure: status === 'sent' ? null : reason,
       }),
     });
   }
@@ -297,7 +290,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         try {
           const applied = await outbox.complete(batch);
           for (const result of batch) {
-            if (applied.has(result.id) && result.event) metrics.finished.inc({ status: result.status });
+            if (applied.has(result.id) && result.finalAt !== null) metrics.finished.inc({ status: result.status });
           }
         } catch (error) {
           log.error({ err: error }, 'delivery: recording outcomes failed; will retry (leases keep the messages safe)');

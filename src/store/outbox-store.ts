@@ -72,7 +72,6 @@ export interface ClaimResult {
   /** undefined keeps the content; null purges it. */
   content?: null;
   contentPurgeAt: number | null;
-  event?: DeliveryEvent;
   /** The System Log's record of this outcome or deferral, written with it. */
   logEvent?: { orgId: string; event: LogEvent };
 }

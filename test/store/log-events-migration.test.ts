@@ -6,17 +6,22 @@ import { test } from 'node:test';
 import { Kysely, type Migration, Migrator } from 'kysely';
 import * as foundation from '../../src/store/migrations/001-foundation.ts';
 import * as authAudit from '../../src/store/migrations/003-auth-audit.ts';
+import * as delivery from '../../src/store/migrations/004-delivery.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { SqliteFileDialect } from '../../src/store/sqlite-driver.ts';
 import type { Database } from '../../src/store/tables.ts';
 
-test('migration 009 copies the audit events recorded before it into the System Log', async () => {
+test('migration 009 copies the audit and delivery events recorded before it into the System Log', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-009-'));
   try {
     const file = path.join(dir, 'store.db');
     // A database as an older release left it: audit events, no System Log.
     const db = new Kysely<Database>({ dialect: new SqliteFileDialect(file) });
-    const older: Record<string, Migration> = { '001-foundation': foundation, '003-auth-audit': authAudit };
+    const older: Record<string, Migration> = {
+      '001-foundation': foundation,
+      '003-auth-audit': authAudit,
+      '004-delivery': delivery,
+    };
     const { error } = await new Migrator({ db, provider: { getMigrations: async () => older } }).migrateToLatest();
     assert.equal(error, undefined);
     await db.insertInto('orgs').values({ id: 'org-a', name: 'a', created_at: 1 }).execute();
@@ -53,6 +58,19 @@ test('migration 009 copies the audit events recorded before it into the System L
         },
       ])
       .execute();
+    await db
+      .insertInto('delivery_events')
+      .values({
+        id: 'dev1',
+        org_id: 'org-a',
+        message_id: 'msg1',
+        published: Date.parse('2026-01-02T03:04:07.000Z'),
+        result: 'FAILURE',
+        reason: '550 No such user',
+        server: 'custom:ces1',
+        recipient: 'ann@example.com',
+      })
+      .execute();
     await db.destroy();
 
     const store = await openSqliteStore(file);
@@ -63,6 +81,7 @@ test('migration 009 copies the audit events recorded before it into the System L
         [
           ['aev1', '2026-01-02T03:04:05.000Z', 'system.custom_email_server.lifecycle.update', 'tok1', 'ces1', 'req1'],
           ['aev2', '2026-01-02T03:04:06.000Z', 'mailroute.api_token.revoke', 'mailroute', 'tok9', null],
+          ['dev1', '2026-01-02T03:04:07.000Z', 'system.email.delivery', 'mailroute', 'ann@example.com', null],
         ],
       );
       assert.deepEqual(events[0].debugContext.debugData, {
@@ -78,6 +97,19 @@ test('migration 009 copies the audit events recorded before it into the System L
         byTarget.map((e) => e.uuid),
         ['aev2'],
       );
+      // The delivery-events view reads the copy as it read the old row.
+      assert.deepEqual(await store.outbox.listEvents('org-a', { messageId: 'msg1' }, 10), [
+        {
+          id: 'dev1',
+          orgId: 'org-a',
+          messageId: 'msg1',
+          published: Date.parse('2026-01-02T03:04:07.000Z'),
+          result: 'FAILURE',
+          reason: '550 No such user',
+          server: 'custom:ces1',
+          recipient: 'ann@example.com',
+        },
+      ]);
     } finally {
       await store.close();
     }

@@ -1,8 +1,10 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { AuditEventType } from '../../schemas/event-types.ts';
 import { logEventTypeOf } from '../../schemas/event-types.ts';
 import type { AuditEventTable } from '../audit-tables.ts';
 import { buildLogEvent } from '../log-event-build.ts';
+import type { LogEvent } from '../log-event-store.ts';
+import type { DeliveryEventTable } from '../outbox-tables.ts';
 import { logEventRows } from '../sql-log-event-rows.ts';
 import type { Database } from '../tables.ts';
 
@@ -10,7 +12,8 @@ const COPY_BATCH = 500;
 
 /**
  * The System Log: every event (audit and delivery) in Okta's LogEvent shape, with the fields
- * filters read repeated in indexed columns. Audit events recorded before it are copied in.
+ * filters read repeated in indexed columns. Audit and delivery events recorded before it are
+ * copied in; their old tables are no longer written.
  */
 export async function up(untyped: Kysely<unknown>): Promise<void> {
   const db = untyped as Kysely<Database>;
@@ -51,19 +54,28 @@ export async function up(untyped: Kysely<unknown>): Promise<void> {
     .columns(['org_id', 'target_id'])
     .execute();
 
-  // Bounded by the table's size: each round copies the next batch in id order.
+  await copyRows(db, 'audit_events', copiedAuditEvent);
+  await copyRows(db, 'delivery_events', copiedDeliveryEvent);
+}
+
+/** Copies a table in id order, a batch at a time; bounded by the table's size. */
+async function copyRows<Row extends { id: string; org_id: string }>(
+  db: Kysely<Database>,
+  table: 'audit_events' | 'delivery_events',
+  toEvent: (row: Row) => LogEvent,
+): Promise<void> {
   let afterId = '';
   for (;;) {
-    const rows = await db
-      .selectFrom('audit_events')
+    const rows = (await db
+      .selectFrom(table as 'audit_events')
       .selectAll()
       .where('id', '>', afterId)
       .orderBy('id')
       .limit(COPY_BATCH)
-      .execute();
-    if (rows.length === 0) break;
+      .execute()) as unknown as Row[];
+    if (rows.length === 0) return;
     for (const row of rows) {
-      const { event, targets } = logEventRows(row.org_id, copiedAuditEvent(row));
+      const { event, targets } = logEventRows(row.org_id, toEvent(row));
       await db.insertInto('log_events').values(event).execute();
       await db.insertInto('log_event_targets').values(targets).execute();
     }
@@ -71,7 +83,32 @@ export async function up(untyped: Kysely<unknown>): Promise<void> {
   }
 }
 
-function copiedAuditEvent(row: AuditEventTable) {
+/** Delivery events before the System Log: final outcomes; the reason is mailroute's own text. */
+function copiedDeliveryEvent(row: Selectable<DeliveryEventTable>): LogEvent {
+  const server = row.server.startsWith('custom:') ? row.server.slice('custom:'.length) : row.server;
+  return buildLogEvent({
+    uuid: row.id,
+    published: Number(row.published),
+    eventType: 'system.email.delivery',
+    actor: { id: 'mailroute', type: 'System' },
+    requestId: null,
+    outcome: {
+      result: row.result as 'SUCCESS' | 'FAILURE',
+      reason: row.result === 'SUCCESS' ? 'delivered' : 'dropped',
+    },
+    targets: [
+      { id: row.recipient, type: 'email' },
+      { id: server, type: 'EmailServer' },
+    ],
+    debugData: {
+      notification_id: row.message_id,
+      mailroute_route: row.server,
+      ...(row.reason ? { mailroute_failure: row.reason } : {}),
+    },
+  });
+}
+
+function copiedAuditEvent(row: Selectable<AuditEventTable>): LogEvent {
   const changed = row.changed_fields === null ? [] : (JSON.parse(row.changed_fields) as string[]);
   return buildLogEvent({
     uuid: row.id,
