@@ -21,6 +21,7 @@ import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { notificationRoutes } from './http/routes/notifications.ts';
 import { orgRoutes } from './http/routes/org.ts';
+import { systemLogRoutes } from './http/routes/system-log.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import type { Runtime } from './runtime.ts';
 import { SECRET_FIELDS } from './schemas/auth-types.ts';
@@ -99,6 +100,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
   await app.register(emailServerTestRoutes, { emailServerTests: services.emailServerTests });
   await app.register(auditEventRoutes, { audit: services.audit });
+  await app.register(systemLogRoutes, { audit: services.audit, now: options.now });
   await app.register(notificationRoutes, { notifications: services.notifications });
   await app.register(orgRoutes, { orgs: services.orgs, orgSender: services.orgSender });
   await app.register(metricsRoutes, { metrics: options.delivery.metrics });

@@ -89,7 +89,7 @@ export function composeRuntime({ ids = cryptoIds, now = Date.now, ...parts }: Ru
 
 /** The domain services and delivery, each given only what it uses. */
 function createServices({ config, store, secretBox, ids, now }: Required<Omit<RuntimeParts, 'sharedState'>>) {
-  const audit = createAuditService({ auditEvents: store.auditEvents, ids, now });
+  const audit = createAuditService({ logEvents: store.logEvents, ids, now });
   // OAuth 2.0 sign-in (XOAUTH2) for /test and delivery alike: one token cache, so one fetch serves both.
   const authStrategies = createXOAuth2Strategies(
     createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtp, now }),

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { DeliveryConfig } from '../config.ts';
+import { orderedEventIds } from '../domain/event-ids.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { Metrics } from '../metrics.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
@@ -8,6 +9,7 @@ import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
 import type { ClaimResult, DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
+import { deliveryLogEvent } from './delivery-log-event.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
@@ -47,6 +49,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { outbox, metrics, settings, now, log } = deps;
   const random = deps.random ?? Math.random;
   const owner = `${hostname()}:${process.pid}:${deps.ids.prefixed('', 8)}`;
+  const logEventId = orderedEventIds(deps.ids);
   const inFlight = new Set<Promise<void>>();
   const pending: ClaimResult[] = [];
   // Server settings are read once per claimed batch, never kept across batches, so a change made
@@ -145,9 +148,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     let replyCode: number | null;
     let reply: string;
     let server = label;
+    let record: EmailServerRecord | undefined;
     try {
       if (message.route === 'custom') {
-        const record = await serverOf(message);
+        record = await serverOf(message);
         if (!record) {
           return finish(
             base,
@@ -212,11 +216,20 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       reply,
       durationMs: ended - started,
     };
-    if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null);
-    if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason);
+    if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null, record);
+    if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason, record);
     push({
       ...base,
       attempt,
+      logEvent: deliveryLogEvent({
+        uuid: logEventId(ended),
+        at: ended,
+        message,
+        server: record,
+        reason: 'DEFERRED',
+        reply,
+        route: server,
+      }),
       status: 'queued',
       nextAttemptAt: next.at,
       finalAt: null,
@@ -233,8 +246,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     status: 'sent' | 'failed',
     attempt: DeliveryAttempt | null,
     reason: string | null,
+    record?: EmailServerRecord,
   ): void {
     const at = now();
+    const bounced = attempt?.outcome === 'permanent' && (attempt.replyCode ?? 0) >= 500;
     // Bodies carry reset links: gone once delivered; a failed one keeps its sealed content only for the resend window.
     const keepForResend = status === 'failed' && settings.resendWindowMs > 0;
     push({
@@ -247,16 +262,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       lastReply: attempt?.reply ?? reason ?? message.lastReply,
       ...(keepForResend ? {} : { content: null }),
       contentPurgeAt: keepForResend ? at + settings.resendWindowMs : null,
-      event: {
-        id: deps.ids.prefixed('dev'),
-        orgId: message.orgId,
-        messageId: message.id,
-        published: at,
-        result: status === 'sent' ? 'SUCCESS' : 'FAILURE',
-        reason: status === 'sent' ? null : reason,
-        server,
-        recipient: message.recipient,
-      },
+      logEvent: deliveryLogEvent({
+        uuid: logEventId(at),
+        at,
+        message,
+        server: record,
+        reason: status === 'sent' ? 'delivered' : bounced ? 'bounce' : 'dropped',
+        reply: attempt?.reply ?? reason,
+        route: server,
+        failure: status === 'sent' ? null : reason,
+      }),
     });
   }
 
@@ -275,7 +290,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         try {
           const applied = await outbox.complete(batch);
           for (const result of batch) {
-            if (applied.has(result.id) && result.event) metrics.finished.inc({ status: result.status });
+            if (applied.has(result.id) && result.finalAt !== null) metrics.finished.inc({ status: result.status });
           }
         } catch (error) {
           log.error({ err: error }, 'delivery: recording outcomes failed; will retry (leases keep the messages safe)');

@@ -90,9 +90,17 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       if (record.enabled && (await emailServers.getEnabled(orgId)))
         conflict(new StoreConflictError('one_enabled_server'));
       await emailServers.create(record, maxServersPerOrg).catch(conflict);
-      await audit.record(orgId, context, { eventType: 'email_server.create', target: target(record.id) });
+      await audit.record(orgId, context, {
+        eventType: 'email_server.create',
+        target: target(record.id),
+        server: record,
+      });
       if (record.enabled)
-        await audit.record(orgId, context, { eventType: 'email_server.enable', target: target(record.id) });
+        await audit.record(orgId, context, {
+          eventType: 'email_server.enable',
+          target: target(record.id),
+          server: record,
+        });
       return record;
     },
 
@@ -162,19 +170,26 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       const changedFields = Object.entries(definedFields(input))
         .filter(([field, value]) => field === 'password' || current[field as keyof EmailServerRecord] !== value)
         .map(([field]) => field);
-      await audit.record(orgId, context, { eventType: 'email_server.update', target: target(id), changedFields });
+      await audit.record(orgId, context, {
+        eventType: 'email_server.update',
+        target: target(id),
+        server: updated,
+        changedFields,
+      });
       if (updated.enabled !== current.enabled) {
         await audit.record(orgId, context, {
           eventType: updated.enabled ? 'email_server.enable' : 'email_server.disable',
           target: target(id),
+          server: updated,
         });
       }
       return updated;
     },
 
     async remove(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<void> {
-      if (!(await emailServers.delete(orgId, id))) throw notFound(id, 'EmailServer');
-      await audit.record(orgId, context, { eventType: 'email_server.delete', target: target(id) });
+      const current = await emailServers.get(orgId, id);
+      if (!current || !(await emailServers.delete(orgId, id))) throw notFound(id, 'EmailServer');
+      await audit.record(orgId, context, { eventType: 'email_server.delete', target: target(id), server: current });
     },
   };
 }

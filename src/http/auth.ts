@@ -204,5 +204,6 @@ export function changeContextOf(request: FastifyRequest): ChangeContext {
   return {
     actor: { id: principal.actor, type: principal.via === 'ssws' ? 'ApiToken' : 'OAuthClient' },
     requestId: request.id,
+    client: { ipAddress: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null },
   };
 }

@@ -8,7 +8,7 @@ export function encodeCursor(cursor: PageCursor): string {
 
 export function decodeCursor(after: string | undefined): PageCursor | undefined {
   if (after === undefined) return undefined;
-  const match = /^(\d{1,16})\.([A-Za-z0-9]{1,64})$/.exec(Buffer.from(after, 'base64url').toString('utf8'));
+  const match = /^(\d{1,16})\.([A-Za-z0-9-]{1,64})$/.exec(Buffer.from(after, 'base64url').toString('utf8'));
   if (!match) throw invalidInput([{ field: 'after', message: 'Must be a cursor from a `next` Link header' }]);
   return { at: Number(match[1]), id: match[2] };
 }

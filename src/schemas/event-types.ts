@@ -1,4 +1,4 @@
-/** Audit and delivery event vocabularies, shaped after Okta's System Log. */
+/** Audit and delivery event vocabularies, and the System Log event types they are served as. */
 
 export const AUDIT_EVENT_TYPES = [
   'email_server.create',
@@ -38,3 +38,93 @@ export const DELIVERY_EVENT_TYPES = ['mailroute.notification.delivery'] as const
 
 export const EVENT_RESULTS = ['SUCCESS', 'FAILURE'] as const;
 export type EventResult = (typeof EVENT_RESULTS)[number];
+
+/** Okta's LogEvent severities. */
+export const LOG_SEVERITIES = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogSeverity = (typeof LOG_SEVERITIES)[number];
+
+export interface LogEventTypeEntry {
+  severity: LogSeverity;
+  displayMessage: string;
+  /** The audit type recorded under this event type, when it is one. */
+  auditType?: AuditEventType;
+}
+
+/**
+ * Every System Log event type mailroute writes. Okta's names where Okta has the event; audit types
+ * without an Okta equivalent are served as `mailroute.<audit type>` (see `logEventTypeOf`).
+ */
+export const LOG_EVENT_TYPE_CATALOGUE = {
+  'system.custom_email_server.lifecycle.create': {
+    severity: 'INFO',
+    displayMessage: 'Create custom email server',
+    auditType: 'email_server.create',
+  },
+  'system.custom_email_server.lifecycle.update': {
+    severity: 'INFO',
+    displayMessage: 'Update custom email server',
+    auditType: 'email_server.update',
+  },
+  'system.custom_email_server.lifecycle.activate': {
+    severity: 'INFO',
+    displayMessage: 'Activate custom email server',
+    auditType: 'email_server.enable',
+  },
+  'system.custom_email_server.lifecycle.deactivate': {
+    severity: 'INFO',
+    displayMessage: 'Deactivate custom email server',
+    auditType: 'email_server.disable',
+  },
+  'system.custom_email_server.lifecycle.delete': {
+    severity: 'INFO',
+    displayMessage: 'Delete custom email server',
+    auditType: 'email_server.delete',
+  },
+  'system.email.delivery': { severity: 'INFO', displayMessage: 'Email delivery' },
+  'mailroute.email_server.test': {
+    severity: 'INFO',
+    displayMessage: 'Test custom email server',
+    auditType: 'email_server.test',
+  },
+  'mailroute.api_token.create': { severity: 'INFO', displayMessage: 'Create API token', auditType: 'api_token.create' },
+  'mailroute.api_token.revoke': { severity: 'INFO', displayMessage: 'Revoke API token', auditType: 'api_token.revoke' },
+} as const satisfies Record<string, LogEventTypeEntry>;
+export type CataloguedLogEventType = keyof typeof LOG_EVENT_TYPE_CATALOGUE;
+
+/** Prefix of the event types mailroute invents (Okta has no equivalent). */
+export const MAILROUTE_EVENT_PREFIX = 'mailroute.';
+
+const LOG_TYPE_BY_AUDIT_TYPE = new Map<string, string>(
+  Object.entries(LOG_EVENT_TYPE_CATALOGUE as Record<string, LogEventTypeEntry>).flatMap(([logType, entry]) =>
+    entry.auditType ? [[entry.auditType, logType] as const] : [],
+  ),
+);
+const AUDIT_TYPE_BY_LOG_TYPE = new Map([...LOG_TYPE_BY_AUDIT_TYPE].map(([audit, log]) => [log, audit]));
+
+/** The System Log event type an audit type is recorded as. */
+export function logEventTypeOf(auditType: AuditEventType): string {
+  return LOG_TYPE_BY_AUDIT_TYPE.get(auditType) ?? `${MAILROUTE_EVENT_PREFIX}${auditType}`;
+}
+
+/** The audit type a System Log event type was recorded from; undefined for other events. */
+export function auditTypeOf(logEventType: string): AuditEventType | undefined {
+  const known = AUDIT_TYPE_BY_LOG_TYPE.get(logEventType);
+  if (known) return known as AuditEventType;
+  const bare = logEventType.startsWith(MAILROUTE_EVENT_PREFIX) ? logEventType.slice(MAILROUTE_EVENT_PREFIX.length) : '';
+  return (AUDIT_EVENT_TYPES as readonly string[]).includes(bare) ? (bare as AuditEventType) : undefined;
+}
+
+/** The log event types of every audit type, for listing the audit trail alone. */
+export function auditLogEventTypes(): string[] {
+  return AUDIT_EVENT_TYPES.map(logEventTypeOf);
+}
+
+/** Severity and message of an event type; an uncatalogued one (a newer audit type) gets INFO. */
+export function logEventTypeEntry(eventType: string): LogEventTypeEntry {
+  return (
+    (LOG_EVENT_TYPE_CATALOGUE as Record<string, LogEventTypeEntry>)[eventType] ?? {
+      severity: 'INFO',
+      displayMessage: eventType.replace(MAILROUTE_EVENT_PREFIX, '').replaceAll(/[._]/g, ' '),
+    }
+  );
+}

@@ -36,7 +36,7 @@ export const SCOPE_CATALOGUE = {
     adminPage: true,
   },
   'okta.logs.read': {
-    description: "Read the org's audit events (Okta's System Log scope)",
+    description: "Read the org's System Log, audit and delivery events (Okta)",
     opens: ['auditEvents.read', 'org.read'],
     adminPage: false,
   },

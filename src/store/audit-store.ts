@@ -1,6 +1,7 @@
 import type { AuditActorType, AuditEventType, AuditTargetType, EventResult } from '../schemas/event-types.ts';
 import type { PageCursor } from './page-cursor.ts';
 
+/** An audit event in mailroute's own shape: a view of the System Log's audit-type events. */
 export interface AuditEvent {
   id: string;
   orgId: string;
@@ -22,10 +23,4 @@ export interface AuditEventQuery {
   /** Only events ordered after this one. */
   after?: PageCursor;
   limit: number;
-}
-
-export interface AuditEventStore {
-  append(event: AuditEvent): Promise<void>;
-  /** Oldest first, ordered by time then id. */
-  list(orgId: string, query: AuditEventQuery): Promise<AuditEvent[]>;
 }

@@ -1,5 +1,6 @@
 import type { EventResult } from '../schemas/event-types.ts';
 import type { AttemptOutcome, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
+import type { LogEvent } from './log-event-store.ts';
 import type { PageCursor } from './page-cursor.ts';
 
 export interface OutboxMessage {
@@ -71,7 +72,8 @@ export interface ClaimResult {
   /** undefined keeps the content; null purges it. */
   content?: null;
   contentPurgeAt: number | null;
-  event?: DeliveryEvent;
+  /** The System Log's record of this outcome or deferral, written with it. */
+  logEvent?: { orgId: string; event: LogEvent };
 }
 
 export interface MessageFilter {

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import { ACTIVE_MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
-import type { DeliveryEvent, OutboxStore } from './outbox-store.ts';
+import type { LogEvent } from './log-event-store.ts';
+import type { OutboxStore } from './outbox-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
-import { attemptRow, eventRow, toMessage } from './sql-outbox-rows.ts';
+import { insertLogEvents } from './sql-log-event-store.ts';
+import { attemptRow, toMessage } from './sql-outbox-rows.ts';
 import type { Database } from './tables.ts';
 
 const ACTIVE: MessageStatus[] = [...ACTIVE_MESSAGE_STATUSES];
@@ -44,7 +46,7 @@ export function outboxQueue(
       await db.transaction().execute(async (trx) => {
         const attempts = results.flatMap((r) => (r.attempt ? [r.attempt] : []));
         if (attempts.length > 0) await trx.insertInto('delivery_attempts').values(attempts.map(attemptRow)).execute();
-        const events: DeliveryEvent[] = [];
+        const logEvents: Array<{ orgId: string; event: LogEvent }> = [];
         for (const r of results) {
           const update = await trx
             .updateTable('outbox_messages')
@@ -65,9 +67,9 @@ export function outboxQueue(
             .executeTakeFirst();
           if (Number(update.numUpdatedRows) === 0) continue;
           applied.add(r.id);
-          if (r.event) events.push(r.event);
+          if (r.logEvent) logEvents.push(r.logEvent);
         }
-        if (events.length > 0) await trx.insertInto('delivery_events').values(events.map(eventRow)).execute();
+        await insertLogEvents(trx, logEvents);
       });
       return applied;
     },

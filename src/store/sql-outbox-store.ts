@@ -21,7 +21,7 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
 
   return {
     ...outboxQueue(db, dialect),
-    ...deliveryEvents(db),
+    ...deliveryEvents(db, dialect),
 
     async insert(message, keyFreshSince) {
       // Bounded: each round either inserts, finds a fresh holder of the key, or frees a stale key.

@@ -1,9 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import { apiTokenStore } from './sql-api-token-store.ts';
-import { auditEventStore } from './sql-audit-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { emailServerStore } from './sql-email-server-store.ts';
 import { integrityProblems, sealedKeyIds } from './sql-integrity.ts';
+import { logEventStore } from './sql-log-event-store.ts';
 import { orgStore } from './sql-org-store.ts';
 import { outboxStore } from './sql-outbox-store.ts';
 import type { Store } from './store.ts';
@@ -20,7 +20,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close:
     apiTokens: apiTokenStore(db),
     emailServers: emailServerStore(db, dialect),
     outbox: outboxStore(db, dialect),
-    auditEvents: auditEventStore(db),
+    logEvents: logEventStore(db, dialect),
     async ping() {
       await sql`select 1`.execute(db);
     },

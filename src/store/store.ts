@@ -1,6 +1,6 @@
 import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
 import type { TlsMode } from '../schemas/tls-modes.ts';
-import type { AuditEventStore } from './audit-store.ts';
+import type { LogEventStore } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 
 /** The storage ports: records and interfaces, no SQL. Both engines implement them through one SQL adapter. */
@@ -127,8 +127,8 @@ export interface Store {
   emailServers: EmailServerStore;
   /** The notification outbox, its attempts and delivery events. */
   outbox: OutboxStore;
-  /** Audit events: who changed what. */
-  auditEvents: AuditEventStore;
+  /** The System Log: audit and delivery events in Okta's LogEvent shape. */
+  logEvents: LogEventStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */

@@ -1,5 +1,6 @@
 import type { ColumnType } from 'kysely';
 import type { AuditEventTable } from './audit-tables.ts';
+import type { LogEventTable, LogEventTargetTable } from './log-event-tables.ts';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
 
 /** Row shapes as stored. Times are epoch milliseconds; booleans are 0/1 in both databases. */
@@ -63,4 +64,6 @@ export interface Database {
   delivery_attempts: DeliveryAttemptTable;
   delivery_events: DeliveryEventTable;
   audit_events: AuditEventTable;
+  log_events: LogEventTable;
+  log_event_targets: LogEventTargetTable;
 }

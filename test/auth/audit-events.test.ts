@@ -154,12 +154,13 @@ describe('audit events: every kind of change, listable by an admin, never with a
 
   it('never holds a password, in the API output or in the stored events', async () => {
     const res = await t.api(`${AUDIT}?limit=1000`);
-    const stored = JSON.stringify(await t.store.auditEvents.list(t.orgId, { limit: 1000 }));
+    const stored = JSON.stringify(await t.store.logEvents.list(t.orgId, { limit: 1000, order: 'ASCENDING' }));
     for (const text of [res.text, stored]) {
-      assert.ok(text.includes('email_server.update'), 'the check looks at real events');
+      assert.ok(text.includes('email_server'), 'the check looks at real events');
       assert.ok(!text.includes(FIRST_PASSWORD) && !text.includes(SECOND_PASSWORD), 'no password value');
-      assert.ok(!text.includes('audit-user'), 'no other field value either');
     }
+    // The System Log names the server's username, as Okta's does; this view shows field names only.
+    assert.ok(!res.text.includes('audit-user'), 'no other field value either');
   });
 
   it('pages with a Link header and filters by time', async () => {

@@ -163,7 +163,7 @@ describe('audit events: notifications, refused SMTP tests and failed sign-ins', 
         ],
       ],
     );
-    const stored = JSON.stringify(await t.store.auditEvents.list(t.orgId, { limit: 1000 }));
+    const stored = JSON.stringify(await t.store.logEvents.list(t.orgId, { limit: 1000, order: 'ASCENDING' }));
     const listed = JSON.stringify(events);
     for (const secret of [unknownSecret, revokedSecret, expiredSecret]) {
       assert.ok(!listed.includes(secret) && !stored.includes(secret), 'no credential in the audit log');
@@ -236,7 +236,7 @@ describe('failed sign-ins with OAuth access tokens', () => {
         ['Anonymous', 'Org', 'invalid_dpop_proof (DPoP: one DPoP header required) from 127.0.0.1'],
       ],
     );
-    const stored = JSON.stringify(await t.store.auditEvents.list(t.orgId, { limit: 1000 }));
+    const stored = JSON.stringify(await t.store.logEvents.list(t.orgId, { limit: 1000, order: 'ASCENDING' }));
     for (const token of [expired, unbound, bound]) {
       assert.ok(!stored.includes(token.split('.')[1]), 'no part of a token in the audit log');
     }

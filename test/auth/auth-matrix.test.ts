@@ -182,6 +182,16 @@ describe('auth: every endpoint × every credential', () => {
       },
     },
     {
+      name: 'GET /api/v1/logs',
+      group: 'auditEvents.read',
+      prepare: async () => ({ method: 'GET', path: '/api/v1/logs?limit=1000' }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.ok(Array.isArray(res.body));
+        assert.ok(res.body.length > 0);
+      },
+    },
+    {
       name: 'POST /api/v1/mailroute/notifications',
       group: 'notifications.send',
       prepare: async () => ({ method: 'POST', path: NOTIFICATIONS, body: notificationBody() }),

@@ -1,0 +1,54 @@
+import { cleanReply } from '../smtp/redact.ts';
+import { buildLogEvent } from '../store/log-event-build.ts';
+import type { LogEvent } from '../store/log-event-store.ts';
+import type { OutboxMessage } from '../store/outbox-store.ts';
+import type { EmailServerRecord } from '../store/store.ts';
+
+/** Okta's `system.email.delivery` outcome reasons. */
+export type DeliveryLogReason = 'delivered' | 'DEFERRED' | 'bounce' | 'dropped';
+
+export interface DeliveryLogInput {
+  uuid: string;
+  at: number;
+  message: OutboxMessage;
+  /** The org's server the message went to; undefined for the operator's default. */
+  server: EmailServerRecord | undefined;
+  reason: DeliveryLogReason;
+  /** The server's last reply, already redacted by the SMTP error classifier. */
+  reply: string | null;
+  /** Where it went: `custom:<server id>`, `default` or `capture`. */
+  route: string;
+  /** For a failed message: why mailroute gave up, as the delivery-events view shows it. */
+  failure?: string | null;
+}
+
+/** One `system.email.delivery` event: a final outcome or a deferral of one message. */
+export function deliveryLogEvent({ uuid, at, message, server, reason, reply, route, failure }: DeliveryLogInput): {
+  orgId: string;
+  event: LogEvent;
+} {
+  const event = buildLogEvent({
+    uuid,
+    published: at,
+    eventType: 'system.email.delivery',
+    actor: { id: 'mailroute', type: 'System' },
+    requestId: null,
+    outcome: { result: reason === 'delivered' ? 'SUCCESS' : 'FAILURE', reason },
+    targets: [
+      { id: message.recipient, type: 'email' },
+      server
+        ? { id: server.id, type: 'EmailServer', alternateId: server.host, displayName: server.alias }
+        : { id: message.route === 'default' ? 'default' : (message.serverId ?? 'default'), type: 'EmailServer' },
+    ],
+    debugData: {
+      ...(reply ? { byo_email_server_error_response: cleanReply(reply) } : {}),
+      ...(server ? { byo_email_server_auth_type: server.authType, custom_email_server_id: server.id } : {}),
+      notification_id: message.id,
+      message_id: message.messageIdHeader,
+      template: message.template,
+      mailroute_route: route,
+      ...(failure ? { mailroute_failure: failure } : {}),
+    },
+  });
+  return { orgId: message.orgId, event };
+}
