@@ -9,6 +9,8 @@ import { cleanReply } from '../smtp/redact.ts';
 import type { ClaimResult, DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
+import { createDestinationGate } from './destination-gate.ts';
+import { createHeldMessages, type HeldMessage } from './held-messages.ts';
 import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
@@ -38,16 +40,29 @@ const NO_DESTINATION: SmtpAttempt = { host: 'the server', port: 0, tlsMode: 'sta
 // Outcomes are recorded in batches: one transaction per batch, not per message.
 const FLUSH_DELAY_MS = 50;
 
+type ClaimBase = Pick<ClaimResult, 'id' | 'leaseOwner' | 'claimedAttempts'>;
+
 /**
  * Claims due messages in batches under a lease, sends each through its server's pooled transport,
  * and records the outcomes in batched transactions. A claim is fenced by owner and attempt count,
- * so a worker that lost its lease cannot overwrite the new holder's result.
+ * so a worker that lost its lease cannot overwrite the new holder's result. Claims take only what
+ * each org and destination has room for, so one slow server cannot hold the whole worker, and
+ * every send has a deadline.
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { outbox, metrics, settings, now, log } = deps;
   const random = deps.random ?? Math.random;
   const owner = `${hostname()}:${process.pid}:${deps.ids.prefixed('', 8)}`;
   const inFlight = new Set<Promise<void>>();
+  const held = createHeldMessages({
+    outbox,
+    owner,
+    now,
+    settings,
+    onWarn: (error) => log.warn({ err: error }, 'delivery: renewing leases failed; retrying'),
+  });
+  // One send per pooled connection: the rest wait here, where the deadline does not run yet.
+  const gate = createDestinationGate(settings.poolSize);
   const pending: ClaimResult[] = [];
   // Server settings are read once per claimed batch, never kept across batches, so a change made
   // through any instance applies to the next claim without waiting for a cache to expire.
@@ -77,38 +92,39 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
   async function run(): Promise<void> {
     while (running) {
-      const free = settings.concurrency - inFlight.size;
-      const limit = Math.min(settings.batchSize, free);
-      // Every claim is a write transaction: while busy, wait for room for a whole batch, not a few.
-      if (limit <= 0 || (limit < settings.batchSize && inFlight.size > 0)) {
+      const limit = Math.min(settings.batchSize, settings.concurrency - held.size);
+      if (limit <= 0) {
         await pause(settings.pollMs);
         continue;
       }
       let claimed: OutboxMessage[] = [];
+      const at = now();
       try {
-        const at = now();
-        claimed = await outbox.claim(owner, at, at + settings.leaseMs, limit);
+        claimed = await outbox.claim(owner, at, at + settings.leaseMs, limit, held.room());
         serverCache.clear();
       } catch (error) {
         log.warn({ err: error }, 'delivery: claiming messages failed; retrying');
         await pause(settings.pollMs);
         continue;
       }
-      for (const message of claimed) track(deliver(message));
+      for (const message of claimed) track(deliver(held.add(message, at + settings.leaseMs)));
       await purgeNow();
-      // A full batch means more may be waiting: go again at once.
-      if (claimed.length < limit && running) await pause(settings.pollMs);
+      // A full batch means more may be waiting: go again at once. Every claim is a write
+      // transaction, so while busy a partial one is followed by a pause, not by another at once.
+      if ((claimed.length < limit || limit < settings.batchSize) && running) await pause(settings.pollMs);
     }
   }
 
   function track(work: Promise<void>): void {
     inFlight.add(work);
-    void work.finally(() => {
-      inFlight.delete(work);
-      // Room for a full batch again (or idle): claim more now rather than at the next poll.
-      const free = settings.concurrency - inFlight.size;
-      if (free === settings.batchSize || inFlight.size === 0) wake();
-    });
+    void work.finally(() => inFlight.delete(work));
+  }
+
+  /** Forgets a message once its outcome is recorded, or when it is dropped unsent. */
+  function letGo(entry: HeldMessage): void {
+    if (!held.remove(entry)) return;
+    // Room for a full batch again (or idle): claim more now rather than at the next poll.
+    if (settings.concurrency - held.size === settings.batchSize || held.size === 0) wake();
   }
 
   async function purgeNow(): Promise<void> {
@@ -131,15 +147,38 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     return server;
   }
 
-  async function deliver(message: OutboxMessage): Promise<void> {
-    const started = now();
+  async function deliver(entry: HeldMessage): Promise<void> {
+    const { message } = entry;
     const label = message.serverId ?? 'default';
     const base = { id: message.id, leaseOwner: owner, claimedAttempts: message.attempts };
-    const stale = giveUpBeforeSending(message, started, settings);
+    const stale = giveUpBeforeSending(message, now(), settings);
     if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
       return finish(base, message, label, 'failed', null, 'the message content is no longer available');
+    await gate.acquire(entry.destination);
+    try {
+      // Stopping: the lease is handed back unsent. A lease we can no longer vouch for is left to
+      // expire and be claimed again, never sent on a guess.
+      if (!running || !held.vouched(entry)) {
+        if (running) log.warn({ notification: message.id }, 'delivery: lease not confirmed; not sending');
+        return letGo(entry);
+      }
+      await attempt(entry, base, label, message.content);
+    } finally {
+      gate.release(entry.destination);
+    }
+  }
 
+  async function attempt(entry: HeldMessage, base: ClaimBase, label: string, sealed: string): Promise<void> {
+    const { message } = entry;
+    const started = now();
+    const abort = new AbortController();
+    let deadlineHit = false;
+    const deadline = setTimeout(() => {
+      deadlineHit = true;
+      abort.abort();
+    }, settings.sendDeadlineMs);
+    entry.abort = abort;
     let transport: DeliveryTransport | undefined;
     let failure: SmtpDiagnosis | undefined;
     let replyCode: number | null;
@@ -163,7 +202,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         transport = await deps.transports.forDefault();
       }
       server = transport.server;
-      const content = openContent(deps.secretBox, message.orgId, message.id, message.content);
+      const content = openContent(deps.secretBox, message.orgId, message.id, sealed);
       const info = await transport.send({
         from: message.fromAddress
           ? { name: message.fromName ?? '', address: message.fromAddress }
@@ -173,19 +212,25 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         text: content.text,
         html: content.html,
         messageId: message.messageIdHeader,
+        signal: abort.signal,
       });
       replyCode = replyCodeOf(info.response);
       reply = cleanReply(info.response);
     } catch (error) {
       failure = diagnoseSmtpError(error, transport?.attempt ?? NO_DESTINATION);
       replyCode = failure.reply?.code || null;
-      reply = recordedReply(failure);
+      reply = deadlineHit
+        ? `the attempt did not finish within ${settings.sendDeadlineMs} ms: the server answers too slowly`
+        : recordedReply(failure);
       if (failure.refused) {
         log.warn(
           { notification: message.id, server, refusedBy: failure.refusedBy },
           'delivery: destination refused by the guard',
         );
       }
+    } finally {
+      clearTimeout(deadline);
+      entry.abort = undefined;
     }
     const ended = now();
     const next = nextState({
@@ -227,7 +272,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   }
 
   function finish(
-    base: Pick<ClaimResult, 'id' | 'leaseOwner' | 'claimedAttempts'>,
+    base: ClaimBase,
     message: OutboxMessage,
     server: string,
     status: 'sent' | 'failed',
@@ -276,6 +321,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
           const applied = await outbox.complete(batch);
           for (const result of batch) {
             if (applied.has(result.id) && result.event) metrics.finished.inc({ status: result.status });
+            const entry = held.get(result.id);
+            if (entry && entry.message.attempts === result.claimedAttempts) letGo(entry);
           }
         } catch (error) {
           log.error({ err: error }, 'delivery: recording outcomes failed; will retry (leases keep the messages safe)');
@@ -296,6 +343,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     start(): void {
       if (running) return;
       running = true;
+      held.start();
       loop = run();
     },
     /** Stops claiming, lets in-flight sends finish (up to `graceMs`), records them, and gives back the rest. */
@@ -304,6 +352,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       running = false;
       wake();
       await loop;
+      gate.openAll();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...inFlight]),
@@ -313,6 +362,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       ]);
       clearTimeout(timer);
       await flush();
+      await held.stop();
       try {
         await outbox.release(owner, now());
       } catch (error) {
