@@ -26,7 +26,10 @@ export function createDestinationGate(limit: number) {
       const queue = waiting.get(key);
       const next = queue?.shift();
       if (queue && queue.length === 0) waiting.delete(key);
-      if (next) return next();
+      if (next) {
+        next();
+        return;
+      }
       const left = (active.get(key) ?? 1) - 1;
       if (left > 0) active.set(key, left);
       else active.delete(key);

@@ -9,7 +9,6 @@ import {
   type Json,
   startDeliveryApp,
   waitFor,
-  waitForStatus,
   welcome,
 } from './delivery-helpers.ts';
 
@@ -58,9 +57,7 @@ describe('delivery fairness: a custom server that never finishes stalls only its
     // Org A (the default org) routes through its custom server: the tarpit.
     await createCustomServer(t, tarpit, TEST_TLS.ca, { tlsMode: 'none', username: 'relay', password: '' });
     for (let start = 0; start < BACKLOG; start += 25) {
-      await Promise.all(
-        Array.from({ length: 25 }, (_, i) => submit(t.api, `a${start + i}@example.com`)),
-      );
+      await Promise.all(Array.from({ length: 25 }, (_, i) => submit(t.api, `a${start + i}@example.com`)));
     }
     await waitFor('the tarpit to hold messages', () => tarpit.swallowed >= 5);
 
@@ -74,14 +71,22 @@ describe('delivery fairness: a custom server that never finishes stalls only its
       assert.equal(fromB.route, 'default');
       assert.equal(fromC.route, 'custom');
       // A generous bound, polled: before the fix these waited for the tarpit forever.
-      const sentB = await waitFor(`org B's message ${round}`, async () => {
-        const res = await b.api(`${NOTIFICATIONS}/${fromB.id}`);
-        return res.body?.status === 'sent' ? res.body : undefined;
-      }, 15_000);
-      const sentC = await waitFor(`org C's message ${round}`, async () => {
-        const res = await c.api(`${NOTIFICATIONS}/${fromC.id}`);
-        return res.body?.status === 'sent' ? res.body : undefined;
-      }, 15_000);
+      const sentB = await waitFor(
+        `org B's message ${round}`,
+        async () => {
+          const res = await b.api(`${NOTIFICATIONS}/${fromB.id}`);
+          return res.body?.status === 'sent' ? res.body : undefined;
+        },
+        15_000,
+      );
+      const sentC = await waitFor(
+        `org C's message ${round}`,
+        async () => {
+          const res = await c.api(`${NOTIFICATIONS}/${fromC.id}`);
+          return res.body?.status === 'sent' ? res.body : undefined;
+        },
+        15_000,
+      );
       assert.equal(sentB.attempts, 1);
       assert.equal(sentC.attempts, 1);
     }
