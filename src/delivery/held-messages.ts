@@ -96,6 +96,14 @@ export function createHeldMessages(deps: HeldMessagesDeps) {
       return true;
     },
 
+    /** Whether removing `entry` just left its org or destination half empty: worth claiming for again. */
+    halfFreed(entry: HeldMessage): boolean {
+      return (
+        (byOrg.get(entry.message.orgId) ?? 0) === Math.floor(settings.orgInFlight / 2) ||
+        (byDestination.get(entry.destination) ?? 0) === Math.floor(settings.serverInFlight / 2)
+      );
+    },
+
     get(id: string): HeldMessage | undefined {
       return held.get(id);
     },

@@ -123,8 +123,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   /** Forgets a message once its outcome is recorded, or when it is dropped unsent. */
   function letGo(entry: HeldMessage): void {
     if (!held.remove(entry)) return;
-    // Room for a full batch again (or idle): claim more now rather than at the next poll.
-    if (settings.concurrency - held.size === settings.batchSize || held.size === 0) wake();
+    // Room for a full batch again, for half a capped org or destination, or idle: claim more now
+    // rather than at the next poll.
+    if (settings.concurrency - held.size === settings.batchSize || held.size === 0 || held.halfFreed(entry)) wake();
   }
 
   async function purgeNow(): Promise<void> {
