@@ -6,13 +6,14 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
-import type { ClaimResult, DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
+import type { DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { createDestinationGate } from './destination-gate.ts';
 import { createHeldMessages, type HeldMessage } from './held-messages.ts';
 import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
+import { type ClaimBase, createOutcomeRecorder, finalResult } from './outcome-recorder.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
 
 export interface WorkerLogger {
@@ -37,10 +38,6 @@ export interface DeliveryWorkerDeps {
 const PURGE_EVERY_MS = 60_000;
 // Failures before any transport exists (the store, sealed content) name no destination.
 const NO_DESTINATION: SmtpAttempt = { host: 'the server', port: 0, tlsMode: 'starttls' };
-// Outcomes are recorded in batches: one transaction per batch, not per message.
-const FLUSH_DELAY_MS = 50;
-
-type ClaimBase = Pick<ClaimResult, 'id' | 'leaseOwner' | 'claimedAttempts'>;
 
 /**
  * Claims due messages in batches under a lease, sends each through its server's pooled transport,
@@ -63,15 +60,25 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   });
   // One send per pooled connection: the rest wait here, where the deadline does not run yet.
   const gate = createDestinationGate(settings.poolSize);
-  const pending: ClaimResult[] = [];
+  const recorder = createOutcomeRecorder({
+    outbox,
+    metrics,
+    settings,
+    running: () => running,
+    onError: (error) =>
+      log.error({ err: error }, 'delivery: recording outcomes failed; will retry (leases keep the messages safe)'),
+    onRecorded(result) {
+      const entry = held.get(result.id);
+      if (entry && entry.message.attempts === result.claimedAttempts) letGo(entry);
+    },
+  });
+  const { push, flush } = recorder;
   // Server settings are read once per claimed batch, never kept across batches, so a change made
   // through any instance applies to the next claim without waiting for a cache to expire.
   const serverCache = new Map<string, Promise<EmailServerRecord | undefined>>();
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
-  let flushTimer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> | undefined;
   let lastPurge = 0;
 
   function wake(): void {
@@ -281,61 +288,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     reason: string | null,
   ): void {
     const at = now();
-    // Bodies carry reset links: gone once delivered; a failed one keeps its sealed content only for the resend window.
-    const keepForResend = status === 'failed' && settings.resendWindowMs > 0;
-    push({
-      ...base,
-      ...(attempt ? { attempt } : {}),
-      status,
-      nextAttemptAt: at,
-      finalAt: at,
-      lastReplyCode: attempt?.replyCode ?? message.lastReplyCode,
-      lastReply: attempt?.reply ?? reason ?? message.lastReply,
-      ...(keepForResend ? {} : { content: null }),
-      contentPurgeAt: keepForResend ? at + settings.resendWindowMs : null,
-      event: {
-        id: deps.ids.prefixed('dev'),
-        orgId: message.orgId,
-        messageId: message.id,
-        published: at,
-        result: status === 'sent' ? 'SUCCESS' : 'FAILURE',
-        reason: status === 'sent' ? null : reason,
-        server,
-        recipient: message.recipient,
-      },
-    });
-  }
-
-  function push(result: ClaimResult): void {
-    pending.push(result);
-    if (pending.length >= settings.batchSize) void flush();
-    else flushTimer ??= setTimeout(() => void flush(), FLUSH_DELAY_MS);
-  }
-
-  function flush(): Promise<void> {
-    if (flushTimer) clearTimeout(flushTimer);
-    flushTimer = undefined;
-    flushing ??= (async () => {
-      while (pending.length > 0) {
-        const batch = pending.splice(0, 500);
-        try {
-          const applied = await outbox.complete(batch);
-          for (const result of batch) {
-            if (applied.has(result.id) && result.event) metrics.finished.inc({ status: result.status });
-            const entry = held.get(result.id);
-            if (entry && entry.message.attempts === result.claimedAttempts) letGo(entry);
-          }
-        } catch (error) {
-          log.error({ err: error }, 'delivery: recording outcomes failed; will retry (leases keep the messages safe)');
-          pending.unshift(...batch);
-          if (!running) return;
-          await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
-        }
-      }
-    })().finally(() => {
-      flushing = undefined;
-    });
-    return flushing;
+    const eventId = deps.ids.prefixed('dev');
+    push(finalResult({ base, message, server, status, attempt, reason, at, eventId }, settings.resendWindowMs));
   }
 
   return {
