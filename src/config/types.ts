@@ -124,6 +124,12 @@ export interface DeliveryConfig {
   poolSize: number;
   /** How long a claim is held before another worker may take the message over. */
   leaseMs: number;
+  /** Overall deadline of one delivery attempt; missing it is a transient failure. */
+  sendDeadlineMs: number;
+  /** Messages one destination (a custom server, or the default route) may hold in flight per instance. */
+  serverInFlight: number;
+  /** Messages one org may hold in flight per instance. */
+  orgInFlight: number;
   /** How often an idle worker looks for due messages. */
   pollMs: number;
   retryBaseMs: number;

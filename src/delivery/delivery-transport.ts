@@ -10,6 +10,8 @@ export interface OutgoingMail {
   html: string;
   /** The same on every attempt, so receivers can drop duplicates. */
   messageId: string;
+  /** Cancels the send (its deadline, or a lease the worker can no longer vouch for). */
+  signal?: AbortSignal;
 }
 
 export interface DeliveryTransport {

@@ -7,12 +7,15 @@ import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
-import type { ClaimResult, DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
+import type { DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { deliveryLogEvent } from './delivery-log-event.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
+import { createDestinationGate } from './destination-gate.ts';
+import { createHeldMessages, type HeldMessage } from './held-messages.ts';
 import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
+import { type ClaimBase, createOutcomeRecorder, finalResult } from './outcome-recorder.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
 
 export interface WorkerLogger {
@@ -37,13 +40,13 @@ export interface DeliveryWorkerDeps {
 const PURGE_EVERY_MS = 60_000;
 // Failures before any transport exists (the store, sealed content) name no destination.
 const NO_DESTINATION: SmtpAttempt = { host: 'the server', port: 0, tlsMode: 'starttls' };
-// Outcomes are recorded in batches: one transaction per batch, not per message.
-const FLUSH_DELAY_MS = 50;
 
 /**
  * Claims due messages in batches under a lease, sends each through its server's pooled transport,
  * and records the outcomes in batched transactions. A claim is fenced by owner and attempt count,
- * so a worker that lost its lease cannot overwrite the new holder's result.
+ * so a worker that lost its lease cannot overwrite the new holder's result. Claims take only what
+ * each org and destination has room for, so one slow server cannot hold the whole worker, and
+ * every send has a deadline.
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { outbox, metrics, settings, now, log } = deps;
@@ -51,15 +54,34 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const owner = `${hostname()}:${process.pid}:${deps.ids.prefixed('', 8)}`;
   const logEventId = orderedEventIds(deps.ids);
   const inFlight = new Set<Promise<void>>();
-  const pending: ClaimResult[] = [];
+  const held = createHeldMessages({
+    outbox,
+    owner,
+    now,
+    settings,
+    onWarn: (error) => log.warn({ err: error }, 'delivery: renewing leases failed; retrying'),
+  });
+  // One send per pooled connection: the rest wait here, where the deadline does not run yet.
+  const gate = createDestinationGate(settings.poolSize);
+  const recorder = createOutcomeRecorder({
+    outbox,
+    metrics,
+    settings,
+    running: () => running,
+    onError: (error) =>
+      log.error({ err: error }, 'delivery: recording outcomes failed; will retry (leases keep the messages safe)'),
+    onRecorded(result) {
+      const entry = held.get(result.id);
+      if (entry && entry.message.attempts === result.claimedAttempts) letGo(entry);
+    },
+  });
+  const { push, flush } = recorder;
   // Server settings are read once per claimed batch, never kept across batches, so a change made
   // through any instance applies to the next claim without waiting for a cache to expire.
   const serverCache = new Map<string, Promise<EmailServerRecord | undefined>>();
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
-  let flushTimer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> | undefined;
   let lastPurge = 0;
 
   function wake(): void {
@@ -80,38 +102,40 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
   async function run(): Promise<void> {
     while (running) {
-      const free = settings.concurrency - inFlight.size;
-      const limit = Math.min(settings.batchSize, free);
-      // Every claim is a write transaction: while busy, wait for room for a whole batch, not a few.
-      if (limit <= 0 || (limit < settings.batchSize && inFlight.size > 0)) {
+      const limit = Math.min(settings.batchSize, settings.concurrency - held.size);
+      if (limit <= 0) {
         await pause(settings.pollMs);
         continue;
       }
       let claimed: OutboxMessage[] = [];
+      const at = now();
       try {
-        const at = now();
-        claimed = await outbox.claim(owner, at, at + settings.leaseMs, limit);
+        claimed = await outbox.claim(owner, at, at + settings.leaseMs, limit, held.room());
         serverCache.clear();
       } catch (error) {
         log.warn({ err: error }, 'delivery: claiming messages failed; retrying');
         await pause(settings.pollMs);
         continue;
       }
-      for (const message of claimed) track(deliver(message));
+      for (const message of claimed) track(deliver(held.add(message, at + settings.leaseMs)));
       await purgeNow();
-      // A full batch means more may be waiting: go again at once.
-      if (claimed.length < limit && running) await pause(settings.pollMs);
+      // A full batch means more may be waiting: go again at once. Every claim is a write
+      // transaction, so while busy a partial one is followed by a pause, not by another at once.
+      if ((claimed.length < limit || limit < settings.batchSize) && running) await pause(settings.pollMs);
     }
   }
 
   function track(work: Promise<void>): void {
     inFlight.add(work);
-    void work.finally(() => {
-      inFlight.delete(work);
-      // Room for a full batch again (or idle): claim more now rather than at the next poll.
-      const free = settings.concurrency - inFlight.size;
-      if (free === settings.batchSize || inFlight.size === 0) wake();
-    });
+    void work.finally(() => inFlight.delete(work));
+  }
+
+  /** Forgets a message once its outcome is recorded, or when it is dropped unsent. */
+  function letGo(entry: HeldMessage): void {
+    if (!held.remove(entry)) return;
+    // Room for a full batch again, for half a capped org or destination, or idle: claim more now
+    // rather than at the next poll.
+    if (settings.concurrency - held.size === settings.batchSize || held.size === 0 || held.halfFreed(entry)) wake();
   }
 
   async function purgeNow(): Promise<void> {
@@ -134,15 +158,38 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     return server;
   }
 
-  async function deliver(message: OutboxMessage): Promise<void> {
-    const started = now();
+  async function deliver(entry: HeldMessage): Promise<void> {
+    const { message } = entry;
     const label = message.serverId ?? 'default';
     const base = { id: message.id, leaseOwner: owner, claimedAttempts: message.attempts };
-    const stale = giveUpBeforeSending(message, started, settings);
+    const stale = giveUpBeforeSending(message, now(), settings);
     if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
       return finish(base, message, label, 'failed', null, 'the message content is no longer available');
+    await gate.acquire(entry.destination);
+    try {
+      // Stopping: the lease is handed back unsent. A lease we can no longer vouch for is left to
+      // expire and be claimed again, never sent on a guess.
+      if (!running || !held.vouched(entry)) {
+        if (running) log.warn({ notification: message.id }, 'delivery: lease not confirmed; not sending');
+        return letGo(entry);
+      }
+      await attempt(entry, base, label, message.content);
+    } finally {
+      gate.release(entry.destination);
+    }
+  }
 
+  async function attempt(entry: HeldMessage, base: ClaimBase, label: string, sealed: string): Promise<void> {
+    const { message } = entry;
+    const started = now();
+    const abort = new AbortController();
+    let deadlineHit = false;
+    const deadline = setTimeout(() => {
+      deadlineHit = true;
+      abort.abort();
+    }, settings.sendDeadlineMs);
+    entry.abort = abort;
     let transport: DeliveryTransport | undefined;
     let failure: SmtpDiagnosis | undefined;
     let replyCode: number | null;
@@ -167,7 +214,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         transport = await deps.transports.forDefault();
       }
       server = transport.server;
-      const content = openContent(deps.secretBox, message.orgId, message.id, message.content);
+      const content = openContent(deps.secretBox, message.orgId, message.id, sealed);
       const info = await transport.send({
         from: message.fromAddress
           ? { name: message.fromName ?? '', address: message.fromAddress }
@@ -177,19 +224,25 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         text: content.text,
         html: content.html,
         messageId: message.messageIdHeader,
+        signal: abort.signal,
       });
       replyCode = replyCodeOf(info.response);
       reply = cleanReply(info.response);
     } catch (error) {
       failure = diagnoseSmtpError(error, transport?.attempt ?? NO_DESTINATION);
       replyCode = failure.reply?.code || null;
-      reply = recordedReply(failure);
+      reply = deadlineHit
+        ? `the attempt did not finish within ${settings.sendDeadlineMs} ms: the server answers too slowly`
+        : recordedReply(failure);
       if (failure.refused) {
         log.warn(
           { notification: message.id, server, refusedBy: failure.refusedBy },
           'delivery: destination refused by the guard',
         );
       }
+    } finally {
+      clearTimeout(deadline);
+      entry.abort = undefined;
     }
     const ended = now();
     const next = nextState({
@@ -240,7 +293,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   }
 
   function finish(
-    base: Pick<ClaimResult, 'id' | 'leaseOwner' | 'claimedAttempts'>,
+    base: ClaimBase,
     message: OutboxMessage,
     server: string,
     status: 'sent' | 'failed',
@@ -250,59 +303,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   ): void {
     const at = now();
     const bounced = attempt?.outcome === 'permanent' && (attempt.replyCode ?? 0) >= 500;
-    // Bodies carry reset links: gone once delivered; a failed one keeps its sealed content only for the resend window.
-    const keepForResend = status === 'failed' && settings.resendWindowMs > 0;
-    push({
-      ...base,
-      ...(attempt ? { attempt } : {}),
-      status,
-      nextAttemptAt: at,
-      finalAt: at,
-      lastReplyCode: attempt?.replyCode ?? message.lastReplyCode,
-      lastReply: attempt?.reply ?? reason ?? message.lastReply,
-      ...(keepForResend ? {} : { content: null }),
-      contentPurgeAt: keepForResend ? at + settings.resendWindowMs : null,
-      logEvent: deliveryLogEvent({
-        uuid: logEventId(at),
-        at,
-        message,
-        server: record,
-        reason: status === 'sent' ? 'delivered' : bounced ? 'bounce' : 'dropped',
-        reply: attempt?.reply ?? reason,
-        route: server,
-        failure: status === 'sent' ? null : reason,
-      }),
+    const logEvent = deliveryLogEvent({
+      uuid: logEventId(at),
+      at,
+      message,
+      server: record,
+      reason: status === 'sent' ? 'delivered' : bounced ? 'bounce' : 'dropped',
+      reply: attempt?.reply ?? reason,
+      route: server,
+      failure: status === 'sent' ? null : reason,
     });
-  }
-
-  function push(result: ClaimResult): void {
-    pending.push(result);
-    if (pending.length >= settings.batchSize) void flush();
-    else flushTimer ??= setTimeout(() => void flush(), FLUSH_DELAY_MS);
-  }
-
-  function flush(): Promise<void> {
-    if (flushTimer) clearTimeout(flushTimer);
-    flushTimer = undefined;
-    flushing ??= (async () => {
-      while (pending.length > 0) {
-        const batch = pending.splice(0, 500);
-        try {
-          const applied = await outbox.complete(batch);
-          for (const result of batch) {
-            if (applied.has(result.id) && result.finalAt !== null) metrics.finished.inc({ status: result.status });
-          }
-        } catch (error) {
-          log.error({ err: error }, 'delivery: recording outcomes failed; will retry (leases keep the messages safe)');
-          pending.unshift(...batch);
-          if (!running) return;
-          await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
-        }
-      }
-    })().finally(() => {
-      flushing = undefined;
-    });
-    return flushing;
+    push(finalResult({ base, message, status, attempt, reason, at, logEvent }, settings.resendWindowMs));
   }
 
   return {
@@ -311,6 +322,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     start(): void {
       if (running) return;
       running = true;
+      held.start();
       loop = run();
     },
     /** Stops claiming, lets in-flight sends finish (up to `graceMs`), records them, and gives back the rest. */
@@ -319,6 +331,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       running = false;
       wake();
       await loop;
+      gate.openAll();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...inFlight]),
@@ -328,6 +341,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       ]);
       clearTimeout(timer);
       await flush();
+      await held.stop();
       try {
         await outbox.release(owner, now());
       } catch (error) {

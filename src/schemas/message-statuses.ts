@@ -12,3 +12,10 @@ export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 /** custom: the org's enabled server; default: the operator's default server. */
 export const MESSAGE_ROUTES = ['custom', 'default'] as const;
 export type MessageRoute = (typeof MESSAGE_ROUTES)[number];
+
+/** Where a message is sent: its custom server's id, or `default` (the operator's default server). */
+export const DEFAULT_DESTINATION = 'default';
+
+export function messageDestination(message: { route: MessageRoute | string; serverId: string | null }): string {
+  return message.route === 'custom' && message.serverId ? message.serverId : DEFAULT_DESTINATION;
+}

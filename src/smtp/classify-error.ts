@@ -189,7 +189,7 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
       kind: 'connection',
       stage: commandStage ?? 'greeting',
       retryable: true,
-      hint: 'the test did not finish within its deadline: the server answers too slowly',
+      hint: 'the attempt did not finish within its deadline: the server answers too slowly',
     };
   }
   if (err.timeoutType === 'SOCKET_TIMEOUT') {

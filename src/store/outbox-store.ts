@@ -76,6 +76,23 @@ export interface ClaimResult {
   logEvent?: { orgId: string; event: LogEvent };
 }
 
+/**
+ * What one claim may still take: at most `perOrg` messages held per org and `perDestination` per
+ * destination (a custom server id, or `default`), counting those the worker already holds.
+ */
+export interface ClaimRoom {
+  perOrg: number;
+  perDestination: number;
+  heldByOrg: ReadonlyMap<string, number>;
+  heldByDestination: ReadonlyMap<string, number>;
+}
+
+/** A message a worker holds, as its claim was made: the attempt count fences it. */
+export interface HeldLease {
+  id: string;
+  claimedAttempts: number;
+}
+
 export interface MessageFilter {
   status?: MessageStatus;
   /** A custom server id, or `default`. */
@@ -108,8 +125,13 @@ export interface OutboxStore {
   get(orgId: string, id: string): Promise<OutboxMessage | undefined>;
   list(orgId: string, filter: MessageFilter, limit: number, after?: PageCursor): Promise<OutboxMessage[]>;
   attempts(orgId: string, messageId: string): Promise<DeliveryAttempt[]>;
-  /** Leases up to `limit` due messages (queued, or leased with an expired lease) to `owner` until `leaseUntil`. */
-  claim(owner: string, now: number, leaseUntil: number, limit: number): Promise<OutboxMessage[]>;
+  /**
+   * Leases up to `limit` due messages (queued, or leased with an expired lease) to `owner` until
+   * `leaseUntil`, oldest due first; with `room`, only messages whose org and destination have room.
+   */
+  claim(owner: string, now: number, leaseUntil: number, limit: number, room?: ClaimRoom): Promise<OutboxMessage[]>;
+  /** Extends to `leaseUntil` the leases `owner` still holds under the same claim; returns their ids. */
+  renew(owner: string, leases: HeldLease[], leaseUntil: number): Promise<Set<string>>;
   /** Applies results in one transaction; returns the ids whose claim was still held. */
   complete(results: ClaimResult[]): Promise<Set<string>>;
   /** Gives back every message `owner` still leases, due at `now`. */

@@ -1,43 +1,112 @@
 import type { Kysely } from 'kysely';
-import { ACTIVE_MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
+import {
+  ACTIVE_MESSAGE_STATUSES,
+  DEFAULT_DESTINATION,
+  type MessageStatus,
+  messageDestination,
+} from '../schemas/message-statuses.ts';
 import type { LogEvent } from './log-event-store.ts';
-import type { OutboxStore } from './outbox-store.ts';
+import type { ClaimRoom, OutboxStore } from './outbox-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { insertLogEvents } from './sql-log-event-store.ts';
 import { attemptRow, toMessage } from './sql-outbox-rows.ts';
 import type { Database } from './tables.ts';
 
 const ACTIVE: MessageStatus[] = [...ACTIVE_MESSAGE_STATUSES];
+const CANDIDATES_PER_SLOT = 4;
+const RENEW_CHUNK = 200;
+
+function fullKeys(held: ReadonlyMap<string, number>, cap: number): string[] {
+  return [...held].filter(([, count]) => count >= cap).map(([key]) => key);
+}
+
+/** The candidates, oldest first, that fit their org's and destination's room. */
+function withinRoom(
+  candidates: Array<{ id: string; org_id: string; route: string; server_id: string | null }>,
+  room: ClaimRoom,
+  limit: number,
+): string[] {
+  const orgs = new Map(room.heldByOrg);
+  const destinations = new Map(room.heldByDestination);
+  const ids: string[] = [];
+  for (const candidate of candidates) {
+    if (ids.length >= limit) break;
+    const destination = messageDestination({ route: candidate.route, serverId: candidate.server_id });
+    const org = orgs.get(candidate.org_id) ?? 0;
+    const held = destinations.get(destination) ?? 0;
+    if (org >= room.perOrg || held >= room.perDestination) continue;
+    orgs.set(candidate.org_id, org + 1);
+    destinations.set(destination, held + 1);
+    ids.push(candidate.id);
+  }
+  return ids;
+}
 
 /** The workers' side of the outbox: leases on due messages, fenced completion, and what is due. */
 export function outboxQueue(
   db: Kysely<Database>,
   dialect: SqlDialect,
-): Pick<OutboxStore, 'claim' | 'complete' | 'release' | 'queueStats'> {
+): Pick<OutboxStore, 'claim' | 'renew' | 'complete' | 'release' | 'queueStats'> {
   return {
-    async claim(owner, now, leaseUntil, limit) {
-      let due = db
-        .selectFrom('outbox_messages')
-        .select('id')
-        .where('status', 'in', ACTIVE)
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .limit(limit);
-      // Other instances skip rows this claim holds instead of waiting for them.
-      if (dialect === 'postgres') due = due.forUpdate().skipLocked();
-      const rows = await db
-        .updateTable('outbox_messages')
-        .set((eb) => ({
-          status: 'sending',
-          lease_owner: owner,
-          next_attempt_at: leaseUntil,
-          attempts: eb('attempts', '+', 1),
-          updated_at: now,
-        }))
-        .where('id', 'in', due)
-        .returningAll()
-        .execute();
-      return rows.map(toMessage);
+    async claim(owner, now, leaseUntil, limit, room) {
+      return db.transaction().execute(async (trx) => {
+        let due = trx
+          .selectFrom('outbox_messages')
+          .select(['id', 'org_id', 'route', 'server_id'])
+          .where('status', 'in', ACTIVE)
+          .where('next_attempt_at', '<=', now)
+          .orderBy('next_attempt_at')
+          // A window wider than the claim, so one org's backlog does not hide everyone else's mail.
+          .limit(room ? limit * CANDIDATES_PER_SLOT : limit);
+        if (room) {
+          const fullOrgs = fullKeys(room.heldByOrg, room.perOrg);
+          const fullDestinations = fullKeys(room.heldByDestination, room.perDestination);
+          const fullServers = fullDestinations.filter((key) => key !== DEFAULT_DESTINATION);
+          if (fullOrgs.length > 0) due = due.where('org_id', 'not in', fullOrgs);
+          if (fullServers.length > 0)
+            due = due.where((eb) => eb.or([eb('route', '!=', 'custom'), eb('server_id', 'not in', fullServers)]));
+          if (fullDestinations.includes(DEFAULT_DESTINATION)) due = due.where('route', '!=', 'default');
+        }
+        // Other instances skip rows this claim holds instead of waiting for them.
+        if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+        const candidates = await due.execute();
+        const ids = room ? withinRoom(candidates, room, limit) : candidates.map((c) => c.id);
+        if (ids.length === 0) return [];
+        const rows = await trx
+          .updateTable('outbox_messages')
+          .set((eb) => ({
+            status: 'sending',
+            lease_owner: owner,
+            next_attempt_at: leaseUntil,
+            attempts: eb('attempts', '+', 1),
+            updated_at: now,
+          }))
+          .where('id', 'in', ids)
+          .where('status', 'in', ACTIVE)
+          .where('next_attempt_at', '<=', now)
+          .returningAll()
+          .execute();
+        return rows.map(toMessage);
+      });
+    },
+
+    async renew(owner, leases, leaseUntil) {
+      const renewed = new Set<string>();
+      for (let start = 0; start < leases.length; start += RENEW_CHUNK) {
+        const chunk = leases.slice(start, start + RENEW_CHUNK);
+        const rows = await db
+          .updateTable('outbox_messages')
+          .set({ next_attempt_at: leaseUntil })
+          .where('lease_owner', '=', owner)
+          .where('status', '=', 'sending')
+          .where((eb) =>
+            eb.or(chunk.map((lease) => eb.and([eb('id', '=', lease.id), eb('attempts', '=', lease.claimedAttempts)]))),
+          )
+          .returning('id')
+          .execute();
+        for (const row of rows) renewed.add(row.id);
+      }
+      return renewed;
     },
 
     async complete(results) {

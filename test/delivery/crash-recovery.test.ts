@@ -3,26 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
-import { FAST_DELIVERY_ENV, messageIdCounts, waitFor, welcome } from './delivery-helpers.ts';
+import { FAST_DELIVERY_ENV, messageIdCounts, submitMany, waitFor } from './delivery-helpers.ts';
 
 const TOTAL = 1000;
 const HOLD_AFTER = 300;
 const CONCURRENCY = 40;
-
-/** Submits `count` notifications through the API, `parallel` at a time. */
-export async function submitMany(t: TestApp, count: number, parallel = 20): Promise<string[]> {
-  const ids: string[] = [];
-  for (let start = 0; start < count; start += parallel) {
-    const batch = Array.from({ length: Math.min(parallel, count - start) }, (_, i) =>
-      t.api('/api/v1/mailroute/notifications', { method: 'POST', body: welcome(`user${start + i}@example.com`) }),
-    );
-    for (const res of await Promise.all(batch)) {
-      assert.equal(res.status, 202, res.text);
-      ids.push(res.body.id);
-    }
-  }
-  return ids;
-}
 
 describe('delivery: a worker process killed with SIGKILL mid-queue loses nothing', () => {
   let t: TestApp;

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import type { TestSmtpServer } from '../helpers/smtp-server.ts';
 
@@ -101,4 +102,19 @@ export function messageIdCounts(smtp: TestSmtpServer): Map<string, number> {
     counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Submits `count` notifications through the API, `parallel` at a time. */
+export async function submitMany(t: TestApp, count: number, parallel = 20): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < count; start += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - start) }, (_, i) =>
+      t.api('/api/v1/mailroute/notifications', { method: 'POST', body: welcome(`user${start + i}@example.com`) }),
+    );
+    for (const res of await Promise.all(batch)) {
+      assert.equal(res.status, 202, res.text);
+      ids.push(res.body.id);
+    }
+  }
+  return ids;
 }

@@ -131,6 +131,95 @@ for (const adapter of STORE_ADAPTERS) {
       assert.deepEqual([...(await store.outbox.replaceContent([]))], []);
     });
 
+    test('claim with room: full orgs and destinations are skipped, the rest capped per org and destination', async () => {
+      const own = await adapter.open();
+      try {
+        const [busy, quiet, other] = [unique('org'), unique('org'), unique('org')];
+        for (const org of [busy, quiet, other]) await own.orgs.create({ id: org, name: org, createdAt: 1 });
+        const at = 1_700_000_000_000;
+        // The busy org's backlog is older than everyone else's mail and wider than the claim window.
+        const backlog = Array.from({ length: 30 }, (_, i) =>
+          message(busy, { route: 'custom', serverId: 'ems-busy', nextAttemptAt: at + i }),
+        );
+        const later = [
+          message(quiet, { nextAttemptAt: at + 100 }),
+          message(other, { route: 'custom', serverId: 'ems-other', nextAttemptAt: at + 101 }),
+          message(other, { route: 'custom', serverId: 'ems-other', nextAttemptAt: at + 102 }),
+        ];
+        for (const m of [...backlog, ...later]) await own.outbox.insert(m, 0);
+        const room = (heldByOrg: Map<string, number>, heldByDestination: Map<string, number>) => ({
+          perOrg: 3,
+          perDestination: 1,
+          heldByOrg,
+          heldByDestination,
+        });
+
+        const first = await own.outbox.claim('w', at + 1000, at + 61_000, 5, room(new Map(), new Map()));
+        assert.deepEqual(
+          first.map((m) => m.id),
+          [backlog[0].id],
+          'one per destination, from the oldest',
+        );
+        const second = await own.outbox.claim(
+          'w',
+          at + 1000,
+          at + 61_000,
+          5,
+          room(new Map([[busy, 1]]), new Map([['ems-busy', 1]])),
+        );
+        assert.deepEqual(
+          second.map((m) => m.id).sort(),
+          [later[0].id, later[1].id].sort(),
+          'the full destination is skipped; the default route and another server each get one',
+        );
+        const third = await own.outbox.claim(
+          'w',
+          at + 1000,
+          at + 61_000,
+          5,
+          room(
+            new Map([[other, 3]]),
+            new Map([
+              ['ems-busy', 1],
+              ['default', 1],
+            ]),
+          ),
+        );
+        assert.deepEqual(third, [], 'a full org is skipped, whatever room its destination has');
+        const unlimited = await own.outbox.claim('w2', at + 1000, at + 61_000, 100);
+        assert.equal(unlimited.length, 30, 'without room, everything due that is not leased');
+      } finally {
+        await own.close();
+      }
+    });
+
+    test('renew extends only leases still held by the same owner under the same claim', async () => {
+      const own = await adapter.open();
+      try {
+        const org = unique('org');
+        await own.orgs.create({ id: org, name: org, createdAt: 1 });
+        const at = 1_700_000_000_000;
+        const [a, b] = [message(org), message(org)];
+        for (const m of [a, b]) await own.outbox.insert(m, 0);
+        const claimed = await own.outbox.claim('w1', at, at + 1000, 10);
+        const mine = claimed.map((m) => ({ id: m.id, claimedAttempts: m.attempts }));
+        assert.equal(mine.length, 2);
+        assert.deepEqual([...(await own.outbox.renew('w2', mine, at + 50_000))], [], 'another owner is fenced');
+        const stale = { id: a.id, claimedAttempts: mine[0].claimedAttempts - 1 };
+        assert.deepEqual([...(await own.outbox.renew('w1', [stale], at + 50_000))], [], 'an older claim is fenced');
+        const renewed = await own.outbox.renew('w1', mine, at + 50_000);
+        assert.deepEqual([...renewed].sort(), [a.id, b.id].sort());
+        for (const m of mine) assert.equal((await own.outbox.get(org, m.id))?.nextAttemptAt, at + 50_000);
+        assert.deepEqual(await own.outbox.claim('w3', at + 40_000, at + 41_000, 10), [], 'renewed: not due');
+        const takenOver = await own.outbox.claim('w3', at + 60_000, at + 61_000, 10);
+        assert.equal(takenOver.length, 2, 'lapsed: taken over');
+        assert.deepEqual([...(await own.outbox.renew('w1', mine, at + 90_000))], [], 'taken over: no longer ours');
+        assert.equal((await own.outbox.get(org, a.id))?.nextAttemptAt, at + 61_000);
+      } finally {
+        await own.close();
+      }
+    });
+
     test('sealed content: content purged after the read is not brought back', async () => {
       const own = await adapter.open();
       try {

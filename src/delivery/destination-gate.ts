@@ -1,0 +1,49 @@
+/**
+ * At most `limit` sends at once per destination, first come first served. Claimed messages beyond
+ * that wait here (their leases renewed) rather than in the transport's queue, so a send's deadline
+ * starts when it really starts.
+ */
+export function createDestinationGate(limit: number) {
+  const active = new Map<string, number>();
+  const waiting = new Map<string, Array<() => void>>();
+
+  return {
+    async acquire(key: string): Promise<void> {
+      const running = active.get(key) ?? 0;
+      if (running < limit) {
+        active.set(key, running + 1);
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const queue = waiting.get(key) ?? [];
+        queue.push(resolve);
+        waiting.set(key, queue);
+      });
+    },
+
+    /** Hands the slot to the next waiter, if any. */
+    release(key: string): void {
+      const queue = waiting.get(key);
+      const next = queue?.shift();
+      if (queue && queue.length === 0) waiting.delete(key);
+      if (next) {
+        next();
+        return;
+      }
+      const left = (active.get(key) ?? 1) - 1;
+      if (left > 0) active.set(key, left);
+      else active.delete(key);
+    },
+
+    /** Lets every waiter through at once (on stop: they see the worker stopping and send nothing). */
+    openAll(): void {
+      for (const [key, queue] of waiting) {
+        waiting.delete(key);
+        active.set(key, (active.get(key) ?? 0) + queue.length);
+        for (const resolve of queue) resolve();
+      }
+    },
+  };
+}
+
+export type DestinationGate = ReturnType<typeof createDestinationGate>;
