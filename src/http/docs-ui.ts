@@ -39,6 +39,6 @@ export async function registerDocsUi(app: FastifyInstance): Promise<void> {
     },
     // With `urls`, Swagger UI loads the listed document instead of the plugin's own /docs/json.
     uiConfig: { urls: [{ url: '/openapi.json', name: 'mailroute' }] },
-    validatorUrl: null,
+    validatorUrl: false,
   });
 }

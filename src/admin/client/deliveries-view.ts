@@ -4,6 +4,7 @@ import { ApiFailure, apiRequest, unwrapList } from './api.ts';
 import { HOURLY_PATH, listNotifications, NOTIFICATIONS_PATH, type Notification, replyText } from './deliveries.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { type HourCount, hourlyChart, lastDayBuckets } from './hourly-chart.ts';
+import { may } from './principal.ts';
 import type { EmailServer } from './types.ts';
 
 const PAGE_SIZE = 50;
@@ -51,7 +52,7 @@ export function createDeliveriesView() {
 
   function row(message: Notification): HTMLTableRowElement {
     const resendButton =
-      message.status === 'failed'
+      message.status === 'failed' && may('notifications.send')
         ? h(
             'button',
             { type: 'button', class: 'button-quiet', 'aria-label': `Resend to ${message.recipient}` },
