@@ -9,6 +9,7 @@ import { cleanReply } from '../smtp/redact.ts';
 import type { ClaimResult, DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
+import { failureScopeOf } from './failure-scope.ts';
 import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
@@ -199,6 +200,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     metrics.attempts.inc({ server, outcome: next.outcome });
     metrics.sendSeconds.observe({ outcome: next.outcome }, (ended - started) / 1000);
     (next.outcome === 'sent' ? metrics.serverLastSuccess : metrics.serverLastError).set({ server }, ended / 1000);
+    const failureScope = failure ? failureScopeOf(failure) : null;
     log.debug({ notification: message.id, server, outcome: next.outcome, replyCode }, 'delivery attempt');
 
     const attempt: DeliveryAttempt = {
@@ -211,6 +213,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       replyCode,
       reply,
       durationMs: ended - started,
+      failureScope,
     };
     if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null);
     if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason);

@@ -12,3 +12,11 @@ export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 /** custom: the org's enabled server; default: the operator's default server. */
 export const MESSAGE_ROUTES = ['custom', 'default'] as const;
 export type MessageRoute = (typeof MESSAGE_ROUTES)[number];
+
+/**
+ * What a failed attempt says about the server it went through: `server` (connect, TLS, sign-in, the
+ * sender refused, the service unavailable: every message would fail) or `message` (this recipient
+ * or this content refused: the server is fine). Only `server` failures count against its health.
+ */
+export const FAILURE_SCOPES = ['server', 'message'] as const;
+export type FailureScope = (typeof FAILURE_SCOPES)[number];

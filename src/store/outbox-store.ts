@@ -1,5 +1,5 @@
 import type { EventResult } from '../schemas/event-types.ts';
-import type { AttemptOutcome, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
+import type { AttemptOutcome, FailureScope, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
 import type { PageCursor } from './page-cursor.ts';
 
 export interface OutboxMessage {
@@ -43,6 +43,14 @@ export interface DeliveryAttempt {
   replyCode: number | null;
   reply: string | null;
   durationMs: number;
+  /** On a failed attempt: whether the server or only this message was at fault; unset when sent or unknown. */
+  failureScope?: FailureScope | null;
+}
+
+/** A server's latest successful attempt and latest server-level failure. */
+export interface ServerHealth {
+  lastSuccess?: DeliveryAttempt;
+  lastServerFailure?: DeliveryAttempt;
 }
 
 export interface DeliveryEvent {
@@ -106,6 +114,8 @@ export interface OutboxStore {
   get(orgId: string, id: string): Promise<OutboxMessage | undefined>;
   list(orgId: string, filter: MessageFilter, limit: number, after?: PageCursor): Promise<OutboxMessage[]>;
   attempts(orgId: string, messageId: string): Promise<DeliveryAttempt[]>;
+  /** From attempts through `server` (a custom server id or `default`); recipient refusals do not count. */
+  serverHealth(orgId: string, server: string): Promise<ServerHealth>;
   /** Leases up to `limit` due messages (queued, or leased with an expired lease) to `owner` until `leaseUntil`. */
   claim(owner: string, now: number, leaseUntil: number, limit: number): Promise<OutboxMessage[]>;
   /** Applies results in one transaction; returns the ids whose claim was still held. */

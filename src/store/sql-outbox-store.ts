@@ -89,6 +89,25 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
       return rows.map(toAttempt);
     },
 
+    async serverHealth(orgId, server) {
+      const latest = (failed: boolean) =>
+        db
+          .selectFrom('delivery_attempts')
+          .selectAll()
+          .where('org_id', '=', orgId)
+          .where('server', '=', server)
+          .where((eb) => (failed ? eb('failure_scope', '=', 'server') : eb('outcome', '=', 'sent')))
+          .orderBy('attempted_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+      const [success, failure] = await Promise.all([latest(false), latest(true)]);
+      return {
+        ...(success ? { lastSuccess: toAttempt(success) } : {}),
+        ...(failure ? { lastServerFailure: toAttempt(failure) } : {}),
+      };
+    },
+
     async requeue(orgId, id, now) {
       const row = await db
         .updateTable('outbox_messages')

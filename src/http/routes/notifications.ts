@@ -11,6 +11,8 @@ import {
   NotificationIdParams,
   NotificationListQuery,
   NotificationPost,
+  ServerHealth,
+  ServerHealthParams,
 } from '../../schemas/notification.ts';
 import { ROUTE_SCOPES, type RouteGroup, scopeNote } from '../../schemas/scopes.ts';
 import { principalOf } from '../auth.ts';
@@ -20,6 +22,7 @@ import { presentDeliveryEvent, presentNotification } from './notifications-prese
 export const NOTIFICATIONS_PATH = '/api/v1/mailroute/notifications';
 const DELIVERY_EVENTS_PATH = '/api/v1/mailroute/delivery-events';
 export const HOURLY_PATH = '/api/v1/mailroute/notification-stats/hourly';
+const SERVER_HEALTH_PATH = '/api/v1/mailroute/notification-stats/servers/:serverId';
 
 const tags = ['Notification'];
 // Submissions come in bursts from the identity platform: their own rate-limit bucket.
@@ -172,6 +175,29 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       const since = parseTimeParameter('since', request.query.since) ?? until - 24 * 3_600_000;
       const hours = await notifications.hourly(principalOf(request).orgId, since, until);
       return { hours: hours.map((h) => ({ hour: new Date(h.hour).toISOString(), sent: h.sent, failed: h.failed })) };
+    },
+  });
+
+  app.get(SERVER_HEALTH_PATH, {
+    config: config('notifications.read'),
+    schema: {
+      operationId: 'getServerHealth',
+      summary: "A server's delivery health: its latest success and latest server-level failure (mailroute extension)",
+      description: `A refused recipient or refused content is that message's problem, not the server's, and is not its last error. ${scopeNote('notifications.read')}`,
+      tags,
+      params: ServerHealthParams,
+      response: { 200: ServerHealth, ...errors(401, 403, 429) },
+    },
+    handler: async (request) => {
+      const { serverId } = request.params;
+      const health = await notifications.serverHealth(principalOf(request).orgId, serverId);
+      const present = (a: { attemptedAt: number; replyCode: number | null; reply: string | null } | undefined) =>
+        a ? { at: new Date(a.attemptedAt).toISOString(), replyCode: a.replyCode, reply: a.reply } : null;
+      return {
+        server: serverId,
+        lastSuccess: present(health.lastSuccess),
+        lastError: present(health.lastServerFailure),
+      };
     },
   });
 };
