@@ -117,6 +117,14 @@ const until = Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-
 export const NotificationListQuery = Type.Object({
   status: Type.Optional(stringEnum(MESSAGE_STATUSES)),
   server: Type.Optional(Type.String({ maxLength: 64, description: 'A custom server id, or `default`' })),
+  recipient: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 254,
+      pattern: `^[^\\s${UNSAFE_CHARACTERS}]+$`,
+      description: 'Messages whose recipient address contains this text, ignoring case',
+    }),
+  ),
   since: Type.Optional(since),
   until: Type.Optional(until),
   limit: Type.Optional(limit),

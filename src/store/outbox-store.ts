@@ -86,6 +86,8 @@ export interface MessageFilter {
   status?: MessageStatus;
   /** A custom server id, or `default`. */
   server?: string;
+  /** Part of the recipient address, matched ignoring case. */
+  recipient?: string;
   since?: number;
   until?: number;
 }

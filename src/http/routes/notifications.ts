@@ -73,17 +73,18 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       operationId: 'listNotifications',
       summary: 'List notifications, newest first (mailroute extension)',
       description:
-        'Filter by status, server (a custom server id or `default`) and creation time. When more remain, a `Link: <...>; rel="next"` header names the next page. ' +
+        'Filter by status, server (a custom server id or `default`), part of the recipient address and creation time. When more remain, a `Link: <...>; rel="next"` header names the next page. ' +
         scopeNote('notifications.read'),
       tags,
       querystring: NotificationListQuery,
       response: { 200: Type.Array(Notification), ...errors(400, 401, 403, 429) },
     },
     handler: async (request, reply) => {
-      const { status, server, since, until, after, limit = 20 } = request.query;
+      const { status, server, recipient, since, until, after, limit = 20 } = request.query;
       const filter = {
         status,
         server,
+        recipient,
         since: parseTimeParameter('since', since),
         until: parseTimeParameter('until', until),
       };
