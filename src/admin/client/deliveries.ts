@@ -1,5 +1,5 @@
 import type { Notification, ServerHealth as ServerHealthResponse } from '../../schemas/notification.ts';
-import { apiRequest } from './api.ts';
+import { apiPage, apiRequest } from './api.ts';
 
 export type { Notification };
 
@@ -14,16 +14,25 @@ export function replyText(code: number | null, reply: string | null): string {
   return code === null || reply.startsWith(String(code)) ? reply : `${code} ${reply}`;
 }
 
-export async function listNotifications(filter: {
+export interface NotificationFilter {
   status?: string;
   server?: string;
+  recipient?: string;
   limit: number;
-}): Promise<Notification[]> {
+}
+
+/** The first page's path for a filter; later pages follow the API's next link. */
+export function notificationsPath(filter: NotificationFilter): string {
   const query = new URLSearchParams({ limit: String(filter.limit) });
   if (filter.status) query.set('status', filter.status);
   if (filter.server) query.set('server', filter.server);
-  const data = await apiRequest('GET', `${NOTIFICATIONS_PATH}?${query}`);
-  return Array.isArray(data) ? (data as Notification[]) : [];
+  if (filter.recipient) query.set('recipient', filter.recipient);
+  return `${NOTIFICATIONS_PATH}?${query}`;
+}
+
+export async function listNotifications(path: string): Promise<{ messages: Notification[]; next?: string }> {
+  const { data, next } = await apiPage(path);
+  return { messages: Array.isArray(data) ? (data as Notification[]) : [], next };
 }
 
 /** Delivery health of one server: a refused recipient is its message's problem, so the API leaves it out. */
