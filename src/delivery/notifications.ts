@@ -172,6 +172,8 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     list: (orgId: string, filter: MessageFilter, limit: number, after?: PageCursor) =>
       outbox.list(orgId, filter, limit, after),
 
+    serverHealth: (orgId: string, server: string) => outbox.serverHealth(orgId, server),
+
     /** Puts a failed message back in the queue, with the same Message-ID, routed as it was. */
     async resend(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<OutboxMessage> {
       const target = { id: id.slice(0, 64), type: 'Notification' as const };

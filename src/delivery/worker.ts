@@ -12,6 +12,7 @@ import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { deliveryLogEvent } from './delivery-log-event.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { createDestinationGate } from './destination-gate.ts';
+import { failureScopeOf } from './failure-scope.ts';
 import { createHeldMessages, type HeldMessage } from './held-messages.ts';
 import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
@@ -256,6 +257,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     metrics.attempts.inc({ server, outcome: next.outcome });
     metrics.sendSeconds.observe({ outcome: next.outcome }, (ended - started) / 1000);
     (next.outcome === 'sent' ? metrics.serverLastSuccess : metrics.serverLastError).set({ server }, ended / 1000);
+    const failureScope = failure ? failureScopeOf(failure) : null;
     log.debug({ notification: message.id, server, outcome: next.outcome, replyCode }, 'delivery attempt');
 
     const attempt: DeliveryAttempt = {
@@ -268,6 +270,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       replyCode,
       reply,
       durationMs: ended - started,
+      failureScope,
     };
     if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null, record);
     if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason, record);

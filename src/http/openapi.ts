@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { ROUTE_SCOPES } from '../schemas/scopes.ts';
+import { registerDocsUi } from './docs-ui.ts';
 import { ERROR_TABLE } from './error-table.ts';
 
 /** OpenAPI 3 generated from the route schemas, served at /openapi.json, with a docs page at /docs. */
@@ -38,6 +38,6 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       security: [{ apiToken: [] }, { oauth2AccessToken: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await registerDocsUi(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

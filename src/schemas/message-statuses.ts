@@ -19,3 +19,11 @@ export const DEFAULT_DESTINATION = 'default';
 export function messageDestination(message: { route: MessageRoute | string; serverId: string | null }): string {
   return message.route === 'custom' && message.serverId ? message.serverId : DEFAULT_DESTINATION;
 }
+
+/**
+ * What a failed attempt says about the server it went through: `server` (connect, TLS, sign-in, the
+ * sender refused, the service unavailable: every message would fail) or `message` (this recipient
+ * or this content refused: the server is fine). Only `server` failures count against its health.
+ */
+export const FAILURE_SCOPES = ['server', 'message'] as const;
+export type FailureScope = (typeof FAILURE_SCOPES)[number];

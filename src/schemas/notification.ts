@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { DELIVERY_EVENT_TYPES, EVENT_RESULTS } from './event-types.ts';
 import { UNSAFE_CHARACTERS } from './formats.ts';
-import { ATTEMPT_OUTCOMES, MESSAGE_ROUTES, MESSAGE_STATUSES } from './message-statuses.ts';
+import { ATTEMPT_OUTCOMES, FAILURE_SCOPES, MESSAGE_ROUTES, MESSAGE_STATUSES } from './message-statuses.ts';
 import { stringEnum } from './string-enum.ts';
 
 /** Wire schemas of the notification API (a mailroute extension, not part of Okta's API). */
@@ -60,6 +60,12 @@ const Attempt = Type.Object(
       description: "The server's reply or the local error; never the message body",
     }),
     durationMs: Type.Integer(),
+    failureScope: Type.Optional(
+      Type.Union([stringEnum(FAILURE_SCOPES), Type.Null()], {
+        description:
+          'On a failed attempt: `server` (connect, TLS, sign-in, sender, service unavailable) or `message` (this recipient or content refused)',
+      }),
+    ),
   },
   { title: 'NotificationAttempt' },
 );
@@ -111,6 +117,14 @@ const until = Type.String({ pattern: ISO_DATE_TIME, description: 'ISO 8601 date-
 export const NotificationListQuery = Type.Object({
   status: Type.Optional(stringEnum(MESSAGE_STATUSES)),
   server: Type.Optional(Type.String({ maxLength: 64, description: 'A custom server id, or `default`' })),
+  recipient: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 254,
+      pattern: `^[^\\s${UNSAFE_CHARACTERS}]+$`,
+      description: 'Messages whose recipient address contains this text, ignoring case',
+    }),
+  ),
   since: Type.Optional(since),
   until: Type.Optional(until),
   limit: Type.Optional(limit),
@@ -162,3 +176,26 @@ export const HourlyCounts = Type.Object(
     description: 'Final outcomes per hour (UTC), from delivery events; hours with none are omitted',
   },
 );
+
+export const ServerHealthParams = Type.Object({
+  serverId: Type.String({ maxLength: 64, description: 'A custom server id, or `default`' }),
+});
+
+const HealthAttempt = Type.Object({
+  at: Type.String({ format: 'date-time' }),
+  replyCode: Type.Union([Type.Integer(), Type.Null()]),
+  reply: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const ServerHealth = Type.Object(
+  {
+    server: Type.String(),
+    lastSuccess: Type.Union([HealthAttempt, Type.Null()]),
+    lastError: Type.Union([HealthAttempt, Type.Null()], {
+      description:
+        "The latest server-level failure (connect, TLS, sign-in, sender, service unavailable); a refused recipient is its message's problem and not counted",
+    }),
+  },
+  { title: 'ServerHealth' },
+);
+export type ServerHealth = Static<typeof ServerHealth>;

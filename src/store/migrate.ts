@@ -5,6 +5,7 @@ import * as delivery from './migrations/004-delivery.ts';
 import * as oauthSmtp from './migrations/005-oauth-smtp.ts';
 import * as idempotencyRequestHash from './migrations/006-idempotency-request-hash.ts';
 import * as orgSender from './migrations/007-org-sender.ts';
+import * as attemptFailureScope from './migrations/008-attempt-failure-scope.ts';
 import * as logEvents from './migrations/009-log-events.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-oauth-smtp': oauthSmtp,
   '006-idempotency-request-hash': idempotencyRequestHash,
   '007-org-sender': orgSender,
+  '008-attempt-failure-scope': attemptFailureScope,
   '009-log-events': logEvents,
 };
 

@@ -1,5 +1,5 @@
 import type { EventResult } from '../schemas/event-types.ts';
-import type { AttemptOutcome, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
+import type { AttemptOutcome, FailureScope, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
 import type { LogEvent } from './log-event-store.ts';
 import type { PageCursor } from './page-cursor.ts';
 
@@ -44,6 +44,14 @@ export interface DeliveryAttempt {
   replyCode: number | null;
   reply: string | null;
   durationMs: number;
+  /** On a failed attempt: whether the server or only this message was at fault; unset when sent or unknown. */
+  failureScope?: FailureScope | null;
+}
+
+/** A server's latest successful attempt and latest server-level failure. */
+export interface ServerHealth {
+  lastSuccess?: DeliveryAttempt;
+  lastServerFailure?: DeliveryAttempt;
 }
 
 export interface DeliveryEvent {
@@ -97,6 +105,8 @@ export interface MessageFilter {
   status?: MessageStatus;
   /** A custom server id, or `default`. */
   server?: string;
+  /** Part of the recipient address, matched ignoring case. */
+  recipient?: string;
   since?: number;
   until?: number;
 }
@@ -125,6 +135,8 @@ export interface OutboxStore {
   get(orgId: string, id: string): Promise<OutboxMessage | undefined>;
   list(orgId: string, filter: MessageFilter, limit: number, after?: PageCursor): Promise<OutboxMessage[]>;
   attempts(orgId: string, messageId: string): Promise<DeliveryAttempt[]>;
+  /** From attempts through `server` (a custom server id or `default`); recipient refusals do not count. */
+  serverHealth(orgId: string, server: string): Promise<ServerHealth>;
   /**
    * Leases up to `limit` due messages (queued, or leased with an expired lease) to `owner` until
    * `leaseUntil`, oldest due first; with `room`, only messages whose org and destination have room.

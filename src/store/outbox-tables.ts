@@ -46,6 +46,8 @@ export interface DeliveryAttemptTable {
   reply_code: number | null;
   reply: string | null;
   duration_ms: number;
+  /** server | message, on failed attempts; null before migration 008. */
+  failure_scope: string | null;
 }
 
 export interface DeliveryEventTable {

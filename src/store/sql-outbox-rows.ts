@@ -1,5 +1,5 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { AttemptOutcome, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
+import type { AttemptOutcome, FailureScope, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
 import type { DeliveryAttempt, DeliveryEvent, OutboxMessage } from './outbox-store.ts';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
 import { nullableNumber } from './sql-values.ts';
@@ -73,6 +73,7 @@ export function toAttempt(row: Selectable<DeliveryAttemptTable>): DeliveryAttemp
     replyCode: nullableNumber(row.reply_code),
     reply: row.reply,
     durationMs: Number(row.duration_ms),
+    failureScope: (row.failure_scope as FailureScope | null) ?? null,
   };
 }
 
@@ -87,6 +88,7 @@ export function attemptRow(a: DeliveryAttempt): Insertable<DeliveryAttemptTable>
     reply_code: a.replyCode,
     reply: a.reply,
     duration_ms: a.durationMs,
+    failure_scope: a.failureScope ?? null,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import { deliveryEvents } from './sql-delivery-events.ts';
@@ -68,6 +68,11 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
       else if (filter.server) query = query.where('server_id', '=', filter.server);
       if (filter.since !== undefined) query = query.where('created_at', '>=', filter.since);
       if (filter.until !== undefined) query = query.where('created_at', '<', filter.until);
+      if (filter.recipient) {
+        // The search text is literal: LIKE's wildcards and the escape character are escaped.
+        const pattern = `%${filter.recipient.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        query = query.where(sql<boolean>`lower(recipient) like ${pattern} escape '\\'`);
+      }
       if (after) {
         query = query.where((eb) =>
           eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]),
@@ -87,6 +92,25 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
         .orderBy('id')
         .execute();
       return rows.map(toAttempt);
+    },
+
+    async serverHealth(orgId, server) {
+      const latest = (failed: boolean) =>
+        db
+          .selectFrom('delivery_attempts')
+          .selectAll()
+          .where('org_id', '=', orgId)
+          .where('server', '=', server)
+          .where((eb) => (failed ? eb('failure_scope', '=', 'server') : eb('outcome', '=', 'sent')))
+          .orderBy('attempted_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+      const [success, failure] = await Promise.all([latest(false), latest(true)]);
+      return {
+        ...(success ? { lastSuccess: toAttempt(success) } : {}),
+        ...(failure ? { lastServerFailure: toAttempt(failure) } : {}),
+      };
     },
 
     async requeue(orgId, id, now) {

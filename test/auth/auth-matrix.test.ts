@@ -275,6 +275,19 @@ describe('auth: every endpoint × every credential', () => {
       },
     },
     {
+      name: 'GET /api/v1/mailroute/notification-stats/servers/{id}',
+      group: 'notifications.read',
+      prepare: async () => ({ method: 'GET', path: '/api/v1/mailroute/notification-stats/servers/default' }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.server, 'default');
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body, { server: 'default', lastSuccess: null, lastError: null });
+      },
+    },
+    {
       name: 'GET /api/v1/mailroute/me',
       group: 'org.read',
       prepare: async () => ({ method: 'GET', path: '/api/v1/mailroute/me' }),

@@ -291,13 +291,13 @@ describeUnless(chromiumMissing, 'admin page in Chromium', () => {
     );
   });
 
-  it("shows each server's delivery health: last success and last error", async () => {
+  it("shows each server's delivery health; a refused recipient is not the server's error", async () => {
     await page.getByRole('link', { name: 'Email servers' }).click();
     const health = row('Primary relay').locator('[data-health-for]');
     await health.locator('.health').waitFor();
     const text = await textOf(health);
     assert.match(text, /Last success: /);
-    assert.match(text, /Last error: .* — 550/);
+    assert.doesNotMatch(text, /Last error|550/);
   });
 
   it('resends a failed message from the deliveries view', async () => {

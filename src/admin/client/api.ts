@@ -40,7 +40,7 @@ export function setUnauthorizedHandler(handler: (failure: ApiFailure) => void): 
   onUnauthorized = handler;
 }
 
-export async function apiRequest(method: string, path: string, body?: unknown): Promise<unknown> {
+async function send(method: string, path: string, body?: unknown): Promise<{ data: unknown; headers: Headers }> {
   const token = getToken();
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = authorizationFor(token);
@@ -64,8 +64,20 @@ export async function apiRequest(method: string, path: string, body?: unknown): 
   } catch {
     data = undefined;
   }
-  if (response.ok) return data;
+  if (response.ok) return { data, headers: response.headers };
   throw toFailure(response, data);
+}
+
+export async function apiRequest(method: string, path: string, body?: unknown): Promise<unknown> {
+  return (await send(method, path, body)).data;
+}
+
+/** A GET of one page of a list, with the path of the next page from its `Link: <...>; rel="next"`. */
+export async function apiPage(path: string): Promise<{ data: unknown; next?: string }> {
+  const { data, headers } = await send('GET', path);
+  const next = /<([^>]+)>;\s*rel="next"/.exec(headers.get('link') ?? '')?.[1];
+  // Only a same-origin path is followed: the token goes with it.
+  return { data, next: next?.startsWith('/') && !next.startsWith('//') ? next : undefined };
 }
 
 function toFailure(response: Response, data: unknown): ApiFailure {

@@ -1,27 +1,65 @@
 import { MESSAGE_STATUSES } from '../../schemas/message-statuses.ts';
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { ApiFailure, apiRequest, unwrapList } from './api.ts';
-import { HOURLY_PATH, listNotifications, NOTIFICATIONS_PATH, type Notification, replyText } from './deliveries.ts';
+import {
+  HOURLY_PATH,
+  listNotifications,
+  NOTIFICATIONS_PATH,
+  type Notification,
+  notificationsPath,
+  replyText,
+} from './deliveries.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { type HourCount, hourlyChart, lastDayBuckets } from './hourly-chart.ts';
+import { showMessageDetail } from './message-detail.ts';
+import { may } from './principal.ts';
 import type { EmailServer } from './types.ts';
 
 const PAGE_SIZE = 50;
 
-/** Recent messages with status, server, attempts and last reply; filter by status; resend failed ones. */
+/**
+ * Messages, newest first, a page at a time (the API's next links); filter by status and recipient;
+ * open one for its attempts; resend failed ones.
+ */
 export function createDeliveriesView() {
   const list = byId('deliveries-list');
   const alert = byId('deliveries-alert');
   const status = byId('deliveries-status-line');
   const chart = byId('deliveries-chart');
   const statusFilter = byId<HTMLSelectElement>('deliveries-status');
+  const recipientFilter = byId<HTMLInputElement>('deliveries-recipient');
+  const pager = byId('deliveries-pager');
+  const newer = byId<HTMLButtonElement>('deliveries-newer');
+  const older = byId<HTMLButtonElement>('deliveries-older');
   let aliases = new Map<string, string>();
+  /** The paths of the pages before this one, and this one's; the next comes from the API. */
+  let earlier: string[] = [];
+  let current = '';
+  let next: string | undefined;
 
   for (const value of MESSAGE_STATUSES)
     statusFilter.append(h('option', { value }, value[0].toUpperCase() + value.slice(1)));
-  statusFilter.addEventListener('change', () => void refresh());
+  const firstPage = () => {
+    earlier = [];
+    current = '';
+    void refresh();
+  };
+  statusFilter.addEventListener('change', firstPage);
   byId('deliveries-refresh').addEventListener('click', () => void refresh());
-  byId('deliveries-filter').addEventListener('submit', (event) => event.preventDefault());
+  byId('deliveries-filter').addEventListener('submit', (event) => {
+    event.preventDefault();
+    firstPage();
+  });
+  older.addEventListener('click', () => {
+    if (!next) return;
+    earlier.push(current);
+    current = next;
+    void refresh();
+  });
+  newer.addEventListener('click', () => {
+    current = earlier.pop() ?? '';
+    void refresh();
+  });
 
   function showError(error: unknown, context: string): void {
     const text =
@@ -30,7 +68,13 @@ export function createDeliveriesView() {
           ? `${error.errorCode}: ${error.summary}`
           : error.summary
         : String(error);
-    showAlert(alert, h('strong', {}, `${context}: `), text);
+    const causes = error instanceof ApiFailure ? error.causes : [];
+    showAlert(
+      alert,
+      h('strong', {}, `${context}: `),
+      text,
+      ...causes.map((c) => h('div', {}, c.field ? `${c.field}: ${c.message}` : c.message)),
+    );
   }
 
   function serverName(message: Notification): string {
@@ -51,7 +95,7 @@ export function createDeliveriesView() {
 
   function row(message: Notification): HTMLTableRowElement {
     const resendButton =
-      message.status === 'failed'
+      message.status === 'failed' && may('notifications.send')
         ? h(
             'button',
             { type: 'button', class: 'button-quiet', 'aria-label': `Resend to ${message.recipient}` },
@@ -59,6 +103,12 @@ export function createDeliveriesView() {
           )
         : null;
     resendButton?.addEventListener('click', () => void resend(message));
+    const detailButton = h(
+      'button',
+      { type: 'button', class: 'button-quiet', 'aria-label': `Details of the message to ${message.recipient}` },
+      'Details',
+    );
+    detailButton.addEventListener('click', () => void showMessageDetail(message.id, serverName));
     return h(
       'tr',
       { 'data-notification-id': message.id, 'data-status': message.status },
@@ -74,7 +124,7 @@ export function createDeliveriesView() {
           : h('span', { class: 'muted' }, '—'),
       ),
       h('td', { 'data-label': 'Created' }, formatTime(message.created)),
-      h('td', {}, resendButton),
+      h('td', {}, h('div', { class: 'actions' }, detailButton, resendButton)),
     );
   }
 
@@ -82,7 +132,15 @@ export function createDeliveriesView() {
     if (messages.length === 0) {
       replaceChildren(
         list,
-        h('p', { class: 'card empty' }, statusFilter.value ? `No ${statusFilter.value} messages.` : 'No messages yet.'),
+        h(
+          'p',
+          { class: 'card empty' },
+          recipientFilter.value.trim()
+            ? `No ${statusFilter.value ? `${statusFilter.value} ` : ''}messages to an address containing "${recipientFilter.value.trim()}".`
+            : statusFilter.value
+              ? `No ${statusFilter.value} messages.`
+              : 'No messages yet.',
+        ),
       );
       return;
     }
@@ -91,7 +149,7 @@ export function createDeliveriesView() {
       h(
         'table',
         { class: 'deliveries' },
-        h('caption', { class: 'visually-hidden' }, 'Recent messages, newest first'),
+        h('caption', { class: 'visually-hidden' }, 'Messages, newest first'),
         h(
           'thead',
           {},
@@ -105,25 +163,36 @@ export function createDeliveriesView() {
         ),
         h('tbody', {}, ...messages.map(row)),
       ),
-      messages.length === PAGE_SIZE ? h('p', { class: 'muted' }, `Showing the ${PAGE_SIZE} most recent.`) : null,
     );
   }
 
   async function refresh(): Promise<void> {
     showAlert(alert);
     try {
-      const [servers, messages, hourly] = await Promise.all([
+      const [servers, page, hourly] = await Promise.all([
         apiRequest('GET', '/api/v1/email-servers'),
-        listNotifications({ status: statusFilter.value || undefined, limit: PAGE_SIZE }),
+        listNotifications(
+          current ||
+            notificationsPath({
+              status: statusFilter.value || undefined,
+              recipient: recipientFilter.value.trim() || undefined,
+              limit: PAGE_SIZE,
+            }),
+        ),
         apiRequest('GET', HOURLY_PATH),
       ]);
       aliases = new Map(unwrapList<EmailServer>(servers, 'email-servers').map((s) => [s.id, s.alias]));
-      renderList(messages);
+      renderList(page.messages);
+      next = page.next;
+      pager.hidden = !next && earlier.length === 0;
+      newer.disabled = earlier.length === 0;
+      older.disabled = !next;
+      replaceChildren(byId('deliveries-page'), `Page ${earlier.length + 1}`);
       const hours = ((hourly as { hours?: Array<{ hour: string; sent: number; failed: number }> })?.hours ?? []).map(
         (entry): HourCount => ({ hour: Date.parse(entry.hour), sent: entry.sent, failed: entry.failed }),
       );
       replaceChildren(chart, hourlyChart(lastDayBuckets(hours, Date.now()), chart.clientWidth || 720));
-      replaceChildren(status, `${messages.length} messages shown.`);
+      replaceChildren(status, `${page.messages.length} messages shown, page ${earlier.length + 1}.`);
     } catch (error) {
       if (error instanceof ApiFailure && (error.status === 404 || error.status === 403)) {
         showAlert(

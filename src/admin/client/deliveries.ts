@@ -1,11 +1,12 @@
-import type { Notification } from '../../schemas/notification.ts';
-import { apiRequest } from './api.ts';
+import type { Notification, ServerHealth as ServerHealthResponse } from '../../schemas/notification.ts';
+import { apiPage, apiRequest } from './api.ts';
 
 export type { Notification };
 
 /** The delivery API (a mailroute extension): notifications with their status, server and last reply. */
 export const NOTIFICATIONS_PATH = '/api/v1/mailroute/notifications';
 export const HOURLY_PATH = '/api/v1/mailroute/notification-stats/hourly';
+const SERVER_HEALTH_PATH = '/api/v1/mailroute/notification-stats/servers';
 
 /** "550 No such user" from a code and a reply that may already start with that code. */
 export function replyText(code: number | null, reply: string | null): string {
@@ -13,19 +14,28 @@ export function replyText(code: number | null, reply: string | null): string {
   return code === null || reply.startsWith(String(code)) ? reply : `${code} ${reply}`;
 }
 
-export async function listNotifications(filter: {
+export interface NotificationFilter {
   status?: string;
   server?: string;
+  recipient?: string;
   limit: number;
-}): Promise<Notification[]> {
+}
+
+/** The first page's path for a filter; later pages follow the API's next link. */
+export function notificationsPath(filter: NotificationFilter): string {
   const query = new URLSearchParams({ limit: String(filter.limit) });
   if (filter.status) query.set('status', filter.status);
   if (filter.server) query.set('server', filter.server);
-  const data = await apiRequest('GET', `${NOTIFICATIONS_PATH}?${query}`);
-  return Array.isArray(data) ? (data as Notification[]) : [];
+  if (filter.recipient) query.set('recipient', filter.recipient);
+  return `${NOTIFICATIONS_PATH}?${query}`;
 }
 
-/** Delivery health of one server, from its most recent messages. */
+export async function listNotifications(path: string): Promise<{ messages: Notification[]; next?: string }> {
+  const { data, next } = await apiPage(path);
+  return { messages: Array.isArray(data) ? (data as Notification[]) : [], next };
+}
+
+/** Delivery health of one server: a refused recipient is its message's problem, so the API leaves it out. */
 export interface ServerHealth {
   lastSuccessAt?: string;
   lastErrorAt?: string;
@@ -33,13 +43,13 @@ export interface ServerHealth {
 }
 
 export async function serverHealth(serverId: string): Promise<ServerHealth> {
-  const recent = await listNotifications({ server: serverId, limit: 20 });
-  const success = recent.find((m) => m.status === 'sent');
-  // A failed message, or one waiting for a retry after an error reply, is the latest error.
-  const error = recent.find((m) => m.status === 'failed' || (m.status === 'queued' && m.attempts > 0 && m.lastReply));
+  const health = (await apiRequest(
+    'GET',
+    `${SERVER_HEALTH_PATH}/${encodeURIComponent(serverId)}`,
+  )) as ServerHealthResponse;
   return {
-    lastSuccessAt: success?.completedAt ?? undefined,
-    lastErrorAt: error ? (error.completedAt ?? error.lastUpdated) : undefined,
-    lastError: error ? replyText(error.lastReplyCode, error.lastReply) : undefined,
+    lastSuccessAt: health.lastSuccess?.at,
+    lastErrorAt: health.lastError?.at,
+    lastError: health.lastError ? replyText(health.lastError.replyCode, health.lastError.reply) : undefined,
   };
 }

@@ -3,6 +3,7 @@ import { createDeliveriesView } from './deliveries-view.ts';
 import { installDialogClosers } from './dialogs.ts';
 import { byId, replaceChildren } from './dom.ts';
 import { setUpOAuthSignIn } from './oauth-sign-in-view.ts';
+import { forgetPrincipal, loadPrincipal, may } from './principal.ts';
 import { createServersView } from './servers-view.ts';
 import { clearToken, getToken, setToken } from './session.ts';
 
@@ -30,13 +31,27 @@ function start(): void {
     document.title = `${view === 'sign-in' ? 'Sign in' : view === 'servers' ? 'Email servers' : 'Deliveries'} · mailroute admin`;
   }
 
-  function route(): void {
+  let principalLoaded: Promise<void> | undefined;
+
+  /** Shows the token's org, and whether it may only read, before any view renders its buttons. */
+  function loadOrg(): Promise<void> {
+    principalLoaded ??= loadPrincipal().then((principal) => {
+      replaceChildren(byId('org-name'), principal?.org.name ?? '');
+      byId('org-name').title = principal ? `Org id ${principal.org.id}` : '';
+      byId('org').hidden = !principal;
+      byId('org-access').hidden = may('emailServers.manage');
+    });
+    return principalLoaded;
+  }
+
+  async function route(): Promise<void> {
     if (!getToken()) {
       show('sign-in');
       tokenInput.focus();
       return;
     }
     const view: ViewName = location.hash === '#/deliveries' ? 'deliveries' : 'servers';
+    await loadOrg();
     show(view);
     if (view === 'servers') void servers.refresh();
     else void deliveries.refresh();
@@ -46,10 +61,13 @@ function start(): void {
 
   function signOut(message = ''): void {
     clearToken();
+    forgetPrincipal();
+    principalLoaded = undefined;
+    byId('org').hidden = true;
     for (const dialog of document.querySelectorAll('dialog')) dialog.close();
     replaceChildren(tokenError, message);
     if (message) tokenInput.setAttribute('aria-invalid', 'true');
-    route();
+    void route();
   }
 
   setUnauthorizedHandler((failure) => signOut(`Signed out: ${failure.summary}. Sign in with a valid token.`));
@@ -70,7 +88,7 @@ function start(): void {
       // Checks the token before showing anything; a 401 signs out again through the handler.
       await apiRequest('GET', '/api/v1/email-servers');
       tokenInput.value = '';
-      route();
+      void route();
     } catch (error) {
       if (error instanceof ApiFailure && error.status === 401) return;
       clearToken();
@@ -81,9 +99,9 @@ function start(): void {
   });
 
   byId('sign-out').addEventListener('click', () => signOut());
-  window.addEventListener('hashchange', route);
-  route();
-  void setUpOAuthSignIn(route);
+  window.addEventListener('hashchange', () => void route());
+  void route();
+  void setUpOAuthSignIn(() => void route());
 }
 
 start();

@@ -1,7 +1,9 @@
+import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { ApiFailure, apiRequest, unwrapList } from './api.ts';
 import { type ServerHealth, serverHealth } from './deliveries.ts';
 import { confirmAction } from './dialogs.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
+import { may } from './principal.ts';
 import { createServerForm } from './server-form.ts';
 import { createTestDialog } from './test-dialog.ts';
 import { type EmailServer, effectiveTlsMode, TLS_MODE_LABELS } from './types.ts';
@@ -131,24 +133,29 @@ export function createServersView() {
         h('span', { class: server.enabled ? 'badge badge-on' : 'badge' }, server.enabled ? 'Enabled' : 'Disabled'),
       ),
       h('td', { 'data-label': 'Health', 'data-health-for': server.id }, healthCell(health.get(server.id))),
-      h(
-        'td',
-        {},
+      // A read-only token gets no write buttons rather than buttons that fail after submitting.
+      may('emailServers.manage') &&
         h(
-          'div',
-          { class: 'actions' },
-          action('Edit', `Edit ${server.alias}`, () => form.open(server)),
-          action('Test', `Send test email through ${server.alias}`, () => testDialog.open(server)),
-          server.enabled
-            ? action('Disable', `Disable ${server.alias}`, () => void setEnabled(server, false))
-            : action('Enable', `Enable ${server.alias}`, () => void setEnabled(server, true)),
-          action('Delete', `Delete ${server.alias}`, () => void remove(server), 'button-danger-quiet'),
+          'td',
+          {},
+          h(
+            'div',
+            { class: 'actions' },
+            action('Edit', `Edit ${server.alias}`, () => form.open(server)),
+            action('Test', `Send test email through ${server.alias}`, () => testDialog.open(server)),
+            server.enabled
+              ? action('Disable', `Disable ${server.alias}`, () => void setEnabled(server, false))
+              : action('Enable', `Enable ${server.alias}`, () => void setEnabled(server, true)),
+            action('Delete', `Delete ${server.alias}`, () => void remove(server), 'button-danger-quiet'),
+          ),
         ),
-      ),
     );
   }
 
   function render(): void {
+    const manage = may('emailServers.manage');
+    byId('enrol-server').hidden = !manage;
+    const columns = ['Alias', 'Host', 'TLS', 'State', 'Health', ...(manage ? ['Actions'] : [])];
     const enabled = servers.find((s) => s.enabled);
     replaceChildren(
       rule,
@@ -156,11 +163,18 @@ export function createServersView() {
       enabled
         ? `All email goes through "${enabled.alias}". Disable it before enabling another.`
         : 'No server is enabled: email goes through the default sender.',
+      manage
+        ? ''
+        : ` This token may only read: changing servers needs the ${ROUTE_SCOPES['emailServers.manage'][0]} scope.`,
     );
     if (servers.length === 0) {
       replaceChildren(
         list,
-        h('p', { class: 'card empty' }, 'No servers enrolled yet. Use "Enrol server" to add your SMTP server.'),
+        h(
+          'p',
+          { class: 'card empty' },
+          manage ? 'No servers enrolled yet. Use "Enrol server" to add your SMTP server.' : 'No servers enrolled yet.',
+        ),
       );
       return;
     }
@@ -170,15 +184,7 @@ export function createServersView() {
         'table',
         { class: 'servers' },
         h('caption', { class: 'visually-hidden' }, 'Enrolled email servers'),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ...['Alias', 'Host', 'TLS', 'State', 'Health', 'Actions'].map((title) => h('th', { scope: 'col' }, title)),
-          ),
-        ),
+        h('thead', {}, h('tr', {}, ...columns.map((title) => h('th', { scope: 'col' }, title)))),
         h('tbody', {}, ...servers.map(row)),
       ),
     );

@@ -33,6 +33,7 @@ export function presentNotification(message: OutboxMessage, attempts?: DeliveryA
             replyCode: a.replyCode,
             reply: a.reply,
             durationMs: a.durationMs,
+            failureScope: a.failureScope ?? null,
           })),
         }
       : {}),

@@ -11,6 +11,8 @@ import {
   NotificationIdParams,
   NotificationListQuery,
   NotificationPost,
+  ServerHealth,
+  ServerHealthParams,
 } from '../../schemas/notification.ts';
 import { ROUTE_SCOPES, type RouteGroup, scopeNote } from '../../schemas/scopes.ts';
 import { changeContextOf, principalOf } from '../auth.ts';
@@ -20,6 +22,7 @@ import { presentDeliveryEvent, presentNotification } from './notifications-prese
 export const NOTIFICATIONS_PATH = '/api/v1/mailroute/notifications';
 const DELIVERY_EVENTS_PATH = '/api/v1/mailroute/delivery-events';
 export const HOURLY_PATH = '/api/v1/mailroute/notification-stats/hourly';
+const SERVER_HEALTH_PATH = '/api/v1/mailroute/notification-stats/servers/:serverId';
 
 const tags = ['Notification'];
 // Submissions come in bursts from the identity platform: their own rate-limit bucket.
@@ -71,17 +74,18 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       operationId: 'listNotifications',
       summary: 'List notifications, newest first (mailroute extension)',
       description:
-        'Filter by status, server (a custom server id or `default`) and creation time. When more remain, a `Link: <...>; rel="next"` header names the next page. ' +
+        'Filter by status, server (a custom server id or `default`), part of the recipient address and creation time. When more remain, a `Link: <...>; rel="next"` header names the next page. ' +
         scopeNote('notifications.read'),
       tags,
       querystring: NotificationListQuery,
       response: { 200: Type.Array(Notification), ...errors(400, 401, 403, 429) },
     },
     handler: async (request, reply) => {
-      const { status, server, since, until, after, limit = 20 } = request.query;
+      const { status, server, recipient, since, until, after, limit = 20 } = request.query;
       const filter = {
         status,
         server,
+        recipient,
         since: parseTimeParameter('since', since),
         until: parseTimeParameter('until', until),
       };
@@ -177,6 +181,29 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
       const since = parseTimeParameter('since', request.query.since) ?? until - 24 * 3_600_000;
       const hours = await notifications.hourly(principalOf(request).orgId, since, until);
       return { hours: hours.map((h) => ({ hour: new Date(h.hour).toISOString(), sent: h.sent, failed: h.failed })) };
+    },
+  });
+
+  app.get(SERVER_HEALTH_PATH, {
+    config: config('notifications.read'),
+    schema: {
+      operationId: 'getServerHealth',
+      summary: "A server's delivery health: its latest success and latest server-level failure (mailroute extension)",
+      description: `A refused recipient or refused content is that message's problem, not the server's, and is not its last error. ${scopeNote('notifications.read')}`,
+      tags,
+      params: ServerHealthParams,
+      response: { 200: ServerHealth, ...errors(401, 403, 429) },
+    },
+    handler: async (request) => {
+      const { serverId } = request.params;
+      const health = await notifications.serverHealth(principalOf(request).orgId, serverId);
+      const present = (a: { attemptedAt: number; replyCode: number | null; reply: string | null } | undefined) =>
+        a ? { at: new Date(a.attemptedAt).toISOString(), replyCode: a.replyCode, reply: a.reply } : null;
+      return {
+        server: serverId,
+        lastSuccess: present(health.lastSuccess),
+        lastError: present(health.lastServerFailure),
+      };
     },
   });
 };
