@@ -75,8 +75,13 @@ export const SETTINGS = Type.Object({
   MAILROUTE_SMTP_DNS_TIMEOUT_MS: integer(5_000, 100, 60_000, 'DNS lookup of an SMTP host'),
   MAILROUTE_SMTP_TEST_DEADLINE_MS: integer(45_000, 500, 600_000, 'Overall deadline of one /test call'),
   MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: integer(3, 1, 1000, 'Concurrent /test calls per org'),
-  MAILROUTE_SMTP_ALLOW: optionalText('IPs, CIDRs or host names outbound SMTP may reach despite the guard'),
+  MAILROUTE_SMTP_ALLOW: optionalText(
+    'IPs, CIDRs or host names (each with an optional :port) SMTP may reach despite the guard',
+  ),
   MAILROUTE_SMTP_DENY_PRIVATE: oneOf(['true', 'false'], 'false', 'Also refuse private address ranges'),
+  MAILROUTE_TOKEN_ENDPOINT_ALLOW: optionalText(
+    'Private or loopback IPs, CIDRs or host names (optional :port) token endpoints may use',
+  ),
   MAILROUTE_SMTP_OAUTH_TOKEN_TIMEOUT_MS: integer(10_000, 100, 120_000, 'Deadline of one token-endpoint request'),
   MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS: integer(60, 0, 3600, 'Refresh a cached token this long before expiry'),
   MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS: integer(300, 1, 86_400, 'Token lifetime without expires_in'),
