@@ -95,7 +95,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
     createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtpOAuth.endpointGuard, now }),
   );
   const settings = config.delivery;
-  const metrics = createMetrics({ outbox: store.outbox, now });
+  const metrics = createMetrics({ outbox: store.outbox, now, cacheMs: settings.metricsCacheMs });
   // Submissions wake this instance's workers, so they need not wait for their next poll.
   const wakeListeners = new Set<() => void>();
 

@@ -191,6 +191,8 @@ function deliveryConfig(settings: Settings, dataDir: string): DeliveryConfig {
     maxAttempts: settings.MAILROUTE_DELIVERY_MAX_ATTEMPTS,
     maxAgeMs: settings.MAILROUTE_DELIVERY_MAX_AGE_MS,
     resendWindowMs: settings.MAILROUTE_DELIVERY_RESEND_WINDOW_MS,
+    retentionMs: settings.MAILROUTE_DELIVERY_RETENTION_DAYS * 86_400_000,
+    metricsCacheMs: settings.MAILROUTE_METRICS_CACHE_MS,
   };
 }
 

@@ -132,6 +132,18 @@ export const SETTINGS = Type.Object({
   MAILROUTE_DELIVERY_MAX_ATTEMPTS: integer(12, 1, 1000, 'Attempts before a message fails'),
   MAILROUTE_DELIVERY_MAX_AGE_MS: integer(2 * DAY_MS, 1000, 30 * DAY_MS, 'Undelivered this long after queueing: fails'),
   MAILROUTE_DELIVERY_RESEND_WINDOW_MS: integer(DAY_MS, 0, 30 * DAY_MS, 'How long failed content is kept for a resend'),
+  MAILROUTE_DELIVERY_RETENTION_DAYS: integer(
+    30,
+    1,
+    3650,
+    'Finished messages, attempts and events are deleted after this',
+  ),
+  MAILROUTE_METRICS_CACHE_MS: integer(
+    15_000,
+    0,
+    3_600_000,
+    'Database-backed gauges of /metrics are recomputed at most this often',
+  ),
 });
 
 /** The environment once validated, with defaults filled in. */

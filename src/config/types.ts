@@ -119,6 +119,10 @@ export interface DeliveryConfig {
   maxAgeMs: number;
   /** How long a failed message keeps its (encrypted) content so it can be resent. 0 purges at once. */
   resendWindowMs: number;
+  /** Finished messages (sent, or failed with content purged) are deleted this long after they finished. */
+  retentionMs: number;
+  /** The outbox gauges of /metrics are read from the database at most once per this interval. */
+  metricsCacheMs: number;
 }
 
 /** OAuth 2.0 sign-in to SMTP servers. */

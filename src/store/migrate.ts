@@ -5,6 +5,7 @@ import * as delivery from './migrations/004-delivery.ts';
 import * as oauthSmtp from './migrations/005-oauth-smtp.ts';
 import * as idempotencyRequestHash from './migrations/006-idempotency-request-hash.ts';
 import * as orgSender from './migrations/007-org-sender.ts';
+import * as deliveryRetention from './migrations/008-delivery-retention.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-oauth-smtp': oauthSmtp,
   '006-idempotency-request-hash': idempotencyRequestHash,
   '007-org-sender': orgSender,
+  '008-delivery-retention': deliveryRetention,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */
