@@ -1,20 +1,54 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { MessageStatus } from './schemas/message-statuses.ts';
 import type { OutboxStore } from './store/outbox-store.ts';
 
 export interface MetricsDeps {
   outbox: Pick<OutboxStore, 'countByStatus' | 'queueStats'>;
   now: () => number;
+  /** The database-backed gauges are read at most once per this interval; 0 reads on every scrape. */
+  cacheMs: number;
+}
+
+interface OutboxSnapshot {
+  counts: Record<MessageStatus, number>;
+  due: number;
+  oldestDueAt: number | null;
+}
+
+/** Where an attempt went, without naming any org's server: `custom`, `default` or `capture`. */
+export function routeLabel(server: string): string {
+  return server === 'default' || server === 'capture' ? server : 'custom';
 }
 
 /**
  * Prometheus metrics, one registry per app (never the global one, so several apps can live in one
- * process). Message counts and queue depth are read from the database at scrape time, so every
- * instance reports the shared queue; attempt counters, latency and per-server timestamps are this
- * instance's own.
+ * process). Message counts and queue depth come from the database, so every instance reports the
+ * shared queue; they are cached for the scrape interval, because those queries scan the outbox and
+ * scrapers (several Prometheus replicas, dashboards) must not load the API's database. Labels are
+ * totals only: no org or server ids. Attempt counters and latency are this instance's own.
  */
-export function createMetrics({ outbox, now }: MetricsDeps) {
+export function createMetrics({ outbox, now, cacheMs }: MetricsDeps) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mailroute_process_' });
+
+  let snapshot: { at: number; value: Promise<OutboxSnapshot> } | undefined;
+  const read = async (at: number): Promise<OutboxSnapshot> => {
+    const [counts, stats] = await Promise.all([outbox.countByStatus(), outbox.queueStats(at)]);
+    return { counts, ...stats };
+  };
+  // One database pass per interval, shared by every gauge and by concurrent scrapes; a failed read is not kept.
+  const current = (): Promise<OutboxSnapshot> => {
+    const at = now();
+    if (!snapshot || at - snapshot.at >= cacheMs || at < snapshot.at) {
+      const value = read(at);
+      const entry = { at, value };
+      snapshot = entry;
+      value.catch(() => {
+        if (snapshot === entry) snapshot = undefined;
+      });
+    }
+    return snapshot.value;
+  };
 
   new Gauge({
     name: 'mailroute_notifications',
@@ -22,23 +56,16 @@ export function createMetrics({ outbox, now }: MetricsDeps) {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const counts = await outbox.countByStatus();
+      const { counts } = await current();
       for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
     },
   });
-
-  let queueStats: Promise<{ due: number; oldestDueAt: number | null }> | undefined;
-  // Both queue gauges come from one query per scrape.
-  const stats = () => {
-    queueStats ??= outbox.queueStats(now()).finally(() => setImmediate(() => (queueStats = undefined)));
-    return queueStats;
-  };
   new Gauge({
     name: 'mailroute_notification_queue_due',
     help: 'Messages due for delivery now (queued, or leased with an expired lease)',
     registers: [registry],
     async collect() {
-      this.set((await stats()).due);
+      this.set((await current()).due);
     },
   });
   new Gauge({
@@ -46,7 +73,7 @@ export function createMetrics({ outbox, now }: MetricsDeps) {
     help: 'How long the oldest due message has been waiting; 0 when none is due',
     registers: [registry],
     async collect() {
-      const { oldestDueAt } = await stats();
+      const { oldestDueAt } = await current();
       this.set(oldestDueAt === null ? 0 : Math.max(0, (now() - oldestDueAt) / 1000));
     },
   });
@@ -66,8 +93,8 @@ export function createMetrics({ outbox, now }: MetricsDeps) {
     }),
     attempts: new Counter({
       name: 'mailroute_notification_attempts_total',
-      help: 'Delivery attempts by server and outcome (sent, transient, permanent)',
-      labelNames: ['server', 'outcome'],
+      help: 'Delivery attempts by route (custom, default, capture) and outcome (sent, transient, permanent)',
+      labelNames: ['route', 'outcome'],
       registers: [registry],
     }),
     sendSeconds: new Histogram({
@@ -77,16 +104,16 @@ export function createMetrics({ outbox, now }: MetricsDeps) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
-    serverLastSuccess: new Gauge({
-      name: 'mailroute_smtp_server_last_success_timestamp_seconds',
-      help: 'When this instance last delivered through the server (Unix time)',
-      labelNames: ['server'],
+    lastSuccess: new Gauge({
+      name: 'mailroute_smtp_last_success_timestamp_seconds',
+      help: 'When this instance last delivered a message, by route (Unix time)',
+      labelNames: ['route'],
       registers: [registry],
     }),
-    serverLastError: new Gauge({
-      name: 'mailroute_smtp_server_last_error_timestamp_seconds',
-      help: 'When a delivery attempt through the server last failed on this instance (Unix time)',
-      labelNames: ['server'],
+    lastError: new Gauge({
+      name: 'mailroute_smtp_last_error_timestamp_seconds',
+      help: 'When a delivery attempt last failed on this instance, by route (Unix time)',
+      labelNames: ['route'],
       registers: [registry],
     }),
   };

@@ -92,10 +92,10 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
   const audit = createAuditService({ logEvents: store.logEvents, ids, now });
   // OAuth 2.0 sign-in (XOAUTH2) for /test and delivery alike: one token cache, so one fetch serves both.
   const authStrategies = createXOAuth2Strategies(
-    createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtp, now }),
+    createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtpOAuth.endpointGuard, now }),
   );
   const settings = config.delivery;
-  const metrics = createMetrics({ outbox: store.outbox, now });
+  const metrics = createMetrics({ outbox: store.outbox, now, cacheMs: settings.metricsCacheMs });
   // Submissions wake this instance's workers, so they need not wait for their next poll.
   const wakeListeners = new Set<() => void>();
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { TlsMode } from '../schemas/tls-modes.ts';
+import { parseAllowList } from '../smtp/allow-list.ts';
 import { ConfigError } from './config-error.ts';
 import { ASYMMETRIC_ALGORITHMS, declarationOf, type SettingName, type Settings } from './settings.ts';
 import type {
@@ -52,6 +53,12 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
       tokenTimeoutMs: settings.MAILROUTE_SMTP_OAUTH_TOKEN_TIMEOUT_MS,
       refreshMarginSeconds: settings.MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS,
       defaultLifetimeSeconds: settings.MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS,
+      // Token endpoints are public services: private and loopback ones only when listed.
+      endpointGuard: {
+        allow: allowList(settings.MAILROUTE_TOKEN_ENDPOINT_ALLOW, 'MAILROUTE_TOKEN_ENDPOINT_ALLOW'),
+        denyPrivate: true,
+        dnsTimeoutMs: settings.MAILROUTE_SMTP_DNS_TIMEOUT_MS,
+      },
     },
     smtp: smtpSettings(settings),
   };
@@ -69,17 +76,16 @@ function mustOf(name: SettingName): string {
   return String(declarationOf(name).must);
 }
 
+function allowList(value: string | undefined, name: SettingName): string[] {
+  return parseAllowList(
+    value,
+    (entry) =>
+      new ConfigError(`${name}: "${entry}" is not an IP address, a CIDR range or a host name (with an optional :port)`),
+  );
+}
+
 function smtpSettings(settings: Settings): SmtpSettings {
-  const allow = (settings.MAILROUTE_SMTP_ALLOW ?? '')
-    .split(',')
-    .map((entry) => entry.trim().toLowerCase())
-    .filter(Boolean);
-  for (const entry of allow) {
-    const hostOk = /^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\.?$/.test(entry) && isIP(entry) === 0;
-    if (!isIpOrCidr(entry) && !hostOk) {
-      throw new ConfigError(`MAILROUTE_SMTP_ALLOW: "${entry}" is not an IP address, a CIDR range or a host name`);
-    }
-  }
+  const allow = allowList(settings.MAILROUTE_SMTP_ALLOW, 'MAILROUTE_SMTP_ALLOW');
   return {
     connectionTimeoutMs: settings.MAILROUTE_SMTP_CONNECTION_TIMEOUT_MS,
     greetingTimeoutMs: settings.MAILROUTE_SMTP_GREETING_TIMEOUT_MS,
@@ -217,6 +223,8 @@ function deliveryConfig(settings: Settings, dataDir: string): DeliveryConfig {
     maxAttempts: settings.MAILROUTE_DELIVERY_MAX_ATTEMPTS,
     maxAgeMs: settings.MAILROUTE_DELIVERY_MAX_AGE_MS,
     resendWindowMs: settings.MAILROUTE_DELIVERY_RESEND_WINDOW_MS,
+    retentionMs: settings.MAILROUTE_DELIVERY_RETENTION_DAYS * 86_400_000,
+    metricsCacheMs: settings.MAILROUTE_METRICS_CACHE_MS,
   };
 }
 

@@ -80,8 +80,13 @@ export const SETTINGS = Type.Object({
   MAILROUTE_SMTP_DNS_TIMEOUT_MS: integer(5_000, 100, 60_000, 'DNS lookup of an SMTP host'),
   MAILROUTE_SMTP_TEST_DEADLINE_MS: integer(45_000, 500, 600_000, 'Overall deadline of one /test call'),
   MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: integer(3, 1, 1000, 'Concurrent /test calls per org'),
-  MAILROUTE_SMTP_ALLOW: optionalText('IPs, CIDRs or host names outbound SMTP may reach despite the guard'),
+  MAILROUTE_SMTP_ALLOW: optionalText(
+    'IPs, CIDRs or host names (each with an optional :port) SMTP may reach despite the guard',
+  ),
   MAILROUTE_SMTP_DENY_PRIVATE: oneOf(['true', 'false'], 'false', 'Also refuse private address ranges'),
+  MAILROUTE_TOKEN_ENDPOINT_ALLOW: optionalText(
+    'Private or loopback IPs, CIDRs or host names (optional :port) token endpoints may use',
+  ),
   MAILROUTE_SMTP_OAUTH_TOKEN_TIMEOUT_MS: integer(10_000, 100, 120_000, 'Deadline of one token-endpoint request'),
   MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS: integer(60, 0, 3600, 'Refresh a cached token this long before expiry'),
   MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS: integer(300, 1, 86_400, 'Token lifetime without expires_in'),
@@ -150,6 +155,18 @@ export const SETTINGS = Type.Object({
   MAILROUTE_DELIVERY_MAX_ATTEMPTS: integer(12, 1, 1000, 'Attempts before a message fails'),
   MAILROUTE_DELIVERY_MAX_AGE_MS: integer(2 * DAY_MS, 1000, 30 * DAY_MS, 'Undelivered this long after queueing: fails'),
   MAILROUTE_DELIVERY_RESEND_WINDOW_MS: integer(DAY_MS, 0, 30 * DAY_MS, 'How long failed content is kept for a resend'),
+  MAILROUTE_DELIVERY_RETENTION_DAYS: integer(
+    30,
+    1,
+    3650,
+    'Finished messages and their attempts are deleted after this',
+  ),
+  MAILROUTE_METRICS_CACHE_MS: integer(
+    15_000,
+    0,
+    3_600_000,
+    'Database-backed gauges of /metrics are recomputed at most this often',
+  ),
 });
 
 /** The environment once validated, with defaults filled in. */

@@ -89,7 +89,7 @@ export interface SmtpSettings {
   testDeadlineMs: number;
   /** /test calls one org may have in flight at once; more answer 429 E0000047. */
   testsInFlightPerOrg: number;
-  /** Destinations allowed even when the guard would refuse them: IPs, CIDRs and host names. */
+  /** Destinations allowed even when the guard would refuse them: IPs, CIDRs and host names, each with an optional port. */
   allow: string[];
   /** Refuse private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too. */
   denyPrivate: boolean;
@@ -139,10 +139,16 @@ export interface DeliveryConfig {
   maxAgeMs: number;
   /** How long a failed message keeps its (encrypted) content so it can be resent. 0 purges at once. */
   resendWindowMs: number;
+  /** Finished messages (sent, or failed with content purged) are deleted this long after they finished. */
+  retentionMs: number;
+  /** The outbox gauges of /metrics are read from the database at most once per this interval. */
+  metricsCacheMs: number;
 }
 
-/** OAuth 2.0 sign-in to SMTP servers. Token endpoints pass the SMTP destination guard (MAILROUTE_SMTP_ALLOW). */
+/** OAuth 2.0 sign-in to SMTP servers. */
 export interface SmtpOAuthSettings {
+  /** The destination guard for token endpoints: public addresses, plus MAILROUTE_TOKEN_ENDPOINT_ALLOW. */
+  endpointGuard: { allow: string[]; denyPrivate: boolean; dnsTimeoutMs: number };
   /** Whole token request: connect, TLS, response. */
   tokenTimeoutMs: number;
   /** A cached access token is replaced this long before it expires (at most half its lifetime). */

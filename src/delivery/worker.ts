@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { DeliveryConfig } from '../config.ts';
 import { orderedEventIds } from '../domain/event-ids.ts';
 import type { IdGenerator } from '../domain/ids.ts';
-import type { Metrics } from '../metrics.ts';
+import { type Metrics, routeLabel } from '../metrics.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
@@ -39,6 +39,9 @@ export interface DeliveryWorkerDeps {
 }
 
 const PURGE_EVERY_MS = 60_000;
+// Retention deletes in short transactions, and at most this many per purge round, so it never holds up claims.
+const PRUNE_BATCH = 500;
+const PRUNE_BATCHES_PER_ROUND = 20;
 // Failures before any transport exists (the store, sealed content) name no destination.
 const NO_DESTINATION: SmtpAttempt = { host: 'the server', port: 0, tlsMode: 'starttls' };
 
@@ -144,8 +147,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     lastPurge = now();
     try {
       await outbox.purgeExpiredContent(now());
+      const before = now() - settings.retentionMs;
+      for (let batch = 0; batch < PRUNE_BATCHES_PER_ROUND; batch++) {
+        if ((await outbox.pruneFinished(before, PRUNE_BATCH)) < PRUNE_BATCH) break;
+      }
     } catch (error) {
-      log.warn({ err: error }, 'delivery: purging expired content failed');
+      log.warn({ err: error }, 'delivery: purging expired content or pruning finished messages failed');
     }
   }
 
@@ -254,9 +261,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       settings,
       random,
     });
-    metrics.attempts.inc({ server, outcome: next.outcome });
+    const route = routeLabel(server);
+    metrics.attempts.inc({ route, outcome: next.outcome });
     metrics.sendSeconds.observe({ outcome: next.outcome }, (ended - started) / 1000);
-    (next.outcome === 'sent' ? metrics.serverLastSuccess : metrics.serverLastError).set({ server }, ended / 1000);
+    (next.outcome === 'sent' ? metrics.lastSuccess : metrics.lastError).set({ route }, ended / 1000);
     const failureScope = failure ? failureScopeOf(failure) : null;
     log.debug({ notification: message.id, server, outcome: next.outcome, replyCode }, 'delivery attempt');
 

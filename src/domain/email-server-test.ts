@@ -1,7 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SmtpSettings } from '../config.ts';
 import { mailboxProblem } from '../smtp/address.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import { type SmtpDiagnosis, SmtpFailure } from '../smtp/diagnosis.ts';
+import { isNoSmtpDiagnosis } from '../smtp/not-smtp.ts';
 import { buildTestMessage } from '../smtp/test-message.ts';
 import { effectiveTlsMode } from '../smtp/tls-mode.ts';
 import { probeImplicitTls, probeStartTls } from '../smtp/tls-probe.ts';
@@ -22,7 +24,7 @@ export interface EmailServerTestDeps {
   emailServers: Pick<EmailServerStore, 'get'>;
   /** The same dependencies delivery builds its transports with. */
   transport: SmtpTransportDeps;
-  settings: Pick<SmtpSettings, 'testDeadlineMs' | 'testsInFlightPerOrg' | 'greetingTimeoutMs'>;
+  settings: Pick<SmtpSettings, 'testDeadlineMs' | 'testsInFlightPerOrg' | 'greetingTimeoutMs' | 'connectionTimeoutMs'>;
   now: () => number;
 }
 
@@ -35,7 +37,8 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
   const inFlight = new Map<string, number>();
 
   async function send(server: EmailServerRecord, from: string, to: string): Promise<void> {
-    const deadline = deps.now() + settings.testDeadlineMs;
+    const started = deps.now();
+    const deadline = started + settings.testDeadlineMs;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), settings.testDeadlineMs);
     let transport: SmtpTransport | undefined;
@@ -62,6 +65,11 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
       const diagnosis = diagnoseSmtpError(error, attempt);
       if (transport)
         await explain(diagnosis, transport, Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)));
+      if (isNoSmtpDiagnosis(diagnosis)) {
+        // Closed, filtered and silent ports answer at the same moment, so timing cannot tell them apart either.
+        const answerAt = Math.min(deadline, started + settings.connectionTimeoutMs + settings.greetingTimeoutMs);
+        if (answerAt > deps.now()) await sleep(answerAt - deps.now());
+      }
       throw new SmtpTestFailure(diagnosis);
     } finally {
       clearTimeout(timer);
@@ -137,10 +145,11 @@ async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeo
     if (facts) diagnosis.tls = { ...diagnosis.tls, ...facts };
     return;
   }
-  if (diagnosis.stage === 'greeting' && !diagnosis.reply && tlsMode !== 'implicit') {
+  if (isNoSmtpDiagnosis(diagnosis) && tlsMode !== 'implicit') {
     const facts = await probeImplicitTls(destination, timeoutMs);
     if (facts) {
-      diagnosis.tls = facts;
+      // The usual 587/465 mix-up; the certificate's names stay out, as this port has not proven to be SMTP.
+      diagnosis.stage = 'greeting';
       diagnosis.hint = `port ${destination.port} expects implicit TLS (it answered a TLS handshake and sent no plain-text greeting): use port 465, or set tlsMode to implicit`;
     }
   }

@@ -32,7 +32,7 @@ const clientId = visible(
 );
 const tokenEndpoint = visible(
   OAUTH_LIMITS.url,
-  'OAuth 2.0 types. The https URL where the app exchanges its credentials (or signed JWT) for an access token. Plain http only for a token endpoint on this machine (loopback). It passes the same outbound destination guard as SMTP hosts.',
+  'OAuth 2.0 types. The https URL where the app exchanges its credentials (or signed JWT) for an access token. Plain http only for a token endpoint on this machine (loopback). It passes the outbound destination guard with its own allow-list: private and loopback addresses only when the operator lists them.',
 );
 const tokenEndpointAuthMethod = stringEnum(TOKEN_ENDPOINT_AUTH_METHODS, {
   description:

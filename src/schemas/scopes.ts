@@ -13,6 +13,7 @@ export const ROUTE_GROUPS = [
   'notifications.send',
   'org.read',
   'org.manage',
+  'metrics.read',
 ] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
@@ -49,6 +50,11 @@ export const SCOPE_CATALOGUE = {
     description: 'Submit and resend notifications, and read them',
     opens: ['notifications.read', 'notifications.send', 'org.read'],
     adminPage: true,
+  },
+  'mailroute.metrics.read': {
+    description: 'Scrape /metrics: outbox totals across all orgs, with no org or server ids',
+    opens: ['metrics.read'],
+    adminPage: false,
   },
 } as const satisfies Record<string, ScopeEntry>;
 

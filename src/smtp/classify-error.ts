@@ -1,5 +1,6 @@
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import { type SmtpDiagnosis, SmtpFailure, type SmtpStage } from './diagnosis.ts';
+import { noSmtpDiagnosis, spokeNoSmtp } from './not-smtp.ts';
 import { cleanReply, redactCredentials, type SmtpCredentials } from './redact.ts';
 
 /**
@@ -68,6 +69,7 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
   const transient = reply ? reply.code >= 400 && reply.code < 500 : false;
   const local = [err.code, message].filter(Boolean).join(': ') || String(error);
   const base = { code: original || code, error: clean(local), ...(reply ? { reply } : {}) };
+  if (spokeNoSmtp(err)) return noSmtpDiagnosis(where, original || code);
 
   if (code === 'EAUTH' || code === 'ENOAUTH' || code === 'EOAUTH2' || command.startsWith('AUTH')) {
     return { ...base, kind: 'auth', stage: 'auth', retryable: transient, hint: authHint(reply?.code) };
@@ -127,42 +129,6 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
       hint: `resolving ${attempt.host} failed: check the host name`,
     };
   }
-  if (original === 'ECONNREFUSED') {
-    return {
-      ...base,
-      kind: 'connection',
-      stage: 'connect',
-      retryable: true,
-      hint: `nothing accepts connections on ${where}: check the host and port, and that the server is running`,
-    };
-  }
-  if (['EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'EHOSTDOWN'].includes(original)) {
-    return {
-      ...base,
-      kind: 'connection',
-      stage: 'connect',
-      retryable: true,
-      hint: `${where} is unreachable from this service: check routing and firewalls`,
-    };
-  }
-  if (err.timeoutType === 'CONNECT_TIMEOUT' || original === 'ETIMEDOUT') {
-    return {
-      ...base,
-      kind: 'connection',
-      stage: 'connect',
-      retryable: true,
-      hint: `connecting to ${where} timed out: a firewall may be dropping the traffic, or the host or port is wrong`,
-    };
-  }
-  if (err.timeoutType === 'GREETING_TIMEOUT') {
-    return {
-      ...base,
-      kind: 'connection',
-      stage: 'greeting',
-      retryable: true,
-      hint: `the server accepted the connection but sent no SMTP greeting in time: check that ${where} serves SMTP`,
-    };
-  }
 
   const commandStage = stageOfCommand(command);
   if (commandStage === 'sender' || commandStage === 'recipient' || commandStage === 'data') {
@@ -201,15 +167,7 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
       hint: 'the server stopped answering in the middle of the session',
     };
   }
-  if (reply && command === 'CONN') {
-    return {
-      ...base,
-      kind: 'connection',
-      stage: 'greeting',
-      retryable: transient,
-      hint: `the server refused the session (${reply.code}): it may be busy or may not accept connections from this service`,
-    };
-  }
+
   if (commandStage === 'greeting') {
     return {
       ...base,

@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import { BlockList, isIP } from 'node:net';
 import type { SmtpSettings } from '../config.ts';
+import { parseAllowEntry } from './allow-list.ts';
 
 /**
  * Outbound destination guard. A stored host is resolved once; every address it resolves to is
@@ -151,36 +152,41 @@ const embedsIpv4 = blockList(EMBEDS_IPV4);
 const privateRanges = blockList(PRIVATE);
 
 export interface DestinationPolicy {
-  /** True when a connection to this address (reached through `host`) is allowed. */
-  allows(address: string, host: string): boolean;
+  /** True when a connection to this address and port (reached through `host`) is allowed. */
+  allows(address: string, host: string, port?: number): boolean;
   /** The rule that refuses this address (reached through `host`), or undefined when it is allowed. */
-  refusal(address: string, host: string): RefusalRule | undefined;
+  refusal(address: string, host: string, port?: number): RefusalRule | undefined;
 }
 
 export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'denyPrivate'>): DestinationPolicy {
-  const allowedHosts = new Set<string>();
-  const allowedAddresses = new BlockList();
-  for (const entry of policy.allow) {
-    const [address, bits] = entry.split('/');
-    const family = isIP(address);
-    if (family === 0) {
-      allowedHosts.add(normaliseHost(entry));
-    } else if (bits === undefined) {
-      allowedAddresses.addAddress(address, family === 6 ? 'ipv6' : 'ipv4');
-    } else {
-      allowedAddresses.addSubnet(address, Number(bits), family === 6 ? 'ipv6' : 'ipv4');
+  // Entries that open every port, and the lists of entries that open one port each.
+  const anyPort = { hosts: new Set<string>(), addresses: new BlockList() };
+  const byPort = new Map<number, { hosts: Set<string>; addresses: BlockList }>();
+  for (const raw of policy.allow) {
+    const entry = parseAllowEntry(raw);
+    if (!entry) continue;
+    let lists = anyPort;
+    if (entry.port !== undefined) {
+      lists = byPort.get(entry.port) ?? { hosts: new Set(), addresses: new BlockList() };
+      byPort.set(entry.port, lists);
     }
+    if (entry.kind === 'host') lists.hosts.add(entry.host);
+    else if (entry.bits === undefined) lists.addresses.addAddress(entry.address, entry.family);
+    else lists.addresses.addSubnet(entry.address, entry.bits, entry.family);
   }
-  function refusal(address: string, host: string): RefusalRule | undefined {
-    if (allowedHosts.has(normaliseHost(host))) return undefined;
+  function listed(address: string, host: string, type: 'ipv4' | 'ipv6', port: number | undefined): boolean {
+    const lists = [anyPort, ...(port === undefined ? [] : [byPort.get(port)])];
+    return lists.some((list) => list && (list.hosts.has(normaliseHost(host)) || list.addresses.check(address, type)));
+  }
+  function refusal(address: string, host: string, port?: number): RefusalRule | undefined {
     const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (allowedAddresses.check(address, type)) return undefined;
+    if (listed(address, host, type, port)) return undefined;
     for (const [rule, ranges] of nonRoutable) if (ranges.check(address, type)) return rule;
     if (type === 'ipv6' && embedsIpv4.check(address, type)) return 'translated';
     if (policy.denyPrivate && privateRanges.check(address, type)) return 'private';
     return undefined;
   }
-  return { refusal, allows: (address, host) => refusal(address, host) === undefined };
+  return { refusal, allows: (address, host, port) => refusal(address, host, port) === undefined };
 }
 
 function normaliseHost(host: string): string {
@@ -206,7 +212,7 @@ export async function resolveDestination(
   const bare = unbracket(host);
   if (isIP(bare) !== 0) {
     // Literals are vetted here, before any lookup or connection (documentation addresses included).
-    const rule = policy.refusal(bare, bare);
+    const rule = policy.refusal(bare, bare, port);
     if (rule) throw new DestinationError('refused', undefined, rule);
     return { host: bare, address: bare, port };
   }
@@ -229,7 +235,7 @@ export async function resolveDestination(
   }
   if (addresses.length === 0) throw new DestinationError('not_found', 'ENODATA');
   for (const { address } of addresses) {
-    const rule = policy.refusal(address, bare);
+    const rule = policy.refusal(address, bare, port);
     if (rule) throw new DestinationError('refused', undefined, rule);
   }
   return { host: bare, address: addresses[0].address, port, servername: bare.replace(/\.$/, '') };

@@ -40,6 +40,8 @@ export interface SmtpDiagnosis {
   reply?: { code: number; text: string };
   tls?: TlsFacts;
   hint?: string;
+  /** The destination never spoke SMTP (no 220 greeting): nothing it sent is quoted. */
+  notSmtp?: boolean;
   /** True when the destination guard refused to connect. */
   refused?: boolean;
   /** The guard's rule that refused it: for the operator's logs, never rendered into answers. */

@@ -7,6 +7,7 @@ import * as idempotencyRequestHash from './migrations/006-idempotency-request-ha
 import * as orgSender from './migrations/007-org-sender.ts';
 import * as attemptFailureScope from './migrations/008-attempt-failure-scope.ts';
 import * as logEvents from './migrations/009-log-events.ts';
+import * as deliveryRetention from './migrations/010-delivery-retention.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-org-sender': orgSender,
   '008-attempt-failure-scope': attemptFailureScope,
   '009-log-events': logEvents,
+  '010-delivery-retention': deliveryRetention,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

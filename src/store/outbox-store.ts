@@ -151,6 +151,12 @@ export interface OutboxStore {
   /** Puts a failed message (with its content) back in the queue. */
   requeue(orgId: string, id: string, now: number): Promise<OutboxMessage | undefined>;
   purgeExpiredContent(now: number): Promise<number>;
+  /**
+   * Deletes up to `limit` messages that became final before `before` (sent, or failed with their
+   * content already purged), with their attempts (System Log events stay); never a queued or leased one.
+   * Returns how many messages were deleted.
+   */
+  pruneFinished(before: number, limit: number): Promise<number>;
   /** Up to `limit` messages that still have content, across orgs, in id order after `afterId` (keyset). */
   listSealedContent(limit: number, afterId?: string): Promise<SealedContent[]>;
   /**

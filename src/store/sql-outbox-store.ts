@@ -144,6 +144,33 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
       return Number(result.numUpdatedRows);
     },
 
+    async pruneFinished(before, limit) {
+      return db.transaction().execute(async (trx) => {
+        // Failed messages that still hold content may yet be resent: they wait for the content purge.
+        const prunable = (query: ReturnType<typeof trx.selectFrom<'outbox_messages'>>) =>
+          query
+            .where('final_at', '<', before)
+            .where((eb) =>
+              eb.or([eb('status', '=', 'sent'), eb.and([eb('status', '=', 'failed'), eb('content', 'is', null)])]),
+            );
+        const rows = await prunable(trx.selectFrom('outbox_messages'))
+          .select('id')
+          .orderBy('final_at')
+          .limit(limit)
+          .execute();
+        const ids = rows.map((row) => row.id);
+        if (ids.length === 0) return 0;
+        await trx.deleteFrom('delivery_attempts').where('message_id', 'in', ids).execute();
+        const result = await trx
+          .deleteFrom('outbox_messages')
+          .where('id', 'in', ids)
+          .where('final_at', '<', before)
+          .where('status', 'in', ['sent', 'failed'])
+          .executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
+    },
+
     async listSealedContent(limit, afterId) {
       let query = db.selectFrom('outbox_messages').select(['id', 'org_id', 'content']).where('content', 'is not', null);
       if (afterId !== undefined) query = query.where('id', '>', afterId);

@@ -51,6 +51,11 @@ const PROBES: Record<RouteGroup, () => Probe> = {
     path: '/api/v1/mailroute/me',
     assertAccepted: (res) => assert.equal(res.status, 200, res.text),
   }),
+  'metrics.read': () => ({
+    method: 'GET',
+    path: '/metrics',
+    assertAccepted: (res) => assert.match(res.text, /^mailroute_notifications\{status="queued"\} \d+$/m),
+  }),
   'org.manage': () => ({
     method: 'PUT',
     path: '/api/v1/mailroute/org/sender',

@@ -18,9 +18,9 @@ const TOTAL = 1000;
 const skip = process.env.TEST_DATABASE_URL ? undefined : postgresSkipReason();
 
 /** This instance's count of successful attempts, from its /metrics. */
-async function sentAttempts(instance: ServerProcess): Promise<number> {
-  const text = await fetch(`${instance.url}/metrics`).then((r) => r.text());
-  const match = /^mailroute_notification_attempts_total\{server="default",outcome="sent"\} (\d+)$/m.exec(text);
+async function sentAttempts(instance: ServerProcess, token: string): Promise<number> {
+  const { text } = await instance.api('/metrics', token);
+  const match = /^mailroute_notification_attempts_total\{route="default",outcome="sent"\} (\d+)$/m.exec(text);
   return match ? Number(match[1]) : 0;
 }
 
@@ -70,7 +70,7 @@ describeUnless(skip, 'delivery: two instances sharing one PostgreSQL queue', () 
       }
     }
     await waitFor(`all ${TOTAL} sent`, async () => (await store.outbox.countByStatus()).sent === TOTAL, 180_000);
-    const [byA, byB] = [await sentAttempts(a!), await sentAttempts(b!)];
+    const [byA, byB] = [await sentAttempts(a!, token), await sentAttempts(b!, token)];
     assert.equal(byA + byB, TOTAL, 'one successful attempt per message across both instances');
     assert.ok(byA > 0 && byB > 0, `both instances delivered (${byA} + ${byB})`);
 

@@ -21,7 +21,7 @@ describe('delivery through an enabled OAuth 2.0 server uses the same send path a
       isValid: (token) => endpoint.validTokens.has(token),
       refusal: 'microsoft',
     });
-    t = await startDeliveryApp({ MAILROUTE_SMTP_ALLOW: '127.0.0.1/32' });
+    t = await startDeliveryApp({ MAILROUTE_SMTP_ALLOW: '127.0.0.1/32', MAILROUTE_TOKEN_ENDPOINT_ALLOW: '127.0.0.1' });
     const res = await t.api('/api/v1/email-servers', {
       method: 'POST',
       body: {

@@ -71,6 +71,7 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
       MAILROUTE_RESPONSE_SHAPE: 'okta',
       MAILROUTE_MAX_SERVERS_PER_ORG: '100',
       MAILROUTE_SMTP_ALLOW: '127.0.0.1/32',
+      MAILROUTE_TOKEN_ENDPOINT_ALLOW: '127.0.0.1',
     });
   });
   after(async () => {

@@ -52,8 +52,9 @@ describe('OAuth 2.0 SMTP sign-in: POST /api/v1/email-servers/{id}/test against a
       MAILROUTE_MAX_SERVERS_PER_ORG: '100',
       MAILROUTE_RATE_LIMIT_TEST: '1000',
       MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: '20',
-      // The guard refuses loopback unless the operator allows it; the token endpoint is vetted the same way.
+      // The guards refuse loopback unless the operator allows it; token endpoints have their own list.
       MAILROUTE_SMTP_ALLOW: '127.0.0.1/32',
+      MAILROUTE_TOKEN_ENDPOINT_ALLOW: '127.0.0.1',
     });
   });
   after(async () => {
@@ -244,7 +245,7 @@ describe('OAuth 2.0 SMTP sign-in: POST /api/v1/email-servers/{id}/test against a
   });
 
   it('the token endpoint passes the destination guard: one that is not allowed → E0000266 without a request', async () => {
-    // ::1 is loopback and not in MAILROUTE_SMTP_ALLOW (only 127.0.0.1 is): refused before any connection.
+    // ::1 is loopback and not in MAILROUTE_TOKEN_ENDPOINT_ALLOW (only 127.0.0.1 is): refused before any connection.
     const id = await createClientCredentials('cc-basic', {
       alias: 'Guarded',
       tokenEndpoint: 'http://[::1]:9/oauth2/token',

@@ -15,12 +15,17 @@ describe('OAuth token client: cache until shortly before expiry, one fetch at a 
   let endpoint: TestTokenEndpoint;
   const secretBox = new SecretBox({ keys: new Map([['k1', randomBytes(32)]]), currentKeyId: 'k1' });
   const config = loadConfig({
-    MAILROUTE_SMTP_ALLOW: '127.0.0.1/32',
+    MAILROUTE_TOKEN_ENDPOINT_ALLOW: '127.0.0.1',
     MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS: '60',
   });
   let clock = 1_700_000_000_000;
   const client = () =>
-    createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtp, now: () => clock });
+    createOAuthTokenClient({
+      secretBox,
+      settings: config.smtpOAuth,
+      guard: config.smtpOAuth.endpointGuard,
+      now: () => clock,
+    });
 
   function server(id: string, fields: Partial<OAuthServer> = {}): OAuthServer {
     const base: OAuthServer = {

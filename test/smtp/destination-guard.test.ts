@@ -176,6 +176,35 @@ describe('destination guard policy', () => {
     assert.equal(policy.allows('192.168.1.1', '192.168.1.1'), false);
   });
 
+  it('an allow entry with a port opens only that port; one without opens every port', () => {
+    const policy = createDestinationPolicy({
+      allow: ['127.0.0.1:2525', '[::1]:25', 'relay.internal:587', '10.0.0.0/8:465', '[fd00::/8]:25', '127.0.0.2'],
+      denyPrivate: true,
+    });
+    assert.equal(policy.allows('127.0.0.1', '127.0.0.1', 2525), true);
+    assert.equal(policy.allows('127.0.0.1', '127.0.0.1', 22), false);
+    assert.equal(policy.allows('127.0.0.1', '127.0.0.1'), false);
+    assert.equal(policy.allows('::1', '::1', 25), true);
+    assert.equal(policy.allows('::1', '::1', 26), false);
+    assert.equal(policy.allows('169.254.1.1', 'relay.internal', 587), true);
+    assert.equal(policy.allows('169.254.1.1', 'relay.internal', 25), false);
+    assert.equal(policy.allows('10.1.2.3', '10.1.2.3', 465), true);
+    assert.equal(policy.allows('10.1.2.3', '10.1.2.3', 6379), false);
+    assert.equal(policy.allows('fd12::1', 'fd12::1', 25), true);
+    assert.equal(policy.allows('fd12::1', 'fd12::1', 80), false);
+    assert.equal(policy.allows('127.0.0.2', '127.0.0.2', 6379), true);
+  });
+
+  it('settings refuse allow entries with a bad port or shape, naming the entry', () => {
+    for (const entry of ['127.0.0.1:0', '127.0.0.1:70000', '[::1]x', '::1]:25', 'relay:port', '[relay]:25']) {
+      assert.throws(
+        () => loadConfig({ MAILROUTE_SMTP_ALLOW: entry }),
+        new RegExp(`MAILROUTE_SMTP_ALLOW: "${entry.replace(/[[\]]/g, '\\$&')}"`),
+      );
+      assert.throws(() => loadConfig({ MAILROUTE_TOKEN_ENDPOINT_ALLOW: entry }), /MAILROUTE_TOKEN_ENDPOINT_ALLOW/);
+    }
+  });
+
   it('resolves once and refuses a name when any of its addresses is refused', async () => {
     let lookups = 0;
     const lookup = async () => {

@@ -206,7 +206,7 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
       errorSummary: 'Connection with the specified SMTP server failed.',
     });
     assert.equal(causesOf(res).stage, 'connect');
-    assert.match(causesOf(res).hint, /nothing accepts connections/);
+    assert.match(causesOf(res).hint, /answered as an SMTP server/);
   });
 
   it('implicit TLS against a STARTTLS port → stage tls with the "spoke plain SMTP" hint', async () => {
@@ -268,13 +268,13 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     assert.match(causes.hint, /^550: the server refused the recipient/);
   });
 
-  it('a server that accepts and never greets → fails at stage greeting (bounded by the greeting timeout)', async () => {
+  it('a server that accepts and never greets → fails like a closed port (bounded by the greeting timeout)', async () => {
     const id = await createServer({ port: silent.port });
     const res = await runTest(id);
     assertOktaError(res, { status: 400, errorCode: 'E0000223' });
     const causes = causesOf(res);
-    assert.equal(causes.stage, 'greeting');
-    assert.match(causes.hint, /sent no SMTP greeting/);
+    assert.equal(causes.stage, 'connect');
+    assert.match(causes.hint, /answered as an SMTP server/);
   });
 
   it('unknown id → 404 E0000007', async () => {

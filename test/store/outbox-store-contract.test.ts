@@ -257,5 +257,73 @@ for (const adapter of STORE_ADAPTERS) {
         await own.close();
       }
     });
+
+    test('pruning deletes finished messages older than the cutoff, with their attempts and events, in bounded batches', async () => {
+      const own = await adapter.open();
+      try {
+        const org = unique('org');
+        await own.orgs.create({ id: org, name: org, createdAt: 1 });
+        const T = 1_700_000_000_000;
+        const DAY = 86_400_000;
+        // Delivered long ago through a real claim and completion, so it has an attempt and an event.
+        const delivered = message(org, { nextAttemptAt: T });
+        await own.outbox.insert(delivered, 0);
+        const [claimed] = await own.outbox.claim('worker-1', T, T + 60_000, 10);
+        await own.outbox.complete([
+          {
+            id: delivered.id,
+            leaseOwner: 'worker-1',
+            claimedAttempts: claimed.attempts,
+            attempt: {
+              id: unique('att'),
+              messageId: delivered.id,
+              orgId: org,
+              attemptedAt: T,
+              server: 'default',
+              outcome: 'sent',
+              replyCode: 250,
+              reply: '250 OK',
+              durationMs: 5,
+            },
+            status: 'sent',
+            nextAttemptAt: T,
+            finalAt: T,
+            lastReplyCode: 250,
+            lastReply: '250 OK',
+            content: null,
+            contentPurgeAt: null,
+          },
+        ]);
+        assert.equal((await own.outbox.attempts(org, delivered.id)).length, 1);
+        const oldFailed = message(org, { status: 'failed', finalAt: T, content: null });
+        const resendable = message(org, {
+          status: 'failed',
+          finalAt: T,
+          content: 'sealed',
+          contentPurgeAt: T + 40 * DAY,
+        });
+        const oldSent = message(org, { status: 'sent', finalAt: T + DAY, content: null });
+        const recent = message(org, { status: 'sent', finalAt: T + 40 * DAY, content: null });
+        const queued = message(org, { status: 'queued', queuedAt: T, createdAt: T });
+        const leased = message(org, { status: 'sending', leaseOwner: 'worker-2', queuedAt: T, createdAt: T });
+        for (const m of [oldFailed, resendable, oldSent, recent, queued, leased]) await own.outbox.insert(m, 0);
+
+        const cutoff = T + 30 * DAY;
+        const batches: number[] = [];
+        for (let round = 0; round < 10; round++) {
+          const pruned = await own.outbox.pruneFinished(cutoff, 2);
+          batches.push(pruned);
+          if (pruned === 0) break;
+        }
+        assert.deepEqual(batches, [2, 1, 0]);
+        for (const gone of [delivered, oldFailed, oldSent]) assert.equal(await own.outbox.get(org, gone.id), undefined);
+        for (const kept of [resendable, recent, queued, leased])
+          assert.ok(await own.outbox.get(org, kept.id), kept.status);
+        assert.deepEqual(await own.outbox.attempts(org, delivered.id), []);
+        assert.deepEqual(await own.outbox.listEvents(org, { messageId: delivered.id }, 10), []);
+      } finally {
+        await own.close();
+      }
+    });
   });
 }

@@ -11,7 +11,7 @@ import { OAuthTokenFailure } from './token-failure.ts';
 export interface OAuthTokenClientDeps {
   secretBox: Pick<SecretBox, 'open'>;
   settings: SmtpOAuthSettings;
-  /** The SMTP destination guard settings: token endpoints pass the same guard. */
+  /** The token endpoints' own destination guard (not the SMTP allow-list). */
   guard: GuardPolicy;
   lookup?: HostLookup;
   now?: () => number;

@@ -13,7 +13,7 @@ import type { TokenRequest } from './grants.ts';
 import { cleanEndpointText, hintForOAuthError, OAuthTokenFailure } from './token-failure.ts';
 
 export interface TokenEndpointDeps {
-  /** The same outbound guard as SMTP hosts. */
+  /** The token endpoints' guard: public addresses and their own allow-list. */
   guard: GuardPolicy;
   lookup?: HostLookup;
   timeoutMs: number;
@@ -179,24 +179,27 @@ function readTokenResponse(response: { status: number; body: string }, secrets: 
       ...(Number.isFinite(expiresIn) && expiresIn > 0 ? { expiresInSeconds: expiresIn } : {}),
     };
   }
-  const error = typeof json?.error === 'string' ? cleanEndpointText(json.error, secrets) : undefined;
+  // Only an answer shaped like RFC 6749 §5.2 is quoted: anything else may be some other service's page.
+  if (typeof json?.error !== 'string') {
+    throw new OAuthTokenFailure(
+      'the token endpoint did not answer as an OAuth 2.0 token endpoint',
+      'check tokenEndpoint: the answer was not an OAuth 2.0 token response',
+      { retryable: response.status >= 500 || response.status === 429, oauth: { status: response.status } },
+    );
+  }
+  const error = cleanEndpointText(json.error, secrets);
   const errorDescription =
-    typeof json?.error_description === 'string' ? cleanEndpointText(json.error_description, secrets) : undefined;
+    typeof json.error_description === 'string' ? cleanEndpointText(json.error_description, secrets) : undefined;
   if (response.status === 200) {
     throw new OAuthTokenFailure(
       'the token endpoint answered without an access token',
       'check tokenEndpoint: the answer was not an OAuth 2.0 token response',
-      {
-        retryable: false,
-        oauth: { status: 200, ...(error ? { error } : {}), ...(errorDescription ? { errorDescription } : {}) },
-      },
+      { retryable: false, oauth: { status: 200, error, ...(errorDescription ? { errorDescription } : {}) } },
     );
   }
-  const detail = error
-    ? `${error}${errorDescription ? ` (${errorDescription})` : ''}`
-    : `the token endpoint answered HTTP ${response.status}`;
+  const detail = `${error}${errorDescription ? ` (${errorDescription})` : ''}`;
   throw new OAuthTokenFailure(detail, hintForOAuthError(error, response.status), {
     retryable: response.status >= 500 || response.status === 429,
-    oauth: { status: response.status, ...(error ? { error } : {}), ...(errorDescription ? { errorDescription } : {}) },
+    oauth: { status: response.status, error, ...(errorDescription ? { errorDescription } : {}) },
   });
 }
