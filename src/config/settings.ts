@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchemaOptions } from 'typebox';
+import { RESPONSE_SHAPE_SETTINGS } from '../schemas/response-shapes.ts';
 import { ADMIN_PAGE_SCOPES } from '../schemas/scopes.ts';
 
 /**
@@ -64,7 +65,11 @@ export const SETTINGS = Type.Object({
     must: 'start with redis:// or rediss://',
   }),
   MAILROUTE_REDIS_KEY_PREFIX: text('mailroute:', 'Prefix of every Redis key; may be empty', { keepEmpty: true }),
-  MAILROUTE_RESPONSE_SHAPE: oneOf(['documented', 'okta'], 'documented', "Okta's published reference or its servers"),
+  MAILROUTE_RESPONSE_SHAPE: oneOf(
+    RESPONSE_SHAPE_SETTINGS,
+    'auto',
+    "List and get bodies: per client (auto), Okta's published reference (documented) or its servers (okta)",
+  ),
   MAILROUTE_MAX_SERVERS_PER_ORG: integer(10, 1, 10_000, 'Enrolment limit per org'),
   MAILROUTE_ENCRYPTION_KEYS: optionalText('`id:base64key` pairs, comma-separated, the last one newest'),
   MAILROUTE_BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024, 'Largest request body'),
