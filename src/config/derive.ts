@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import { ConfigError } from './config-error.ts';
@@ -51,7 +52,7 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
       refreshMarginSeconds: settings.MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS,
       defaultLifetimeSeconds: settings.MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS,
     },
-    smtp: smtpSettings(settings),
+    smtp: smtpSettings(settings, publicUrl(settings)),
   };
 }
 
@@ -67,7 +68,7 @@ function mustOf(name: SettingName): string {
   return String(declarationOf(name).must);
 }
 
-function smtpSettings(settings: Settings): SmtpSettings {
+function smtpSettings(settings: Settings, clientUrl: string): SmtpSettings {
   const allow = (settings.MAILROUTE_SMTP_ALLOW ?? '')
     .split(',')
     .map((entry) => entry.trim().toLowerCase())
@@ -90,7 +91,20 @@ function smtpSettings(settings: Settings): SmtpSettings {
     testsInFlightPerOrg: settings.MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG,
     allow,
     denyPrivate: settings.MAILROUTE_SMTP_DENY_PRIVATE === 'true',
+    ehloName: settings.MAILROUTE_EHLO_NAME ?? defaultEhloName(clientUrl, os.hostname()),
   };
+}
+
+/**
+ * Receiving servers check the EHLO name (RFC 5321 wants a FQDN or an address literal), and
+ * anti-spam scoring punishes names like `localhost`. The public URL's host is the name operators
+ * already publish; else the machine's FQDN; else undefined, and the SMTP client sends a literal.
+ */
+export function defaultEhloName(clientUrl: string, hostname: string): string | undefined {
+  const urlHost = new URL(clientUrl).hostname.replace(/\.$/, '').toLowerCase();
+  const isName = urlHost !== '' && isIP(urlHost.replace(/^\[|\]$/g, '')) === 0;
+  if (isName && urlHost !== 'localhost' && !urlHost.endsWith('.localhost')) return urlHost;
+  return hostname.includes('.') ? hostname : undefined;
 }
 
 /** One issuer from MAILROUTE_OAUTH_ISSUER & co., or several as JSON in MAILROUTE_OAUTH_ISSUERS. */

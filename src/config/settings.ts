@@ -82,6 +82,11 @@ export const SETTINGS = Type.Object({
   MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: integer(3, 1, 1000, 'Concurrent /test calls per org'),
   MAILROUTE_SMTP_ALLOW: optionalText('IPs, CIDRs or host names outbound SMTP may reach despite the guard'),
   MAILROUTE_SMTP_DENY_PRIVATE: oneOf(['true', 'false'], 'false', 'Also refuse private address ranges'),
+  MAILROUTE_EHLO_NAME: optionalText('Name sent with EHLO (default: the public URL host, else this FQDN)', {
+    pattern:
+      '^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\]|\\[IPv6:[0-9A-Fa-f:.]+\\])$',
+    must: 'be a host name or an address literal such as [192.0.2.1]',
+  }),
   MAILROUTE_SMTP_OAUTH_TOKEN_TIMEOUT_MS: integer(10_000, 100, 120_000, 'Deadline of one token-endpoint request'),
   MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS: integer(60, 0, 3600, 'Refresh a cached token this long before expiry'),
   MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS: integer(300, 1, 86_400, 'Token lifetime without expires_in'),

@@ -78,6 +78,8 @@ export interface SmtpSettings {
   allow: string[];
   /** Refuse private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too. */
   denyPrivate: boolean;
+  /** Name sent with EHLO/HELO; unset: an address literal chosen by the SMTP client. */
+  ehloName?: string;
 }
 
 /** The admin page's public OAuth client: it signs in against one of the trusted issuers. */

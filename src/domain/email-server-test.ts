@@ -61,7 +61,12 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
       };
       const diagnosis = diagnoseSmtpError(error, attempt);
       if (transport)
-        await explain(diagnosis, transport, Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)));
+        await explain(
+          diagnosis,
+          transport,
+          Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)),
+          deps.transport.settings.ehloName,
+        );
       throw new SmtpTestFailure(diagnosis);
     } finally {
       clearTimeout(timer);
@@ -123,7 +128,12 @@ function readAddresses(input: EmailTestAddressesInput): { from: string; to: stri
 }
 
 /** After a failure: look closer (without credentials) to say who presented a refused certificate, or whether a silent port speaks TLS. */
-async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeoutMs: number): Promise<void> {
+async function explain(
+  diagnosis: SmtpDiagnosis,
+  transport: SmtpTransport,
+  timeoutMs: number,
+  ehloName: string | undefined,
+): Promise<void> {
   const { destination, tlsMode } = transport;
   if (
     diagnosis.stage === 'tls' &&
@@ -133,7 +143,7 @@ async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeo
     const facts =
       tlsMode === 'implicit'
         ? await probeImplicitTls(destination, timeoutMs)
-        : await probeStartTls(destination, timeoutMs);
+        : await probeStartTls(destination, timeoutMs, ehloName);
     if (facts) diagnosis.tls = { ...diagnosis.tls, ...facts };
     return;
   }

@@ -53,14 +53,18 @@ export interface SmtpTransportDeps {
   secretBox: Pick<SecretBox, 'open'>;
   settings: Pick<
     SmtpSettings,
-    'connectionTimeoutMs' | 'greetingTimeoutMs' | 'socketTimeoutMs' | 'dnsTimeoutMs' | 'allow' | 'denyPrivate'
+    | 'connectionTimeoutMs'
+    | 'greetingTimeoutMs'
+    | 'socketTimeoutMs'
+    | 'dnsTimeoutMs'
+    | 'allow'
+    | 'denyPrivate'
+    | 'ehloName'
   >;
   /** Host name resolution (dns.lookup with all addresses by default). */
   lookup?: HostLookup;
   /** Sign-in strategies by authType, on top of (or instead of) the built-in BASIC_SMTP_AUTH. */
   authStrategies?: Readonly<Partial<Record<AuthType, SmtpAuthStrategy>>>;
-  /** Name sent with EHLO; defaults to this machine's host name. */
-  ehloName?: string;
 }
 
 export interface SmtpTransportOptions {
@@ -112,7 +116,7 @@ export async function createSmtpTransport(
   const transportOptions: SMTPPoolOptions = {
     host: destination.address,
     port: destination.port,
-    name: deps.ehloName,
+    name: settings.ehloName,
     secure: tlsMode === 'implicit',
     requireTLS: tlsMode === 'starttls',
     ignoreTLS: tlsMode === 'none',
