@@ -57,6 +57,7 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
         host: server.host,
         port: server.port,
         tlsMode: effectiveTlsMode(server),
+        customCa: Boolean(server.caCertificate),
         username: server.username,
       };
       const diagnosis = diagnoseSmtpError(error, attempt);
@@ -151,7 +152,7 @@ async function explain(
     const facts = await probeImplicitTls(destination, timeoutMs);
     if (facts) {
       diagnosis.tls = facts;
-      diagnosis.hint = `port ${destination.port} expects implicit TLS (it answered a TLS handshake and sent no plain-text greeting): use port 465, or set tlsMode to implicit`;
+      diagnosis.hint = `the server on port ${destination.port} speaks implicit TLS (it answered a TLS handshake and sent no plain-text greeting), not ${tlsMode}: set tlsMode to implicit`;
     }
   }
 }

@@ -151,7 +151,14 @@ export async function createSmtpTransport(
     destination,
     tlsMode,
     secrets,
-    attempt: { host: server.host, port: server.port, tlsMode, username: server.username, secrets },
+    attempt: {
+      host: server.host,
+      port: server.port,
+      tlsMode,
+      customCa: Boolean(server.caCertificate),
+      username: server.username,
+      secrets,
+    },
     close: () => transporter.close(),
   };
 }
