@@ -40,6 +40,7 @@ import {
   type VettedDestination,
 } from './destination-guard.ts';
 import { SmtpFailure } from './diagnosis.ts';
+import { quittingTransport } from './quitting-transport.ts';
 import { effectiveTlsMode } from './tls-mode.ts';
 
 /** The stored fields the send path reads. An EmailServerRecord fits. */
@@ -140,9 +141,10 @@ export async function createSmtpTransport(
     disableUrlAccess: true,
     ...(options.pool ? { pool: true, maxConnections: options.maxConnections, maxMessages: options.maxMessages } : {}),
   };
-  const transporter = nodemailer.createTransport(
-    transportOptions as SMTPPoolOptions & { pool: true },
-  ) as unknown as Transporter<SMTPSentMessageInfo>;
+  // A single send (/test) must end its session with QUIT even when the server refused the message.
+  const transporter = (options.pool
+    ? nodemailer.createTransport(transportOptions as SMTPPoolOptions & { pool: true })
+    : nodemailer.createTransport(quittingTransport(transportOptions))) as unknown as Transporter<SMTPSentMessageInfo>;
 
   // The same array as the strategy's: an XOAUTH2 strategy adds refreshed tokens to it.
   const secrets = signIn?.secrets ?? [];
