@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import { parseAllowList } from '../smtp/allow-list.ts';
@@ -60,7 +61,7 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
         dnsTimeoutMs: settings.MAILROUTE_SMTP_DNS_TIMEOUT_MS,
       },
     },
-    smtp: smtpSettings(settings),
+    smtp: smtpSettings(settings, publicUrl(settings)),
   };
 }
 
@@ -84,7 +85,7 @@ function allowList(value: string | undefined, name: SettingName): string[] {
   );
 }
 
-function smtpSettings(settings: Settings): SmtpSettings {
+function smtpSettings(settings: Settings, clientUrl: string): SmtpSettings {
   const allow = allowList(settings.MAILROUTE_SMTP_ALLOW, 'MAILROUTE_SMTP_ALLOW');
   return {
     connectionTimeoutMs: settings.MAILROUTE_SMTP_CONNECTION_TIMEOUT_MS,
@@ -95,6 +96,7 @@ function smtpSettings(settings: Settings): SmtpSettings {
     testsInFlightPerOrg: settings.MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG,
     allow,
     denyPrivate: settings.MAILROUTE_SMTP_DENY_PRIVATE === 'true',
+    ehloName: settings.MAILROUTE_EHLO_NAME ?? defaultEhloName(clientUrl, os.hostname()),
   };
 }
 
@@ -126,6 +128,18 @@ function httpSettings(settings: Settings): HttpSettings {
     maxConnections: settings.MAILROUTE_HTTP_MAX_CONNECTIONS,
     trustProxy,
   };
+}
+
+/**
+ * Receiving servers check the EHLO name (RFC 5321 wants a FQDN or an address literal), and
+ * anti-spam scoring punishes names like `localhost`. The public URL's host is the name operators
+ * already publish; else the machine's FQDN; else undefined, and the SMTP client sends a literal.
+ */
+export function defaultEhloName(clientUrl: string, hostname: string): string | undefined {
+  const urlHost = new URL(clientUrl).hostname.replace(/\.$/, '').toLowerCase();
+  const isName = urlHost !== '' && isIP(urlHost.replace(/^\[|\]$/g, '')) === 0;
+  if (isName && urlHost !== 'localhost' && !urlHost.endsWith('.localhost')) return urlHost;
+  return hostname.includes('.') ? hostname : undefined;
 }
 
 /** One issuer from MAILROUTE_OAUTH_ISSUER & co., or several as JSON in MAILROUTE_OAUTH_ISSUERS. */

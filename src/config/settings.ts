@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchemaOptions } from 'typebox';
+import { RESPONSE_SHAPE_SETTINGS } from '../schemas/response-shapes.ts';
 import { ADMIN_PAGE_SCOPES } from '../schemas/scopes.ts';
 
 /**
@@ -64,7 +65,11 @@ export const SETTINGS = Type.Object({
     must: 'start with redis:// or rediss://',
   }),
   MAILROUTE_REDIS_KEY_PREFIX: text('mailroute:', 'Prefix of every Redis key; may be empty', { keepEmpty: true }),
-  MAILROUTE_RESPONSE_SHAPE: oneOf(['documented', 'okta'], 'documented', "Okta's published reference or its servers"),
+  MAILROUTE_RESPONSE_SHAPE: oneOf(
+    RESPONSE_SHAPE_SETTINGS,
+    'auto',
+    "List and get bodies: per client (auto), Okta's published reference (documented) or its servers (okta)",
+  ),
   MAILROUTE_MAX_SERVERS_PER_ORG: integer(10, 1, 10_000, 'Enrolment limit per org'),
   MAILROUTE_ENCRYPTION_KEYS: optionalText('`id:base64key` pairs, comma-separated, the last one newest'),
   MAILROUTE_BODY_LIMIT_BYTES: integer(64 * 1024, 1024, 10 * 1024 * 1024, 'Largest request body'),
@@ -87,6 +92,11 @@ export const SETTINGS = Type.Object({
   MAILROUTE_TOKEN_ENDPOINT_ALLOW: optionalText(
     'Private or loopback IPs, CIDRs or host names (optional :port) token endpoints may use',
   ),
+  MAILROUTE_EHLO_NAME: optionalText('Name sent with EHLO (default: the public URL host, else this FQDN)', {
+    pattern:
+      '^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\]|\\[IPv6:[0-9A-Fa-f:.]+\\])$',
+    must: 'be a host name or an address literal such as [192.0.2.1]',
+  }),
   MAILROUTE_SMTP_OAUTH_TOKEN_TIMEOUT_MS: integer(10_000, 100, 120_000, 'Deadline of one token-endpoint request'),
   MAILROUTE_SMTP_OAUTH_REFRESH_MARGIN_SECONDS: integer(60, 0, 3600, 'Refresh a cached token this long before expiry'),
   MAILROUTE_SMTP_OAUTH_DEFAULT_LIFETIME_SECONDS: integer(300, 1, 86_400, 'Token lifetime without expires_in'),

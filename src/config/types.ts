@@ -1,3 +1,4 @@
+import type { ResponseShapeSetting } from '../schemas/response-shapes.ts';
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { LOG_LEVELS } from './settings.ts';
 
@@ -15,8 +16,8 @@ export interface Config {
   redisUrl?: string;
   /** Prefix of every Redis key, so several deployments can share one Redis. */
   redisKeyPrefix: string;
-  /** `documented` follows Okta's published reference; `okta` follows what Okta's servers send. */
-  responseShape: 'documented' | 'okta';
+  /** `auto` answers each known client in the shape it parses; `documented` and `okta` fix one shape. */
+  responseShape: ResponseShapeSetting;
   maxServersPerOrg: number;
   /** `id:base64key` pairs, comma-separated; the last is the newest and encrypts new writes. */
   encryptionKeys?: string;
@@ -93,6 +94,8 @@ export interface SmtpSettings {
   allow: string[];
   /** Refuse private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) too. */
   denyPrivate: boolean;
+  /** Name sent with EHLO/HELO; unset: an address literal chosen by the SMTP client. */
+  ehloName?: string;
 }
 
 /** The admin page's public OAuth client: it signs in against one of the trusted issuers. */

@@ -60,11 +60,17 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
         host: server.host,
         port: server.port,
         tlsMode: effectiveTlsMode(server),
+        customCa: Boolean(server.caCertificate),
         username: server.username,
       };
       const diagnosis = diagnoseSmtpError(error, attempt);
       if (transport)
-        await explain(diagnosis, transport, Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)));
+        await explain(
+          diagnosis,
+          transport,
+          Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)),
+          deps.transport.settings.ehloName,
+        );
       if (isNoSmtpDiagnosis(diagnosis)) {
         // Closed, filtered and silent ports answer at the same moment, so timing cannot tell them apart either.
         const answerAt = Math.min(deadline, started + settings.connectionTimeoutMs + settings.greetingTimeoutMs);
@@ -131,7 +137,12 @@ function readAddresses(input: EmailTestAddressesInput): { from: string; to: stri
 }
 
 /** After a failure: look closer (without credentials) to say who presented a refused certificate, or whether a silent port speaks TLS. */
-async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeoutMs: number): Promise<void> {
+async function explain(
+  diagnosis: SmtpDiagnosis,
+  transport: SmtpTransport,
+  timeoutMs: number,
+  ehloName: string | undefined,
+): Promise<void> {
   const { destination, tlsMode } = transport;
   if (
     diagnosis.stage === 'tls' &&
@@ -141,16 +152,16 @@ async function explain(diagnosis: SmtpDiagnosis, transport: SmtpTransport, timeo
     const facts =
       tlsMode === 'implicit'
         ? await probeImplicitTls(destination, timeoutMs)
-        : await probeStartTls(destination, timeoutMs);
+        : await probeStartTls(destination, timeoutMs, ehloName);
     if (facts) diagnosis.tls = { ...diagnosis.tls, ...facts };
     return;
   }
   if (isNoSmtpDiagnosis(diagnosis) && tlsMode !== 'implicit') {
     const facts = await probeImplicitTls(destination, timeoutMs);
     if (facts) {
-      // The usual 587/465 mix-up; the certificate's names stay out, as this port has not proven to be SMTP.
+      // The usual implicit/STARTTLS mix-up; the certificate's names stay out, as this port has not proven to be SMTP.
       diagnosis.stage = 'greeting';
-      diagnosis.hint = `port ${destination.port} expects implicit TLS (it answered a TLS handshake and sent no plain-text greeting): use port 465, or set tlsMode to implicit`;
+      diagnosis.hint = `the server on port ${destination.port} speaks implicit TLS (it answered a TLS handshake and sent no plain-text greeting), not ${tlsMode}: set tlsMode to implicit`;
     }
   }
 }

@@ -11,6 +11,8 @@ export interface SmtpAttempt extends SmtpCredentials {
   host: string;
   port: number;
   tlsMode: TlsMode;
+  /** Whether the server has its own CA certificate (which then replaces the public roots). */
+  customCa?: boolean;
 }
 
 interface NodemailerLikeError {
@@ -83,19 +85,19 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
       stage: 'tls',
       retryable: false,
       tls: { reason },
-      hint: certificateHint(original, message, attempt.host),
+      hint: certificateHint(original, message, attempt),
     };
   }
   if (original === 'ERR_SSL_WRONG_VERSION_NUMBER' || PLAIN_SMTP_UNDER_TLS.test(message)) {
     const hint =
       attempt.tlsMode === 'implicit'
-        ? `port ${attempt.port} expects implicit TLS but the server spoke plain SMTP: use port 587 with STARTTLS (or set tlsMode to starttls)`
+        ? `the server on port ${attempt.port} speaks plain SMTP (STARTTLS), not implicit TLS: set tlsMode to starttls`
         : 'the server answered the TLS handshake with something that is not TLS: check the port and the TLS mode';
     return { ...base, kind: 'connection', stage: 'tls', retryable: false, tls: { reason: tlsReason(message) }, hint };
   }
   if (command === 'STARTTLS') {
     const hint = reply
-      ? `the server refused STARTTLS (${reply.code}): mailroute never signs in or sends without TLS on port ${attempt.port}; enable STARTTLS on the server, use port 465 with implicit TLS, or set tlsMode none for an unauthenticated relay`
+      ? `the server refused STARTTLS (${reply.code}): mailroute never signs in or sends without TLS on port ${attempt.port}; enable STARTTLS on the server, use the server's implicit-TLS port with tlsMode implicit, or set tlsMode none for an unauthenticated relay`
       : `the STARTTLS upgrade failed (${tlsReason(message)}): the server may offer only TLS versions or ciphers older than TLS 1.2`;
     const reason = reply ? 'the server did not accept STARTTLS' : tlsReason(message);
     return { ...base, kind: 'connection', stage: 'tls', retryable: transient, tls: { reason }, hint };
@@ -183,7 +185,11 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
       kind: 'connection',
       stage: commandStage ?? 'greeting',
       retryable: true,
-      hint: 'the server closed the connection before the session was set up: it may expect implicit TLS, limit connections, or refuse this client',
+      hint: `the server on port ${attempt.port} closed the connection before the session was set up: ${
+        attempt.tlsMode === 'implicit'
+          ? 'it may not speak TLS on this port'
+          : 'it may expect implicit TLS (tlsMode implicit)'
+      }, limit connections, or refuse this client`,
     };
   }
   return {
@@ -227,14 +233,17 @@ function certificateReason(code: string, message: string): string {
     : code.toLowerCase().replaceAll('_', ' ');
 }
 
-function certificateHint(code: string, message: string, host: string): string {
+function certificateHint(code: string, message: string, attempt: SmtpAttempt): string {
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /altnames|does not match/i.test(message)) {
-    return `the certificate does not name ${host}: use a host name the certificate lists, or fix the certificate`;
+    return `the certificate does not name ${attempt.host}: use a host name the certificate lists, or fix the certificate`;
   }
   if (code === 'CERT_HAS_EXPIRED' || /expired/i.test(message))
     return 'the certificate has expired: renew it on the server';
   if (code === 'CERT_NOT_YET_VALID' || /not yet valid/i.test(message))
     return "the certificate is not valid yet: check the server's clock and certificate";
+  // A given CA replaces the public roots, so "add the CA" would be wrong advice: the one given is not it.
+  if (attempt.customCa)
+    return "the given CA certificate (caCertificate) does not sign this server's certificate: set the CA that issued it, or remove caCertificate if a public CA did";
   return 'the certificate is not trusted: add the CA certificate (caCertificate) or use a certificate from a public CA';
 }
 

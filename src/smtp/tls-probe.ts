@@ -48,11 +48,13 @@ export function probeImplicitTls(
 export function probeStartTls(
   destination: VettedDestination,
   timeoutMs: number,
+  ehloName?: string,
 ): Promise<CertificateFacts | undefined> {
   return new Promise((resolve) => {
     const connection = new SMTPConnection({
       host: destination.address,
       port: destination.port,
+      name: ehloName,
       secure: false,
       requireTLS: true,
       servername: destination.servername,

@@ -40,6 +40,7 @@ import {
   type VettedDestination,
 } from './destination-guard.ts';
 import { SmtpFailure } from './diagnosis.ts';
+import { quittingTransport } from './quitting-transport.ts';
 import { effectiveTlsMode } from './tls-mode.ts';
 
 /** The stored fields the send path reads. An EmailServerRecord fits. */
@@ -53,14 +54,18 @@ export interface SmtpTransportDeps {
   secretBox: Pick<SecretBox, 'open'>;
   settings: Pick<
     SmtpSettings,
-    'connectionTimeoutMs' | 'greetingTimeoutMs' | 'socketTimeoutMs' | 'dnsTimeoutMs' | 'allow' | 'denyPrivate'
+    | 'connectionTimeoutMs'
+    | 'greetingTimeoutMs'
+    | 'socketTimeoutMs'
+    | 'dnsTimeoutMs'
+    | 'allow'
+    | 'denyPrivate'
+    | 'ehloName'
   >;
   /** Host name resolution (dns.lookup with all addresses by default). */
   lookup?: HostLookup;
   /** Sign-in strategies by authType, on top of (or instead of) the built-in BASIC_SMTP_AUTH. */
   authStrategies?: Readonly<Partial<Record<AuthType, SmtpAuthStrategy>>>;
-  /** Name sent with EHLO; defaults to this machine's host name. */
-  ehloName?: string;
 }
 
 export interface SmtpTransportOptions {
@@ -112,7 +117,7 @@ export async function createSmtpTransport(
   const transportOptions: SMTPPoolOptions = {
     host: destination.address,
     port: destination.port,
-    name: deps.ehloName,
+    name: settings.ehloName,
     secure: tlsMode === 'implicit',
     requireTLS: tlsMode === 'starttls',
     ignoreTLS: tlsMode === 'none',
@@ -136,9 +141,10 @@ export async function createSmtpTransport(
     disableUrlAccess: true,
     ...(options.pool ? { pool: true, maxConnections: options.maxConnections, maxMessages: options.maxMessages } : {}),
   };
-  const transporter = nodemailer.createTransport(
-    transportOptions as SMTPPoolOptions & { pool: true },
-  ) as unknown as Transporter<SMTPSentMessageInfo>;
+  // A single send (/test) must end its session with QUIT even when the server refused the message.
+  const transporter = (options.pool
+    ? nodemailer.createTransport(transportOptions as SMTPPoolOptions & { pool: true })
+    : nodemailer.createTransport(quittingTransport(transportOptions))) as unknown as Transporter<SMTPSentMessageInfo>;
 
   // The same array as the strategy's: an XOAUTH2 strategy adds refreshed tokens to it.
   const secrets = signIn?.secrets ?? [];
@@ -147,7 +153,14 @@ export async function createSmtpTransport(
     destination,
     tlsMode,
     secrets,
-    attempt: { host: server.host, port: server.port, tlsMode, username: server.username, secrets },
+    attempt: {
+      host: server.host,
+      port: server.port,
+      tlsMode,
+      customCa: Boolean(server.caCertificate),
+      username: server.username,
+      secrets,
+    },
     close: () => transporter.close(),
   };
 }

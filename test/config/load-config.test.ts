@@ -61,7 +61,7 @@ describe('loadConfig', () => {
         error instanceof ConfigError &&
         error.message ===
           'PORT must be an integer between 0 and 65535, got "eighty"; ' +
-            'MAILROUTE_RESPONSE_SHAPE must be one of documented, okta, got "xml"; ' +
+            'MAILROUTE_RESPONSE_SHAPE must be one of auto, documented, okta, got "xml"; ' +
             'MAILROUTE_DELIVERY_MAX_ATTEMPTS must be an integer between 1 and 1000, got "0"',
     );
   });

@@ -209,17 +209,20 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     assert.match(causesOf(res).hint, /answered as an SMTP server/);
   });
 
-  it('implicit TLS against a STARTTLS port → stage tls with the "spoke plain SMTP" hint', async () => {
+  it('implicit TLS against a STARTTLS port → stage tls with the "speaks plain SMTP" hint', async () => {
     const id = await createServer({ port: starttls.port, tlsMode: 'implicit' });
     const res = await runTest(id);
     assertOktaError(res, { status: 400, errorCode: 'E0000223' });
     const causes = causesOf(res);
     assert.equal(causes.stage, 'tls');
     assert.equal(causes.tlsError, 'wrong version number');
-    assert.match(causes.hint, /expects implicit TLS but the server spoke plain SMTP: use port 587 with STARTTLS/);
+    assert.equal(
+      causes.hint,
+      `the server on port ${starttls.port} speaks plain SMTP (STARTTLS), not implicit TLS: set tlsMode to starttls`,
+    );
   });
 
-  it('STARTTLS against an implicit-TLS port → stage greeting with the "expects implicit TLS" hint', async () => {
+  it('STARTTLS against an implicit-TLS port → stage greeting with the "speaks implicit TLS" hint', async () => {
     const id = await createServer({ port: implicit.port });
     const res = await runTest(id);
     assertOktaError(res, { status: 400, errorCode: 'E0000223' });
@@ -227,7 +230,7 @@ describe('POST /api/v1/email-servers/{id}/test against real SMTP servers on 127.
     assert.equal(causes.stage, 'greeting');
     assert.match(
       causes.hint,
-      new RegExp(`port ${implicit.port} expects implicit TLS .*use port 465, or set tlsMode to implicit`),
+      new RegExp(`^the server on port ${implicit.port} speaks implicit TLS .*not starttls: set tlsMode to implicit$`),
     );
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { Config } from '../../config.ts';
 import type { EmailServerService } from '../../domain/email-servers.ts';
@@ -10,6 +11,7 @@ import {
   EmailServerResponse,
 } from '../../schemas/email-server.ts';
 import { oktaErrorResponses as errors } from '../../schemas/error.ts';
+import { type ResponseShape, shapeForUserAgent } from '../../schemas/response-shapes.ts';
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { changeContextOf, principalOf } from '../auth.ts';
 import { presentEmailServer } from '../presenters.ts';
@@ -26,7 +28,26 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
   app,
   { emailServers, responseShape },
 ) => {
-  const documented = responseShape === 'documented';
+  // `auto` picks per request from the User-Agent, so shared caches must key on it too.
+  const shapeOf = (request: FastifyRequest, reply: FastifyReply): ResponseShape => {
+    if (responseShape !== 'auto') return responseShape;
+    reply.header('Vary', 'User-Agent');
+    return shapeForUserAgent(request.headers['user-agent']);
+  };
+  const listSchema = {
+    documented: EmailServerListWrapped,
+    okta: Type.Array(EmailServerResponse),
+    auto: Type.Union([Type.Array(EmailServerResponse), EmailServerListWrapped], {
+      description: 'A bare array for clients that parse what Okta sends, else the documented wrapper',
+    }),
+  }[responseShape];
+  const getSchema = {
+    documented: EmailServerListWrapped,
+    okta: EmailServerResponse,
+    auto: Type.Union([EmailServerResponse, EmailServerListWrapped], {
+      description: 'The object for clients that parse what Okta sends, else the documented wrapper',
+    }),
+  }[responseShape];
 
   app.get('/api/v1/email-servers', {
     config: { scopes: ROUTE_SCOPES['emailServers.read'] },
@@ -34,11 +55,11 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
       operationId: 'listEmailServers',
       summary: 'List all enrolled SMTP servers',
       tags,
-      response: { 200: documented ? EmailServerListWrapped : Type.Array(EmailServerResponse), ...errors(403, 429) },
+      response: { 200: listSchema, ...errors(403, 429) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const servers = (await emailServers.list(principalOf(request).orgId)).map(presentEmailServer);
-      return documented ? { 'email-servers': servers } : servers;
+      return shapeOf(request, reply) === 'documented' ? { 'email-servers': servers } : servers;
     },
   });
 
@@ -64,13 +85,13 @@ export const emailServerRoutes: FastifyPluginAsyncTypebox<EmailServerRoutesOptio
       summary: 'Retrieve an SMTP server configuration',
       tags,
       params: EmailServerIdParams,
-      response: { 200: documented ? EmailServerListWrapped : EmailServerResponse, ...errors(403, 404, 429) },
+      response: { 200: getSchema, ...errors(403, 404, 429) },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const server = presentEmailServer(
         await emailServers.get(principalOf(request).orgId, request.params.emailServerId),
       );
-      return documented ? { 'email-servers': [server] } : server;
+      return shapeOf(request, reply) === 'documented' ? { 'email-servers': [server] } : server;
     },
   });
 

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startDeliveryApp, waitFor } from '../delivery/delivery-helpers.ts';
+import { type RecordingSmtpServer, startRecordingSmtpServer } from '../helpers/recording-smtp.ts';
+
+const REFUSED = 'nobody@example.org';
+
+describe('a refused recipient ends the /test SMTP session with QUIT', () => {
+  let smtp: RecordingSmtpServer;
+  let t: Awaited<ReturnType<typeof startDeliveryApp>>;
+  let serverId: string;
+  before(async () => {
+    smtp = await startRecordingSmtpServer([REFUSED]);
+    t = await startDeliveryApp({ MAILROUTE_RATE_LIMIT_TEST: '1000' });
+    const res = await t.api('/api/v1/email-servers', {
+      method: 'POST',
+      body: {
+        alias: 'plain relay',
+        host: '127.0.0.1',
+        port: smtp.port,
+        username: 'relay',
+        password: '',
+        tlsMode: 'none',
+        enabled: true,
+      },
+    });
+    assert.equal(res.status, 201, res.text);
+    serverId = res.body.id;
+  });
+  after(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('instead of dropping the connection', async () => {
+    const before = smtp.sessions.length;
+    const res = await t.api(`/api/v1/email-servers/${serverId}/test`, {
+      method: 'POST',
+      body: { fromAddress: 'admin@example.com', toAddress: REFUSED },
+    });
+    assert.equal(res.status, 400, res.text);
+    const session = await waitFor(
+      'the /test session to end',
+      () => {
+        const s = smtp.sessions[before];
+        return s && (s.at(-1) === 'QUIT' || s.length > 6) ? s : undefined;
+      },
+      5000,
+    ).catch(() => smtp.sessions[before]);
+    assert.ok(session?.includes('RCPT'), String(session));
+    assert.equal(session.at(-1), 'QUIT', `session: ${session.join(' ')}`);
+  });
+});
