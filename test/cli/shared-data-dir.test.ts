@@ -147,7 +147,7 @@ describe('first start from several processes at once', () => {
 
   it('they take turns migrating the new database: every one succeeds', async () => {
     const env = { MAILROUTE_DATA_DIR: dataDir };
-    const results = await Promise.all(Array.from({ length: 8 }, () => runCli(['orgs', 'list'], env)));
+    const results = await Promise.all(Array.from({ length: 8 }, () => runCli(['orgs', 'list'], env, 180_000)));
     for (const res of results) assert.equal(res.code, 0, res.stderr);
     assert.ok(results.every((res) => res.stdout.startsWith('ID\t')));
   });
