@@ -49,7 +49,7 @@ describeUnless(chromiumMissing, 'admin page: org, scopes and layout in Chromium'
     await page.locator('#org-name', { hasText: me.body.org.name }).waitFor();
     assert.equal(await page.locator('#org-name').textContent(), me.body.org.name);
     assert.equal(await page.locator('#org-access').isVisible(), false);
-    assert.equal(await page.getByRole('button', { name: 'Enrol server' }).isVisible(), true);
+    await page.getByRole('button', { name: 'Enrol server' }).waitFor({ state: 'visible' });
   });
 
   it('keeps a long alias on one line when the table has room', async () => {
