@@ -1,0 +1,80 @@
+import SMTPPool, { type SMTPPoolOptions } from 'nodemailer/lib/smtp-pool';
+
+/** How long a server may take to answer QUIT before the socket is closed anyway. */
+const QUIT_GRACE_MS = 5_000;
+
+/** The parts of nodemailer's pool resource and connection this reads; nodemailer does not type them. */
+interface PoolConnection {
+  _destroyed?: boolean;
+  _closing?: boolean;
+  _socket?: { destroyed?: boolean; writable?: boolean };
+  quit(): void;
+  close(): void;
+}
+interface PoolResource {
+  connection?: PoolConnection;
+  messages: number;
+  options: { maxMessages: number };
+  _connected?: boolean;
+  _sending?: boolean;
+  _closed?: boolean;
+  close(): void;
+  _release(): void;
+}
+
+/** Between messages and still talking to us: the only state in which QUIT means anything. */
+function sessionIsIdle(resource: PoolResource): boolean {
+  const connection = resource.connection;
+  return Boolean(
+    connection &&
+      resource._connected &&
+      !resource._closed &&
+      !resource._sending &&
+      !connection._destroyed &&
+      !connection._closing &&
+      connection._socket &&
+      !connection._socket.destroyed &&
+      connection._socket.writable,
+  );
+}
+
+/** Ends the session with QUIT; the socket closes on the server's 221 (or after a grace period). */
+function quit(connection: PoolConnection): void {
+  connection.quit();
+  setTimeout(() => connection.close(), QUIT_GRACE_MS).unref();
+}
+
+/**
+ * nodemailer's pool, except that a connection it gives up on while the session is idle (the pool
+ * closed or rebuilt, or a connection that has sent its share of messages) says QUIT instead of
+ * dropping the socket, which servers log as an aborted session and some count against the client.
+ * A connection in the middle of a message, or already broken, is still closed at once; idle
+ * connections already QUIT on their own timer.
+ */
+class QuittingSmtpPool extends SMTPPool {
+  _createConnection(): PoolResource {
+    const create = (SMTPPool.prototype as unknown as { _createConnection(): PoolResource })._createConnection;
+    const resource = create.call(this);
+    const close = resource.close.bind(resource);
+    resource.close = () => {
+      const connection = resource.connection;
+      if (!connection || !sessionIsIdle(resource)) return close();
+      // The resource's own close would drop the socket: detach the connection while it runs.
+      resource.connection = undefined;
+      close();
+      resource.connection = connection;
+      quit(connection);
+    };
+    const release = resource._release.bind(resource);
+    resource._release = () => {
+      // Used up: leave with QUIT (the pool replaces a closed resource as it would an exhausted one).
+      if (resource.messages >= resource.options.maxMessages && sessionIsIdle(resource)) return resource.close();
+      release();
+    };
+    return resource;
+  }
+}
+
+export function createQuittingPool(options: SMTPPoolOptions): SMTPPool {
+  return new QuittingSmtpPool(options);
+}
