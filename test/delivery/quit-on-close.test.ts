@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RecordingSmtpServer, startRecordingSmtpServer } from '../helpers/recording-smtp.ts';
-import { type DeliveryTestApp, startDeliveryApp, waitFor, waitForStatus, welcome } from './delivery-helpers.ts';
+import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
+import {
+  createCustomServer,
+  type DeliveryTestApp,
+  startDeliveryApp,
+  waitFor,
+  waitForStatus,
+  welcome,
+} from './delivery-helpers.ts';
 
 const NOTIFICATIONS = '/api/v1/mailroute/notifications';
 const REFUSED = 'nobody@example.org';
@@ -77,6 +85,59 @@ describe('delivery sessions end with QUIT when the pool lets a connection go', (
     for (let index = 0; index < smtp.sessions.length; index++) {
       const session = await ended(index);
       assert.equal(session.at(-1), 'QUIT', `session ${index}: ${session.join(' ')}`);
+    }
+  });
+});
+
+describe('over STARTTLS with AUTH, a stopping worker also says QUIT', () => {
+  let smtp: TestSmtpServer;
+  let t: DeliveryTestApp;
+  // The commands smtp-server logs, by connection id, and the connections it saw close.
+  const commands = new Map<string, string[]>();
+  const closed = new Set<string>();
+  const record = (entry: { tnx?: string; cid?: string; command?: string }) => {
+    if (entry?.tnx !== 'command' || !entry.cid || !entry.command) return;
+    commands.set(entry.cid, [...(commands.get(entry.cid) ?? []), entry.command]);
+  };
+  const logger = { trace() {}, debug: record, info() {}, warn() {}, error() {}, fatal() {}, child: () => logger };
+
+  before(async () => {
+    smtp = await startSmtpServer({
+      users: { relay: 'relay-secret' },
+      rejectRecipients: [REFUSED],
+      options: {
+        logger: logger as never,
+        onClose(session) {
+          closed.add(session.id);
+        },
+      },
+    });
+    t = await startDeliveryApp({ MAILROUTE_DELIVERY_POOL_SIZE: '1' });
+    await createCustomServer(t, smtp, TEST_TLS.ca);
+  });
+  after(async () => {
+    await t?.close();
+    await smtp?.close();
+  });
+
+  it('after a refused recipient and a delivered message', async () => {
+    for (const [recipient, status] of [
+      [REFUSED, 'failed'],
+      ['ada@example.com', 'sent'],
+    ]) {
+      const res = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome(recipient) });
+      assert.equal(res.status, 202, res.text);
+      await waitForStatus(t, res.body.id, status);
+    }
+    await t.worker.stop(2000);
+    await waitFor(
+      'every session to close',
+      () => commands.size > 0 && [...commands.keys()].every((id) => closed.has(id)),
+      10_000,
+    );
+    for (const [id, session] of commands) {
+      assert.ok(session.includes('STARTTLS') && session.includes('AUTH'), session.join(' '));
+      assert.equal(session.at(-1), 'QUIT', `session ${id}: ${session.join(' ')}`);
     }
   });
 });
