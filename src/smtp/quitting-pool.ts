@@ -8,8 +8,10 @@ interface PoolConnection {
   _destroyed?: boolean;
   _closing?: boolean;
   _socket?: { destroyed?: boolean; writable?: boolean };
+  _responseActions?: unknown[];
   quit(): void;
   close(): void;
+  login(auth: unknown, callback: (error?: Error | null) => void): void;
 }
 interface PoolResource {
   connection?: PoolConnection;
@@ -26,16 +28,37 @@ interface PoolResource {
 function sessionIsIdle(resource: PoolResource): boolean {
   const connection = resource.connection;
   return Boolean(
-    connection &&
-      resource._connected &&
-      !resource._closed &&
-      !resource._sending &&
-      !connection._destroyed &&
+    connection && resource._connected && !resource._closed && !resource._sending && connectionIsIdle(connection),
+  );
+}
+
+/** Still talking to us with nothing outstanding. */
+function connectionIsIdle(connection: PoolConnection): boolean {
+  return Boolean(
+    !connection._destroyed &&
       !connection._closing &&
+      !connection._responseActions?.length &&
       connection._socket &&
       !connection._socket.destroyed &&
       connection._socket.writable,
   );
+}
+
+/**
+ * A refused sign-in leaves the session open, and the pool then drops it: say QUIT first. A 421
+ * means the server is closing anyway.
+ */
+const signInWrapped = new WeakSet<PoolConnection>();
+function quitAfterRefusedSignIn(connection: PoolConnection): void {
+  if (signInWrapped.has(connection)) return;
+  signInWrapped.add(connection);
+  const login = connection.login.bind(connection);
+  connection.login = (auth, callback) =>
+    login(auth, (error) => {
+      const code = (error as { responseCode?: number } | null | undefined)?.responseCode;
+      if (error && code !== 421 && connectionIsIdle(connection)) connection.quit();
+      callback(error);
+    });
 }
 
 /** Ends the session with QUIT; the socket closes on the server's 221 (or after a grace period). */
@@ -46,8 +69,8 @@ function quit(connection: PoolConnection): void {
 
 /**
  * nodemailer's pool, except that a connection it gives up on while the session is idle (the pool
- * closed or rebuilt, or a connection that has sent its share of messages) says QUIT instead of
- * dropping the socket, which servers log as an aborted session and some count against the client.
+ * closed or rebuilt, a connection that has sent its share of messages, a refused sign-in) says
+ * QUIT instead of dropping the socket, which servers log as an aborted session and some count against the client.
  * A connection in the middle of a message, or already broken, is still closed at once; idle
  * connections already QUIT on their own timer.
  */
@@ -55,6 +78,17 @@ class QuittingSmtpPool extends SMTPPool {
   _createConnection(): PoolResource {
     const create = (SMTPPool.prototype as unknown as { _createConnection(): PoolResource })._createConnection;
     const resource = create.call(this);
+    // Each connection the resource opens gets the sign-in wrapper as it is assigned.
+    let current: PoolConnection | undefined;
+    Object.defineProperty(resource, 'connection', {
+      configurable: true,
+      enumerable: true,
+      get: () => current,
+      set(connection: PoolConnection | undefined) {
+        if (connection) quitAfterRefusedSignIn(connection);
+        current = connection;
+      },
+    });
     const close = resource.close.bind(resource);
     resource.close = () => {
       const connection = resource.connection;

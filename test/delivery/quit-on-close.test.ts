@@ -89,9 +89,10 @@ describe('delivery sessions end with QUIT when the pool lets a connection go', (
   });
 });
 
-describe('over STARTTLS with AUTH, a stopping worker also says QUIT', () => {
+describe('over STARTTLS with AUTH, sessions end with QUIT too', () => {
   let smtp: TestSmtpServer;
   let t: DeliveryTestApp;
+  let serverId: string;
   // The commands smtp-server logs, by connection id, and the connections it saw close.
   const commands = new Map<string, string[]>();
   const closed = new Set<string>();
@@ -113,31 +114,54 @@ describe('over STARTTLS with AUTH, a stopping worker also says QUIT', () => {
       },
     });
     t = await startDeliveryApp({ MAILROUTE_DELIVERY_POOL_SIZE: '1' });
-    await createCustomServer(t, smtp, TEST_TLS.ca);
+    serverId = await createCustomServer(t, smtp, TEST_TLS.ca);
   });
   after(async () => {
     await t?.close();
     await smtp?.close();
   });
 
-  it('after a refused recipient and a delivered message', async () => {
-    for (const [recipient, status] of [
-      [REFUSED, 'failed'],
-      ['ada@example.com', 'sent'],
-    ]) {
-      const res = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome(recipient) });
-      assert.equal(res.status, 202, res.text);
-      await waitForStatus(t, res.body.id, status);
-    }
-    await t.worker.stop(2000);
-    await waitFor(
+  const allClosed = () =>
+    waitFor(
       'every session to close',
       () => commands.size > 0 && [...commands.keys()].every((id) => closed.has(id)),
       10_000,
     );
+  const assertQuit = (id: string, session: string[]) =>
+    assert.equal(session.at(-1), 'QUIT', `session ${id}: ${session.join(' ')}`);
+  const send = async (recipient: string, status: string) => {
+    const res = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome(recipient) });
+    assert.equal(res.status, 202, res.text);
+    return waitForStatus(t, res.body.id, status);
+  };
+
+  it('a refused recipient and a delivered message share a signed-in session', async () => {
+    await send(REFUSED, 'failed');
+    await send('ada@example.com', 'sent');
+    assert.equal(commands.size, 1);
+  });
+
+  it('a refused sign-in ends its session with QUIT', async () => {
+    const patched = await t.api(`/api/v1/email-servers/${serverId}`, {
+      method: 'PATCH',
+      body: { password: 'not-the-secret' },
+    });
+    assert.equal(patched.status, 200, patched.text);
+    const failed = await send('grace@example.com', 'failed');
+    assert.equal(failed.attemptHistory.at(-1).failureScope, 'server');
+    const refusedSignIns = await waitFor('the refused sign-in sessions to close', () => {
+      const sessions = [...commands].filter(([, session]) => session.includes('AUTH') && !session.includes('MAIL'));
+      return sessions.length > 0 && sessions.every(([id]) => closed.has(id)) && sessions;
+    });
+    for (const [id, session] of refusedSignIns) assertQuit(id, session);
+  });
+
+  it('stopping the worker ends every session with QUIT', async () => {
+    await t.worker.stop(2000);
+    await allClosed();
     for (const [id, session] of commands) {
       assert.ok(session.includes('STARTTLS') && session.includes('AUTH'), session.join(' '));
-      assert.equal(session.at(-1), 'QUIT', `session ${id}: ${session.join(' ')}`);
+      assertQuit(id, session);
     }
   });
 });
