@@ -44,25 +44,27 @@ function connectionIsIdle(connection: PoolConnection): boolean {
   );
 }
 
-/**
- * A refused sign-in leaves the session open, and the pool then drops it: say QUIT first. A 421
- * means the server is closing anyway.
- */
+/** A sign-in the server refused (or that never started) leaves the session open; a 421 does not. */
+export function signInLeftSessionOpen(connection: unknown, error: Error): boolean {
+  const code = (error as { responseCode?: number }).responseCode;
+  return code !== 421 && connectionIsIdle(connection as PoolConnection);
+}
+
 const signInWrapped = new WeakSet<PoolConnection>();
+/** The pool drops a connection whose sign-in failed: say QUIT first while the session is open. */
 function quitAfterRefusedSignIn(connection: PoolConnection): void {
   if (signInWrapped.has(connection)) return;
   signInWrapped.add(connection);
   const login = connection.login.bind(connection);
   connection.login = (auth, callback) =>
     login(auth, (error) => {
-      const code = (error as { responseCode?: number } | null | undefined)?.responseCode;
-      if (error && code !== 421 && connectionIsIdle(connection)) connection.quit();
+      if (error && signInLeftSessionOpen(connection, error)) connection.quit();
       callback(error);
     });
 }
 
 /** Ends the session with QUIT; the socket closes on the server's 221 (or after a grace period). */
-function quit(connection: PoolConnection): void {
+export function quitGracefully(connection: Pick<PoolConnection, 'quit' | 'close'>): void {
   connection.quit();
   setTimeout(() => connection.close(), QUIT_GRACE_MS).unref();
 }
@@ -97,7 +99,7 @@ class QuittingSmtpPool extends SMTPPool {
       resource.connection = undefined;
       close();
       resource.connection = connection;
-      quit(connection);
+      quitGracefully(connection);
     };
     const release = resource._release.bind(resource);
     resource._release = () => {

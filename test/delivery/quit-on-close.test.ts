@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RecordingSmtpServer, startRecordingSmtpServer } from '../helpers/recording-smtp.ts';
+import { smtpCommandLog } from '../helpers/smtp-command-log.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import {
   createCustomServer,
@@ -93,25 +94,15 @@ describe('over STARTTLS with AUTH, sessions end with QUIT too', () => {
   let smtp: TestSmtpServer;
   let t: DeliveryTestApp;
   let serverId: string;
-  // The commands smtp-server logs, by connection id, and the connections it saw close.
-  const commands = new Map<string, string[]>();
-  const closed = new Set<string>();
-  const record = (entry: { tnx?: string; cid?: string; command?: string }) => {
-    if (entry?.tnx !== 'command' || !entry.cid || !entry.command) return;
-    commands.set(entry.cid, [...(commands.get(entry.cid) ?? []), entry.command]);
-  };
-  const logger = { trace() {}, debug: record, info() {}, warn() {}, error() {}, fatal() {}, child: () => logger };
+  const log = smtpCommandLog();
+  const commands = log.sessions;
+  const closed = log.closed;
 
   before(async () => {
     smtp = await startSmtpServer({
       users: { relay: 'relay-secret' },
       rejectRecipients: [REFUSED],
-      options: {
-        logger: logger as never,
-        onClose(session) {
-          closed.add(session.id);
-        },
-      },
+      options: log.options,
     });
     t = await startDeliveryApp({ MAILROUTE_DELIVERY_POOL_SIZE: '1' });
     serverId = await createCustomServer(t, smtp, TEST_TLS.ca);
