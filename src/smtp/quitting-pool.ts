@@ -72,9 +72,10 @@ export function quitGracefully(connection: Pick<PoolConnection, 'quit' | 'close'
 /**
  * nodemailer's pool, except that a connection it gives up on while the session is idle (the pool
  * closed or rebuilt, a connection that has sent its share of messages, a refused sign-in) says
- * QUIT instead of dropping the socket, which servers log as an aborted session and some count against the client.
- * A connection in the middle of a message, or already broken, is still closed at once; idle
- * connections already QUIT on their own timer.
+ * QUIT instead of dropping the socket, which servers log as an aborted session and some count
+ * against the client. A connection in the middle of a message, or already broken, is still closed
+ * at once; idle connections already QUIT on their own timer. The pool offers no hook for this, so
+ * it wraps the pool's own resources; the delivery QUIT tests notice if nodemailer changes them.
  */
 class QuittingSmtpPool extends SMTPPool {
   _createConnection(): PoolResource {
