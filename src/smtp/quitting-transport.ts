@@ -2,10 +2,11 @@ import type { Transport } from 'nodemailer';
 import type MailMessage from 'nodemailer/lib/mailer/mail-message';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { quitGracefully, signInLeftSessionOpen } from './quitting-pool.ts';
 
 /**
  * One message over one SMTP session that ends with QUIT whenever the server is still talking to
- * us: after a delivery, and after a refused sender, recipient or message. nodemailer's own
+ * us: after a delivery, and after a refused sign-in, sender, recipient or message. nodemailer's own
  * single-message transport just closes the socket, which servers log as a dropped session (and
  * some count against the client). Broken connections are still closed at once.
  */
@@ -53,6 +54,10 @@ export function quittingTransport(options: SMTPTransport.Options): Transport<SMT
         if (!auth || !(connection.allowsAuth || options.forceAuth)) return send();
         connection.login(auth as SMTPConnection.AuthenticationCredentials, (error) => {
           if (returned) return;
+          if (error && signInLeftSessionOpen(connection, error)) {
+            quitGracefully(connection);
+            return finish(error);
+          }
           if (error) return drop(error);
           send();
         });

@@ -15,6 +15,7 @@
  * - Signs in with the strategy registered for `server.authType` (BASIC_SMTP_AUTH: the password,
  *   opened with SecretBox for exactly this destination). Register more (XOAUTH2) in `authStrategies`.
  * - Timeouts come from the SMTP settings; pass `pool: true` for a pooled transport (delivery).
+ *   Sessions that end cleanly end with QUIT, pooled or not.
  * - Throws SmtpFailure (see diagnosis.ts) when the destination is refused, does not resolve, or
  *   the stored secret cannot be opened. Failures while sending are nodemailer errors: hand them with
  *   `attempt` to `diagnoseSmtpError` for the stage, reply (credentials redacted), hint and whether a
@@ -40,6 +41,7 @@ import {
   type VettedDestination,
 } from './destination-guard.ts';
 import { SmtpFailure } from './diagnosis.ts';
+import { createQuittingPool } from './quitting-pool.ts';
 import { quittingTransport } from './quitting-transport.ts';
 import { effectiveTlsMode } from './tls-mode.ts';
 
@@ -141,9 +143,10 @@ export async function createSmtpTransport(
     disableUrlAccess: true,
     ...(options.pool ? { pool: true, maxConnections: options.maxConnections, maxMessages: options.maxMessages } : {}),
   };
-  // A single send (/test) must end its session with QUIT even when the server refused the message.
+  // Every session that ends cleanly ends with QUIT: a single send (/test) even when the server
+  // refused the message, a pooled one (delivery) when the pool closes or replaces a connection.
   const transporter = (options.pool
-    ? nodemailer.createTransport(transportOptions as SMTPPoolOptions & { pool: true })
+    ? nodemailer.createTransport(createQuittingPool(transportOptions))
     : nodemailer.createTransport(quittingTransport(transportOptions))) as unknown as Transporter<SMTPSentMessageInfo>;
 
   // The same array as the strategy's: an XOAUTH2 strategy adds refreshed tokens to it.

@@ -5,20 +5,27 @@ export interface RecordingSmtpServer {
   port: number;
   /** The commands of each session, in order (verb only, e.g. EHLO, MAIL, RCPT, QUIT). */
   sessions: string[][];
+  /** Whether each session's connection has closed, by the same index. */
+  closed: boolean[];
   close(): Promise<void>;
 }
 
 export async function startRecordingSmtpServer(refuse: string[]): Promise<RecordingSmtpServer> {
   const sessions: string[][] = [];
+  const closed: boolean[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     const commands: string[] = [];
-    sessions.push(commands);
+    const index = sessions.push(commands) - 1;
+    closed[index] = false;
     let buffer = '';
     let inData = false;
     socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      closed[index] = true;
+    });
     socket.write('220 recorder ESMTP\r\n');
     socket.on('data', (chunk) => {
       buffer += chunk.toString('latin1');
@@ -49,6 +56,7 @@ export async function startRecordingSmtpServer(refuse: string[]): Promise<Record
   return {
     port: (server.address() as net.AddressInfo).port,
     sessions,
+    closed,
     close() {
       for (const socket of sockets) socket.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,11 +2,33 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import okta from '@okta/okta-sdk-nodejs';
-import { KNOWN_CLIENTS, UNKNOWN_CLIENT_SHAPE } from '../../src/schemas/response-shapes.ts';
+import okta7 from 'okta-sdk-nodejs-7';
+import { KNOWN_CLIENTS, shapeForUserAgent, UNKNOWN_CLIENT_SHAPE } from '../../src/schemas/response-shapes.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 
-const { Client } = okta;
+/** Both majors in use: 8.x, and 7.x that many integrations still pin. Same calls, same parameters. */
+type TestAddresses = Parameters<
+  InstanceType<typeof okta.Client>['emailServerApi']['testEmailServer']
+>[0]['emailTestAddresses'];
+
+/**
+ * Both majors in use: 8.x, and 7.x that many integrations still pin. The calls are the same; the
+ * test body is not: 7.x's model names its fields `_from` and `to` and sends `{from, to}`.
+ */
+const SDKS = [
+  {
+    name: 'SDK 8',
+    Client: okta.Client,
+    testAddresses: (fromAddress: string, toAddress: string): TestAddresses => ({ fromAddress, toAddress }),
+  },
+  {
+    name: 'SDK 7.3',
+    Client: okta7.Client as unknown as typeof okta.Client,
+    testAddresses: (from: string, to: string) =>
+      ({ _from: from, to }) satisfies okta7.EmailTestAddresses as unknown as TestAddresses,
+  },
+];
 const PASSWORD = 'sdk-auto-shape-pw';
 
 describe('MAILROUTE_RESPONSE_SHAPE unset (auto): every known client gets the shape it parses', () => {
@@ -61,53 +83,58 @@ describe('MAILROUTE_RESPONSE_SHAPE unset (auto): every known client gets the sha
     }
   }
 
-  it('runs every email-server call of the official Node SDK, list with for…of', async () => {
-    const client = new Client({ orgUrl: t.url, token: t.token, cacheMiddleware: null });
-    const api = client.emailServerApi;
-    const created = await api.createEmailServer({
-      emailServerPost: {
-        alias: 'by the SDK',
-        host: '127.0.0.1',
-        port: smtp.port,
-        username: 'mailer',
-        password: PASSWORD,
-      },
+  for (const { name, Client, testAddresses } of SDKS)
+    it(`runs every email-server call of the official Node SDK (${name}), list with for…of`, async () => {
+      const client = new Client({ orgUrl: t.url, token: t.token, cacheMiddleware: null });
+      const api = client.emailServerApi;
+      const userAgent = (client as unknown as { http: { defaultHeaders: Record<string, string> } }).http.defaultHeaders[
+        'User-Agent'
+      ];
+      assert.equal(shapeForUserAgent(userAgent), 'okta', `the catalogue must recognise ${userAgent}`);
+      const created = await api.createEmailServer({
+        emailServerPost: {
+          alias: `by ${name}`,
+          host: '127.0.0.1',
+          port: smtp.port,
+          username: 'mailer',
+          password: PASSWORD,
+        },
+      });
+      const id = created.id!;
+      assert.equal(created.alias, `by ${name}`);
+      // The SDK drops fields it does not know; the test CA goes in through the API.
+      const trusted = await t.api(`/api/v1/email-servers/${id}`, {
+        method: 'PATCH',
+        body: { caCertificate: TEST_TLS.ca, password: PASSWORD },
+      });
+      assert.equal(trusted.status, 200, trusted.text);
+
+      const ids: string[] = [];
+      for (const server of (await api.listEmailServers()) as unknown as Iterable<{ id: string }>) ids.push(server.id);
+      assert.deepEqual(ids.sort(), [serverId, id].sort());
+
+      const fetched = await api.getEmailServer({ emailServerId: id });
+      assert.deepEqual(
+        [fetched.id, fetched.alias, fetched.host, fetched.port, fetched.username, fetched.enabled],
+        [id, `by ${name}`, '127.0.0.1', smtp.port, 'mailer', false],
+      );
+
+      const updated = await api.updateEmailServer({ emailServerId: id, emailServerRequest: { alias: 'renamed' } });
+      assert.equal(updated.alias, 'renamed');
+
+      const before = smtp.messages.length;
+      await api.testEmailServer({
+        emailServerId: id,
+        emailTestAddresses: testAddresses('sdk@example.com', 'to@example.org'),
+      });
+      const messages = await smtp.waitForMessages(before + 1);
+      assert.deepEqual(messages.at(-1)?.to, ['to@example.org']);
+
+      await api.deleteEmailServer({ emailServerId: id });
+      const left: string[] = [];
+      for (const server of (await api.listEmailServers()) as unknown as Iterable<{ id: string }>) left.push(server.id);
+      assert.deepEqual(left, [serverId]);
     });
-    const id = created.id!;
-    assert.equal(created.alias, 'by the SDK');
-    // The SDK drops fields it does not know; the test CA goes in through the API.
-    const trusted = await t.api(`/api/v1/email-servers/${id}`, {
-      method: 'PATCH',
-      body: { caCertificate: TEST_TLS.ca, password: PASSWORD },
-    });
-    assert.equal(trusted.status, 200, trusted.text);
-
-    const ids: string[] = [];
-    for (const server of (await api.listEmailServers()) as unknown as Iterable<{ id: string }>) ids.push(server.id);
-    assert.deepEqual(ids.sort(), [serverId, id].sort());
-
-    const fetched = await api.getEmailServer({ emailServerId: id });
-    assert.deepEqual(
-      [fetched.id, fetched.alias, fetched.host, fetched.port, fetched.username, fetched.enabled],
-      [id, 'by the SDK', '127.0.0.1', smtp.port, 'mailer', false],
-    );
-
-    const updated = await api.updateEmailServer({ emailServerId: id, emailServerRequest: { alias: 'renamed' } });
-    assert.equal(updated.alias, 'renamed');
-
-    const before = smtp.messages.length;
-    await api.testEmailServer({
-      emailServerId: id,
-      emailTestAddresses: { fromAddress: 'sdk@example.com', toAddress: 'to@example.org' },
-    });
-    const messages = await smtp.waitForMessages(before + 1);
-    assert.deepEqual(messages.at(-1)?.to, ['to@example.org']);
-
-    await api.deleteEmailServer({ emailServerId: id });
-    const left: string[] = [];
-    for (const server of (await api.listEmailServers()) as unknown as Iterable<{ id: string }>) left.push(server.id);
-    assert.deepEqual(left, [serverId]);
-  });
 
   it('answers curl, browsers and clients without a User-Agent in the documented shape', async () => {
     for (const userAgent of ['curl/8.5.0', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', 'my-script/1.0', '']) {
