@@ -49,8 +49,11 @@ async function openStoreOrExplain(config: StartSettings): Promise<Store> {
   try {
     return await openStore(config);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') throw damaged(config, (error as Error).message);
+    // Damage can surface while opening or while migrating (whose error wraps the driver's).
+    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+      const code = (cause as { code?: unknown }).code;
+      if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') throw damaged(config, cause.message);
+    }
     throw error;
   }
 }
