@@ -9,9 +9,11 @@ import { createAuditService } from './domain/audit.ts';
 import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
 import { createEmailServerTestService } from './domain/email-server-test.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
+import { createEventHookService } from './domain/event-hooks.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
 import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
+import { createHookClient } from './hooks/hook-call.ts';
 import { createMetrics } from './metrics.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
@@ -129,6 +131,13 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
       }),
       audit,
     ),
+    eventHooks: createEventHookService({
+      eventHooks: store.eventHooks,
+      secretBox,
+      hookClient: createHookClient({ guard: config.smtp, timeoutMs: config.eventHooks.timeoutMs }),
+      ids,
+      now,
+    }),
     notifications: createNotificationService({
       outbox: store.outbox,
       emailServers: store.emailServers,
