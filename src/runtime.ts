@@ -14,6 +14,7 @@ import { cryptoIds, type IdGenerator } from './domain/ids.ts';
 import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
 import { createHookClient } from './hooks/hook-call.ts';
+import { createHookDispatcher } from './hooks/hook-dispatcher.ts';
 import { createMetrics } from './metrics.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
@@ -102,6 +103,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
   const wakeListeners = new Set<() => void>();
 
   const operatorSender = parseMailbox(settings.fromAddress);
+  const hookClient = createHookClient({ guard: config.smtp, timeoutMs: config.eventHooks.timeoutMs });
   const services = {
     audit,
     orgs: createOrgService({ orgs: store.orgs, ids, now }),
@@ -133,8 +135,9 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
     ),
     eventHooks: createEventHookService({
       eventHooks: store.eventHooks,
+      hookDeliveries: store.hookDeliveries,
       secretBox,
-      hookClient: createHookClient({ guard: config.smtp, timeoutMs: config.eventHooks.timeoutMs }),
+      hookClient,
       ids,
       now,
     }),
@@ -157,6 +160,20 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
 
   const delivery = {
     metrics,
+    /** The event hook dispatcher for this instance (main starts one; tests start their own). */
+    createHookDispatcher(log: WorkerLogger) {
+      return createHookDispatcher({
+        hookDeliveries: store.hookDeliveries,
+        eventHooks: store.eventHooks,
+        headersOf: services.eventHooks.headersOf,
+        call: hookClient.call,
+        newId: () => ids.prefixed('ehc'),
+        now,
+        publicUrl: config.publicUrl,
+        settings: config.eventHooks,
+        log,
+      });
+    },
     /** A worker for this instance (main starts one; tests start their own); stop() it on shutdown. */
     createWorker(log: WorkerLogger) {
       const transports = createTransportPool({

@@ -62,7 +62,14 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
       },
     },
     smtp: smtpSettings(settings, publicUrl(settings)),
-    eventHooks: { timeoutMs: settings.MAILROUTE_EVENT_HOOK_TIMEOUT_MS },
+    eventHooks: {
+      timeoutMs: settings.MAILROUTE_EVENT_HOOK_TIMEOUT_MS,
+      pollMs: settings.MAILROUTE_EVENT_HOOK_POLL_MS,
+      batchSize: settings.MAILROUTE_EVENT_HOOK_BATCH,
+      retryBaseMs: settings.MAILROUTE_EVENT_HOOK_RETRY_BASE_MS,
+      retryMaxMs: settings.MAILROUTE_EVENT_HOOK_RETRY_MAX_MS,
+      maxAgeMs: settings.MAILROUTE_EVENT_HOOK_MAX_AGE_MS,
+    },
   };
 }
 

@@ -170,6 +170,16 @@ export const SETTINGS = Type.Object({
     60_000,
     'Deadline of one event hook call (verification, delivery)',
   ),
+  MAILROUTE_EVENT_HOOK_POLL_MS: integer(
+    1000,
+    10,
+    60_000,
+    'How often an idle event hook dispatcher looks for due events',
+  ),
+  MAILROUTE_EVENT_HOOK_BATCH: integer(50, 1, 500, 'Events per event hook call at most'),
+  MAILROUTE_EVENT_HOOK_RETRY_BASE_MS: integer(10_000, 1, DAY_MS, 'First event hook retry delay; doubles per attempt'),
+  MAILROUTE_EVENT_HOOK_RETRY_MAX_MS: integer(3_600_000, 1, DAY_MS, 'Longest event hook retry delay'),
+  MAILROUTE_EVENT_HOOK_MAX_AGE_MS: integer(DAY_MS, 1000, 7 * DAY_MS, 'Undelivered this long: the event is dropped'),
   MAILROUTE_DELIVERY_MAX_AGE_MS: integer(2 * DAY_MS, 1000, 30 * DAY_MS, 'Undelivered this long after queueing: fails'),
   MAILROUTE_DELIVERY_RESEND_WINDOW_MS: integer(DAY_MS, 0, 30 * DAY_MS, 'How long failed content is kept for a resend'),
   MAILROUTE_DELIVERY_RETENTION_DAYS: integer(

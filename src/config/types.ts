@@ -39,7 +39,14 @@ export interface Config {
   /** Outbound SMTP: timeouts, the destination guard and the /test abuse bound. */
   smtp: SmtpSettings;
   /** Event hooks: calls go through the same destination guard and allow-list as SMTP. */
-  eventHooks: { timeoutMs: number };
+  eventHooks: {
+    timeoutMs: number;
+    pollMs: number;
+    batchSize: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAgeMs: number;
+  };
 }
 
 /** One trusted authorization server, and the org its tokens act for. */

@@ -5,7 +5,7 @@ import type { EventHookRequest } from '../schemas/event-hook.ts';
 import { EVENT_HOOK_ELIGIBLE_TYPES } from '../schemas/event-types.ts';
 import { openHookSecret, sealHookSecret } from '../secrets/event-hook-secrets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
-import type { EventHookRecord, EventHookStore } from '../store/event-hook-store.ts';
+import type { EventHookRecord, EventHookStore, HookDeliveryStore } from '../store/event-hook-store.ts';
 import { type FieldProblem, invalidInput, notFound } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
 
@@ -17,6 +17,7 @@ export interface HookClient {
 
 export interface EventHookServiceDeps {
   eventHooks: EventHookStore;
+  hookDeliveries: Pick<HookDeliveryStore, 'listCalls' | 'pending'>;
   secretBox: Pick<SecretBox, 'seal' | 'open'>;
   hookClient: HookClient;
   ids: IdGenerator;
@@ -35,7 +36,7 @@ const HOOK = 'EventHook';
 
 /** Okta's event hooks: subscriptions of an external receiver to System Log event types. */
 export function createEventHookService(deps: EventHookServiceDeps) {
-  const { eventHooks, secretBox, hookClient, ids, now } = deps;
+  const { eventHooks, hookDeliveries, secretBox, hookClient, ids, now } = deps;
 
   async function load(orgId: string, id: string): Promise<EventHookRecord> {
     const hook = await eventHooks.get(orgId, id);
@@ -118,6 +119,16 @@ export function createEventHookService(deps: EventHookServiceDeps) {
     headersOf,
 
     list: (orgId: string) => eventHooks.list(orgId),
+
+    /** The latest calls to the hook's receiver, and how many events still wait. */
+    async deliveries(orgId: string, id: string, limit: number) {
+      await load(orgId, id);
+      const [calls, pending] = await Promise.all([
+        hookDeliveries.listCalls(orgId, id, limit),
+        hookDeliveries.pending(orgId, id),
+      ]);
+      return { calls, pending };
+    },
     get: load,
 
     async create(orgId: string, input: EventHookRequest): Promise<EventHookRecord> {

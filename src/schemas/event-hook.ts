@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { EVENT_HOOK_ELIGIBLE_TYPES } from './event-types.ts';
+import { EVENT_HOOK_ELIGIBLE_TYPES, EVENT_RESULTS } from './event-types.ts';
 import { stringEnum } from './string-enum.ts';
 
 /** Wire schemas for Okta's EventHook resource (`/api/v1/eventHooks`). */
@@ -109,3 +109,23 @@ export type EventHookResponse = Static<typeof EventHookResponse>;
 export const EventHookIdParams = Type.Object({
   eventHookId: Type.String({ maxLength: 64, description: 'The id of the event hook' }),
 });
+
+/** Extension: what happened to a hook's events. */
+export const EventHookDeliveries = Type.Object(
+  {
+    pending: Type.Integer({ description: 'Events queued for the hook and not yet delivered' }),
+    calls: Type.Array(
+      Type.Object({
+        id: Type.String(),
+        at: Type.String({ format: 'date-time' }),
+        events: Type.Integer({ description: 'Events in the call' }),
+        result: stringEnum(EVENT_RESULTS),
+        statusCode: Type.Union([Type.Integer(), Type.Null()], {
+          description: "The receiver's HTTP status; null: no answer",
+        }),
+        error: Type.Union([Type.String(), Type.Null()]),
+      }),
+    ),
+  },
+  { title: 'EventHookDeliveries' },
+);

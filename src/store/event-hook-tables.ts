@@ -16,3 +16,28 @@ export interface EventHookTable {
   created_at: number;
   updated_at: number;
 }
+
+/** One event waiting for one hook (delivered rows are deleted). */
+export interface HookDeliveryTable {
+  id: string;
+  org_id: string;
+  hook_id: string;
+  event_id: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  created_at: number;
+}
+
+/** The outcome of one call to a hook's receiver. */
+export interface HookCallTable {
+  id: string;
+  org_id: string;
+  hook_id: string;
+  at: number;
+  event_count: number;
+  result: string;
+  status_code: number | null;
+  error: string | null;
+}

@@ -1,6 +1,6 @@
 import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
 import type { TlsMode } from '../schemas/tls-modes.ts';
-import type { EventHookStore } from './event-hook-store.ts';
+import type { EventHookStore, HookDeliveryStore } from './event-hook-store.ts';
 import type { LogEventStore } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 
@@ -132,6 +132,8 @@ export interface Store {
   logEvents: LogEventStore;
   /** Okta event hooks. */
   eventHooks: EventHookStore;
+  /** Events waiting for event hooks, and each call's outcome. */
+  hookDeliveries: HookDeliveryStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */

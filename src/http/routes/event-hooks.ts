@@ -2,7 +2,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { EventHookService } from '../../domain/event-hooks.ts';
 import { oktaErrorResponses as errors } from '../../schemas/error.ts';
-import { EventHookIdParams, EventHookRequest, EventHookResponse } from '../../schemas/event-hook.ts';
+import {
+  EventHookDeliveries,
+  EventHookIdParams,
+  EventHookRequest,
+  EventHookResponse,
+} from '../../schemas/event-hook.ts';
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { principalOf } from '../auth.ts';
 import { presentEventHook } from '../event-hook-presenter.ts';
@@ -114,6 +119,37 @@ export const eventHookRoutes: FastifyPluginAsyncTypebox<EventHookRoutesOptions> 
       },
     });
   }
+
+  app.get('/api/v1/mailroute/eventHooks/:eventHookId/deliveries', {
+    config: read,
+    schema: {
+      operationId: 'listEventHookDeliveries',
+      summary: 'Extension: the latest calls to the hook’s receiver, newest first, and the events still waiting',
+      tags,
+      params: EventHookIdParams,
+      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) }),
+      response: { 200: EventHookDeliveries, ...errors(400, 403, 404, 429) },
+    },
+    handler: async (request) => {
+      const { orgId } = principalOf(request);
+      const { calls, pending } = await eventHooks.deliveries(
+        orgId,
+        request.params.eventHookId,
+        request.query.limit ?? 50,
+      );
+      return {
+        pending,
+        calls: calls.map((call) => ({
+          id: call.id,
+          at: new Date(call.at).toISOString(),
+          events: call.eventCount,
+          result: call.result,
+          statusCode: call.statusCode,
+          error: call.error,
+        })),
+      };
+    },
+  });
 
   app.post('/api/v1/eventHooks/:eventHookId/lifecycle/verify', {
     config: manage,
