@@ -14,13 +14,15 @@ export interface HookReceiver {
   calls: ReceivedCall[];
   /** How the receiver answers a verification GET: echo the challenge (default), or something else. */
   verification: 'echo' | 'wrong' | 'redirect' | 'error';
+  /** The status event deliveries (POSTs) are answered with; 200 by default. */
+  postStatus: number;
   close(): Promise<void>;
 }
 
 /** An event hook receiver on 127.0.0.1 that records every call and answers Okta's verification. */
 export async function startHookReceiver(): Promise<HookReceiver> {
   const calls: ReceivedCall[] = [];
-  const receiver = { calls, verification: 'echo' } as HookReceiver;
+  const receiver = { calls, verification: 'echo', postStatus: 200 } as HookReceiver;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -32,7 +34,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
         body: Buffer.concat(chunks).toString(),
       });
       if (req.method !== 'GET') {
-        res.writeHead(200).end();
+        res.writeHead(receiver.postStatus).end();
         return;
       }
       const challenge = req.headers['x-okta-verification-challenge'];
