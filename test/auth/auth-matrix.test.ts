@@ -212,6 +212,23 @@ describe('auth: every endpoint × every credential', () => {
       assertOtherOrg: hookNotFound,
     },
     {
+      name: 'GET /api/v1/mailroute/eventHooks/{id}/deliveries',
+      group: 'eventHooks.read',
+      prepare: async () => {
+        const hookId = await freshHook();
+        return { method: 'GET', path: `/api/v1/mailroute/eventHooks/${hookId}/deliveries` };
+      },
+      assertSuccess: (res) => assert.deepEqual(res.body, { pending: 0, calls: [] }, res.text),
+      assertOtherOrg: async (res, call) => {
+        const hookId = call.path.split('/')[5];
+        assertOktaError(res, {
+          status: 404,
+          errorCode: 'E0000007',
+          errorSummary: `Not found: Resource not found: ${hookId} (EventHook)`,
+        });
+      },
+    },
+    {
       // The receiver's port is closed: reaching the verification proves the call was authorised.
       name: 'POST /api/v1/eventHooks/{id}/lifecycle/verify',
       group: 'eventHooks.manage',
