@@ -60,7 +60,7 @@ export function createHookDispatcher(deps: HookDispatcherDeps) {
   async function sendGroup(hook: EventHookRecord | undefined, claims: Awaited<ReturnType<HookDeliveryStore['claim']>>) {
     const ids = claims.map((c) => c.id);
     // Okta delivers only to ACTIVE, VERIFIED hooks; events for the others are dropped.
-    if (!hook || hook.status !== 'ACTIVE' || hook.verificationStatus !== 'VERIFIED') {
+    if (hook?.status !== 'ACTIVE' || hook.verificationStatus !== 'VERIFIED') {
       await hookDeliveries.finish(owner, ids);
       return;
     }
