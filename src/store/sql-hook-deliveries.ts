@@ -70,17 +70,21 @@ export function hookDeliveryStore(db: Kysely<Database>, dialect: SqlDialect): Ho
           .limit(limit);
         // Instances skip each other's rows instead of waiting for them (SQLite has one writer anyway).
         if (dialect === 'postgres') due = due.forUpdate().skipLocked();
-        const rows = await due.execute();
-        if (rows.length === 0) return [];
-        await trx
+        const candidates = await due.execute();
+        if (candidates.length === 0) return [];
+        // The lease condition again in the write: another instance that claimed meanwhile keeps its rows.
+        const rows = await trx
           .updateTable('hook_deliveries')
           .set({ lease_owner: owner, lease_expires_at: now + leaseMs })
           .where(
             'id',
             'in',
-            rows.map((r) => r.id),
+            candidates.map((r) => r.id),
           )
+          .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
+          .returningAll()
           .execute();
+        rows.sort((a, b) => Number(a.next_attempt_at) - Number(b.next_attempt_at) || a.id.localeCompare(b.id));
         return rows.map((r) => ({
           id: r.id,
           orgId: r.org_id,
