@@ -23,3 +23,12 @@ export function openHookSecret(
 ): string {
   return secretBox.open(sealed, hookSecretContext(hook));
 }
+
+/** Opens a hook secret under its own context and seals it again under the newest key. */
+export function resealHookSecret(
+  secretBox: Pick<SecretBox, 'open' | 'seal'>,
+  hook: HookSecretDestination,
+  sealed: string,
+): string {
+  return sealHookSecret(secretBox, hook, openHookSecret(secretBox, hook, sealed));
+}

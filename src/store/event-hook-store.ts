@@ -34,6 +34,10 @@ export interface EventHookStore {
   create(record: EventHookRecord): Promise<void>;
   /** Applies changes; undefined when the hook does not exist. */
   update(orgId: string, id: string, changes: EventHookChanges): Promise<EventHookRecord | undefined>;
+  /** Every org's hooks, for maintenance such as key rotation. */
+  listAll(): Promise<EventHookRecord[]>;
+  /** Compare-and-set of the sealed auth value; false when the hook is gone or the value changed meanwhile. */
+  replaceSecret(orgId: string, id: string, expected: string, next: string): Promise<boolean>;
   /** Deletes the hook only while it is INACTIVE: 'deleted', 'active' (kept) or 'missing'. */
   deleteInactive(orgId: string, id: string): Promise<'deleted' | 'active' | 'missing'>;
 }

@@ -74,6 +74,19 @@ export function eventHookStore(db: Kysely<Database>): EventHookStore {
       }
       return this.get(orgId, id);
     },
+    async listAll() {
+      return (await db.selectFrom('event_hooks').selectAll().orderBy('id').execute()).map(toRecord);
+    },
+    async replaceSecret(orgId, id, expected, next) {
+      const result = await db
+        .updateTable('event_hooks')
+        .set({ auth_value_sealed: next })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('auth_value_sealed', '=', expected)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
     async deleteInactive(orgId, id) {
       // One statement, so a concurrent activate cannot slip between the check and the delete.
       const result = await db
