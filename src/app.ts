@@ -17,6 +17,7 @@ import { adminRoutes } from './http/routes/admin.ts';
 import { auditEventRoutes } from './http/routes/audit-events.ts';
 import { emailServerTestRoutes } from './http/routes/email-server-test.ts';
 import { emailServerRoutes } from './http/routes/email-servers.ts';
+import { eventHookRoutes } from './http/routes/event-hooks.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { notificationRoutes } from './http/routes/notifications.ts';
@@ -104,6 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(notificationRoutes, { notifications: services.notifications });
   await app.register(orgRoutes, { orgs: services.orgs, orgSender: services.orgSender });
   await app.register(metricsRoutes, { metrics: options.delivery.metrics });
+  await app.register(eventHookRoutes, { eventHooks: services.eventHooks, publicUrl: config.publicUrl });
 
   for (const [url, methods] of [...methodsByPath]) {
     // fastify answers HEAD wherever there is a GET.

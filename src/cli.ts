@@ -166,9 +166,10 @@ async function rotateKeysCommand({ store, secretBox, keyFile }: Runtime, addedKe
   const report = await rotateKeys({
     emailServers: store.emailServers,
     outbox: store.outbox,
+    eventHooks: store.eventHooks,
     secretBox,
   });
-  const { serverSecrets, content } = report;
+  const { serverSecrets, content, hookSecrets } = report;
   out(
     `Stored secrets: ${serverSecrets.examined}; re-encrypted: ${serverSecrets.reencrypted}; already under ${report.keyId}: ${serverSecrets.current}; ` +
       `failed: ${serverSecrets.failed.length}; changed meanwhile (left as written): ${serverSecrets.skipped}`,
@@ -188,11 +189,20 @@ async function rotateKeysCommand({ store, secretBox, keyFile }: Runtime, addedKe
     );
   }
   out(
+    `Event hook secrets: ${hookSecrets.examined}; re-encrypted: ${hookSecrets.reencrypted}; already under ${report.keyId}: ${hookSecrets.current}; ` +
+      `failed: ${hookSecrets.failed.length}; changed meanwhile (left as written): ${hookSecrets.skipped}`,
+  );
+  for (const failure of hookSecrets.failed) {
+    out(
+      `  could not re-encrypt the auth value of event hook ${failure.hookId} (org ${failure.orgId}, key ${failure.keyId ?? '?'}): ${failure.reason}`,
+    );
+  }
+  out(
     keyFile
       ? `Running mailroute instances on this data directory read the new key from ${keyFile} when they meet it; no restart is needed.`
       : `Give every mailroute instance the same MAILROUTE_ENCRYPTION_KEYS (with ${keyId} last) and restart them: keys from the environment are read only at start.`,
   );
-  return serverSecrets.failed.length + content.failed.length > 0 ? 1 : 0;
+  return serverSecrets.failed.length + content.failed.length + hookSecrets.failed.length > 0 ? 1 : 0;
 }
 
 async function createOrg({ services }: Runtime, args: string[], out: Out): Promise<number> {

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     );
   }
   let worker: ReturnType<typeof runtime.delivery.createWorker> | undefined;
+  let hookDispatcher: ReturnType<typeof runtime.delivery.createHookDispatcher> | undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     await app.close();
     // Finish in-flight sends (or give their leases back) before the store closes.
     await worker?.stop();
+    await hookDispatcher?.stop();
     await runtime.close();
     lock?.release();
     process.exit(0);
@@ -73,6 +75,9 @@ async function main(): Promise<void> {
   if (config.delivery.workers && !closing) {
     worker = runtime.delivery.createWorker(app.log.child({ component: 'delivery' }));
     worker.start();
+    // Event hooks: the same switch, since both are background senders of this instance.
+    hookDispatcher = runtime.delivery.createHookDispatcher(app.log.child({ component: 'event-hooks' }));
+    hookDispatcher.start();
   }
 }
 

@@ -9,9 +9,12 @@ import { createAuditService } from './domain/audit.ts';
 import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
 import { createEmailServerTestService } from './domain/email-server-test.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
+import { createEventHookService } from './domain/event-hooks.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
 import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
+import { createHookClient } from './hooks/hook-call.ts';
+import { createHookDispatcher } from './hooks/hook-dispatcher.ts';
 import { createMetrics } from './metrics.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
@@ -100,6 +103,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
   const wakeListeners = new Set<() => void>();
 
   const operatorSender = parseMailbox(settings.fromAddress);
+  const hookClient = createHookClient({ guard: config.smtp, timeoutMs: config.eventHooks.timeoutMs });
   const services = {
     audit,
     orgs: createOrgService({ orgs: store.orgs, ids, now }),
@@ -129,6 +133,14 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
       }),
       audit,
     ),
+    eventHooks: createEventHookService({
+      eventHooks: store.eventHooks,
+      hookDeliveries: store.hookDeliveries,
+      secretBox,
+      hookClient,
+      ids,
+      now,
+    }),
     notifications: createNotificationService({
       outbox: store.outbox,
       emailServers: store.emailServers,
@@ -148,6 +160,20 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
 
   const delivery = {
     metrics,
+    /** The event hook dispatcher for this instance (main starts one; tests start their own). */
+    createHookDispatcher(log: WorkerLogger) {
+      return createHookDispatcher({
+        hookDeliveries: store.hookDeliveries,
+        eventHooks: store.eventHooks,
+        headersOf: services.eventHooks.headersOf,
+        call: hookClient.call,
+        newId: () => ids.prefixed('ehc'),
+        now,
+        publicUrl: config.publicUrl,
+        settings: config.eventHooks,
+        log,
+      });
+    },
     /** A worker for this instance (main starts one; tests start their own); stop() it on shutdown. */
     createWorker(log: WorkerLogger) {
       const transports = createTransportPool({

@@ -7,7 +7,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const SRC = path.join(ROOT, 'src');
 const MAX_LINES = 400;
 // Layers below the HTTP edge: they are driven by it, and must not know it.
-const BELOW_HTTP = ['domain', 'smtp', 'delivery', 'store', 'secrets'];
+const BELOW_HTTP = ['domain', 'smtp', 'delivery', 'hooks', 'store', 'secrets'];
 // Libraries that only adapters may use: a port that reaches one is no longer apart from its implementation.
 const ADAPTER_PACKAGES = ['kysely', 'pg', 'libsql', 'nodemailer'];
 const PORT_DECLARATION = /^export interface (\w+Store|DeliveryTransport)\b/m;

@@ -62,6 +62,14 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
       },
     },
     smtp: smtpSettings(settings, publicUrl(settings)),
+    eventHooks: {
+      timeoutMs: settings.MAILROUTE_EVENT_HOOK_TIMEOUT_MS,
+      pollMs: settings.MAILROUTE_EVENT_HOOK_POLL_MS,
+      batchSize: settings.MAILROUTE_EVENT_HOOK_BATCH,
+      retryBaseMs: settings.MAILROUTE_EVENT_HOOK_RETRY_BASE_MS,
+      retryMaxMs: settings.MAILROUTE_EVENT_HOOK_RETRY_MAX_MS,
+      maxAgeMs: settings.MAILROUTE_EVENT_HOOK_MAX_AGE_MS,
+    },
   };
 }
 
@@ -86,7 +94,11 @@ function allowList(value: string | undefined, name: SettingName): string[] {
 }
 
 function smtpSettings(settings: Settings, clientUrl: string): SmtpSettings {
-  const allow = allowList(settings.MAILROUTE_SMTP_ALLOW, 'MAILROUTE_SMTP_ALLOW');
+  // The former name still works, so existing deployments keep their allow-list.
+  const allow =
+    settings.MAILROUTE_OUTBOUND_ALLOW !== undefined
+      ? allowList(settings.MAILROUTE_OUTBOUND_ALLOW, 'MAILROUTE_OUTBOUND_ALLOW')
+      : allowList(settings.MAILROUTE_SMTP_ALLOW, 'MAILROUTE_SMTP_ALLOW');
   return {
     connectionTimeoutMs: settings.MAILROUTE_SMTP_CONNECTION_TIMEOUT_MS,
     greetingTimeoutMs: settings.MAILROUTE_SMTP_GREETING_TIMEOUT_MS,

@@ -85,9 +85,10 @@ export const SETTINGS = Type.Object({
   MAILROUTE_SMTP_DNS_TIMEOUT_MS: integer(5_000, 100, 60_000, 'DNS lookup of an SMTP host'),
   MAILROUTE_SMTP_TEST_DEADLINE_MS: integer(45_000, 500, 600_000, 'Overall deadline of one /test call'),
   MAILROUTE_SMTP_TESTS_IN_FLIGHT_PER_ORG: integer(3, 1, 1000, 'Concurrent /test calls per org'),
-  MAILROUTE_SMTP_ALLOW: optionalText(
-    'IPs, CIDRs or host names (each with an optional :port) SMTP may reach despite the guard',
+  MAILROUTE_OUTBOUND_ALLOW: optionalText(
+    'IPs, CIDRs or host names (each with an optional :port) SMTP and event hooks may reach despite the guard',
   ),
+  MAILROUTE_SMTP_ALLOW: optionalText('Former name of MAILROUTE_OUTBOUND_ALLOW, read when that is unset'),
   MAILROUTE_SMTP_DENY_PRIVATE: oneOf(['true', 'false'], 'false', 'Also refuse private address ranges'),
   MAILROUTE_TOKEN_ENDPOINT_ALLOW: optionalText(
     'Private or loopback IPs, CIDRs or host names (optional :port) token endpoints may use',
@@ -163,6 +164,22 @@ export const SETTINGS = Type.Object({
   MAILROUTE_DELIVERY_RETRY_BASE_MS: integer(30_000, 1, DAY_MS, 'First retry delay'),
   MAILROUTE_DELIVERY_RETRY_MAX_MS: integer(3_600_000, 1, 7 * DAY_MS, 'Longest retry delay'),
   MAILROUTE_DELIVERY_MAX_ATTEMPTS: integer(12, 1, 1000, 'Attempts before a message fails'),
+  MAILROUTE_EVENT_HOOK_TIMEOUT_MS: integer(
+    3_000,
+    100,
+    60_000,
+    'Deadline of one event hook call (verification, delivery)',
+  ),
+  MAILROUTE_EVENT_HOOK_POLL_MS: integer(
+    1000,
+    10,
+    60_000,
+    'How often an idle event hook dispatcher looks for due events',
+  ),
+  MAILROUTE_EVENT_HOOK_BATCH: integer(50, 1, 500, 'Events per event hook call at most'),
+  MAILROUTE_EVENT_HOOK_RETRY_BASE_MS: integer(10_000, 1, DAY_MS, 'First event hook retry delay; doubles per attempt'),
+  MAILROUTE_EVENT_HOOK_RETRY_MAX_MS: integer(3_600_000, 1, DAY_MS, 'Longest event hook retry delay'),
+  MAILROUTE_EVENT_HOOK_MAX_AGE_MS: integer(DAY_MS, 1000, 7 * DAY_MS, 'Undelivered this long: the event is dropped'),
   MAILROUTE_DELIVERY_MAX_AGE_MS: integer(2 * DAY_MS, 1000, 30 * DAY_MS, 'Undelivered this long after queueing: fails'),
   MAILROUTE_DELIVERY_RESEND_WINDOW_MS: integer(DAY_MS, 0, 30 * DAY_MS, 'How long failed content is kept for a resend'),
   MAILROUTE_DELIVERY_RETENTION_DAYS: integer(

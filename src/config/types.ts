@@ -38,6 +38,15 @@ export interface Config {
   smtpOAuth: SmtpOAuthSettings;
   /** Outbound SMTP: timeouts, the destination guard and the /test abuse bound. */
   smtp: SmtpSettings;
+  /** Event hooks: calls go through the same destination guard and allow-list as SMTP. */
+  eventHooks: {
+    timeoutMs: number;
+    pollMs: number;
+    batchSize: number;
+    retryBaseMs: number;
+    retryMaxMs: number;
+    maxAgeMs: number;
+  };
 }
 
 /** One trusted authorization server, and the org its tokens act for. */

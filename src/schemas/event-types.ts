@@ -48,6 +48,8 @@ export interface LogEventTypeEntry {
   displayMessage: string;
   /** The audit type recorded under this event type, when it is one. */
   auditType?: AuditEventType;
+  /** Event hooks may subscribe to it (Okta's `event-hook-eligible`). */
+  eventHook?: boolean;
 }
 
 /**
@@ -57,30 +59,35 @@ export interface LogEventTypeEntry {
 export const LOG_EVENT_TYPE_CATALOGUE = {
   'system.custom_email_server.lifecycle.create': {
     severity: 'INFO',
+    eventHook: true,
     displayMessage: 'Create custom email server',
     auditType: 'email_server.create',
   },
   'system.custom_email_server.lifecycle.update': {
     severity: 'INFO',
+    eventHook: true,
     displayMessage: 'Update custom email server',
     auditType: 'email_server.update',
   },
   'system.custom_email_server.lifecycle.activate': {
     severity: 'INFO',
+    eventHook: true,
     displayMessage: 'Activate custom email server',
     auditType: 'email_server.enable',
   },
   'system.custom_email_server.lifecycle.deactivate': {
     severity: 'INFO',
+    eventHook: true,
     displayMessage: 'Deactivate custom email server',
     auditType: 'email_server.disable',
   },
   'system.custom_email_server.lifecycle.delete': {
     severity: 'INFO',
+    eventHook: true,
     displayMessage: 'Delete custom email server',
     auditType: 'email_server.delete',
   },
-  'system.email.delivery': { severity: 'INFO', displayMessage: 'Email delivery' },
+  'system.email.delivery': { severity: 'INFO', displayMessage: 'Email delivery', eventHook: true },
   'mailroute.email_server.test': {
     severity: 'INFO',
     displayMessage: 'Test custom email server',
@@ -128,3 +135,8 @@ export function logEventTypeEntry(eventType: string): LogEventTypeEntry {
     }
   );
 }
+
+/** The event types an event hook may subscribe to. */
+export const EVENT_HOOK_ELIGIBLE_TYPES: readonly string[] = Object.entries(
+  LOG_EVENT_TYPE_CATALOGUE as Record<string, LogEventTypeEntry>,
+).flatMap(([eventType, entry]) => (entry.eventHook ? [eventType] : []));

@@ -14,6 +14,8 @@ export const ROUTE_GROUPS = [
   'org.read',
   'org.manage',
   'metrics.read',
+  'eventHooks.read',
+  'eventHooks.manage',
 ] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
@@ -39,6 +41,16 @@ export const SCOPE_CATALOGUE = {
   'okta.logs.read': {
     description: "Read the org's System Log, audit and delivery events (Okta)",
     opens: ['auditEvents.read', 'org.read'],
+    adminPage: false,
+  },
+  'okta.eventHooks.read': {
+    description: 'Read event hooks and their deliveries (Okta)',
+    opens: ['eventHooks.read', 'org.read'],
+    adminPage: false,
+  },
+  'okta.eventHooks.manage': {
+    description: 'Create, change, verify, activate, deactivate and delete event hooks, and read them (Okta)',
+    opens: ['eventHooks.read', 'eventHooks.manage', 'org.read'],
     adminPage: false,
   },
   'mailroute.notifications.read': {

@@ -1,5 +1,7 @@
+import type { EventHookStore } from '../store/event-hook-store.ts';
 import type { ContentReplacement, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerStore } from '../store/store.ts';
+import { resealHookSecret } from './event-hook-secrets.ts';
 import { resealNotificationContent } from './notification-content.ts';
 import type { SecretBox } from './secret-box.ts';
 import { resealServerSecret, SEALED_COLUMN_BY_SECRET, type ServerSecretField } from './server-secrets.ts';
@@ -32,16 +34,27 @@ export interface ContentFailure {
   reason: string;
 }
 
+export interface HookSecretFailure {
+  orgId: string;
+  hookId: string;
+  keyId: string | undefined;
+  reason: string;
+}
+
 export interface KeyRotationReport {
   /** The key everything that could be opened is now sealed under. */
   keyId: string;
   serverSecrets: RotationCounts<ServerSecretFailure>;
   content: RotationCounts<ContentFailure>;
+  /** Event hook auth header values. */
+  hookSecrets: RotationCounts<HookSecretFailure>;
 }
 
 export interface KeyRotationDeps {
   emailServers: Pick<EmailServerStore, 'listAll' | 'replaceSecret'>;
   outbox: Pick<OutboxStore, 'listSealedContent' | 'replaceContent'>;
+  /** Event hooks; left out, their secrets are not rotated (and reported as none). */
+  eventHooks?: Pick<EventHookStore, 'listAll' | 'replaceSecret'>;
   secretBox: Pick<SecretBox, 'open' | 'seal' | 'isCurrent' | 'keyIdOf' | 'currentKeyId'>;
   /** Messages read and written per round. */
   contentBatchSize?: number;
@@ -64,7 +77,39 @@ export async function rotateKeys(deps: KeyRotationDeps): Promise<KeyRotationRepo
   const keyId = deps.secretBox.currentKeyId;
   const serverSecrets = await rotateServerSecrets(deps);
   const content = await rotateContent(deps);
-  return { keyId, serverSecrets, content };
+  const hookSecrets = await rotateHookSecrets(deps);
+  return { keyId, serverSecrets, content, hookSecrets };
+}
+
+async function rotateHookSecrets({
+  eventHooks,
+  secretBox,
+}: KeyRotationDeps): Promise<RotationCounts<HookSecretFailure>> {
+  const counts: RotationCounts<HookSecretFailure> = emptyCounts();
+  for (const hook of (await eventHooks?.listAll()) ?? []) {
+    const sealed = hook.authValueSealed;
+    if (!sealed || !hook.authKey || !eventHooks) continue;
+    counts.examined++;
+    if (secretBox.isCurrent(sealed)) {
+      counts.current++;
+      continue;
+    }
+    let next: string;
+    try {
+      next = resealHookSecret(secretBox, { ...hook, authKey: hook.authKey }, sealed);
+    } catch (error) {
+      counts.failed.push({
+        orgId: hook.orgId,
+        hookId: hook.id,
+        keyId: secretBox.keyIdOf(sealed),
+        reason: reasonOf(error),
+      });
+      continue;
+    }
+    if (await eventHooks.replaceSecret(hook.orgId, hook.id, sealed, next)) counts.reencrypted++;
+    else counts.skipped++;
+  }
+  return counts;
 }
 
 async function rotateServerSecrets({

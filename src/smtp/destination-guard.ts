@@ -156,6 +156,8 @@ export interface DestinationPolicy {
   allows(address: string, host: string, port?: number): boolean;
   /** The rule that refuses this address (reached through `host`), or undefined when it is allowed. */
   refusal(address: string, host: string, port?: number): RefusalRule | undefined;
+  /** True when the operator's allow-list names this address or host (and port). */
+  listed(address: string, host: string, port?: number): boolean;
 }
 
 export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'denyPrivate'>): DestinationPolicy {
@@ -186,7 +188,11 @@ export function createDestinationPolicy(policy: Pick<GuardPolicy, 'allow' | 'den
     if (policy.denyPrivate && privateRanges.check(address, type)) return 'private';
     return undefined;
   }
-  return { refusal, allows: (address, host, port) => refusal(address, host, port) === undefined };
+  return {
+    refusal,
+    allows: (address, host, port) => refusal(address, host, port) === undefined,
+    listed: (address, host, port) => listed(address, host, isIP(address) === 6 ? 'ipv6' : 'ipv4', port),
+  };
 }
 
 function normaliseHost(host: string): string {

@@ -8,6 +8,7 @@ import * as orgSender from './migrations/007-org-sender.ts';
 import * as attemptFailureScope from './migrations/008-attempt-failure-scope.ts';
 import * as logEvents from './migrations/009-log-events.ts';
 import * as deliveryRetention from './migrations/010-delivery-retention.ts';
+import * as eventHooks from './migrations/011-event-hooks.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-attempt-failure-scope': attemptFailureScope,
   '009-log-events': logEvents,
   '010-delivery-retention': deliveryRetention,
+  '011-event-hooks': eventHooks,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

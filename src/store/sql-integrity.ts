@@ -8,6 +8,7 @@ const SEALED_COLUMNS = [
   ['email_servers', 'client_secret_sealed'],
   ['email_servers', 'private_key_sealed'],
   ['outbox_messages', 'content'],
+  ['event_hooks', 'auth_value_sealed'],
 ] as const;
 
 /** The key ids the stored ciphertexts name, read in SQL so a big outbox is never loaded to learn them. */

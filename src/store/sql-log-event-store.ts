@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { LogEvent, LogEventStore } from './log-event-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
+import { queueHookDeliveries } from './sql-hook-deliveries.ts';
 import { logEventRows } from './sql-log-event-rows.ts';
 import { compileLogFilter } from './sql-log-filter.ts';
 import type { Database } from './tables.ts';
@@ -18,6 +19,7 @@ export async function insertLogEvents(
     .execute();
   const targets = rows.flatMap((r) => r.targets);
   if (targets.length > 0) await db.insertInto('log_event_targets').values(targets).execute();
+  await queueHookDeliveries(db, orgEvents);
 }
 
 export function logEventStore(db: Kysely<Database>, dialect: SqlDialect): LogEventStore {

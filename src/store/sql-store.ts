@@ -2,6 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import { apiTokenStore } from './sql-api-token-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { emailServerStore } from './sql-email-server-store.ts';
+import { eventHookStore } from './sql-event-hook-store.ts';
+import { hookDeliveryStore } from './sql-hook-deliveries.ts';
 import { integrityProblems, sealedKeyIds } from './sql-integrity.ts';
 import { logEventStore } from './sql-log-event-store.ts';
 import { orgStore } from './sql-org-store.ts';
@@ -21,6 +23,8 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close:
     emailServers: emailServerStore(db, dialect),
     outbox: outboxStore(db, dialect),
     logEvents: logEventStore(db, dialect),
+    eventHooks: eventHookStore(db),
+    hookDeliveries: hookDeliveryStore(db, dialect),
     async ping() {
       await sql`select 1`.execute(db);
     },

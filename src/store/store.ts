@@ -1,5 +1,6 @@
 import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
 import type { TlsMode } from '../schemas/tls-modes.ts';
+import type { EventHookStore, HookDeliveryStore } from './event-hook-store.ts';
 import type { LogEventStore } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 
@@ -129,6 +130,10 @@ export interface Store {
   outbox: OutboxStore;
   /** The System Log: audit and delivery events in Okta's LogEvent shape. */
   logEvents: LogEventStore;
+  /** Okta event hooks. */
+  eventHooks: EventHookStore;
+  /** Events waiting for event hooks, and each call's outcome. */
+  hookDeliveries: HookDeliveryStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */

@@ -1,5 +1,6 @@
 import type { ColumnType } from 'kysely';
 import type { AuditEventTable } from './audit-tables.ts';
+import type { EventHookTable, HookCallTable, HookDeliveryTable } from './event-hook-tables.ts';
 import type { LogEventTable, LogEventTargetTable } from './log-event-tables.ts';
 import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
 
@@ -66,4 +67,7 @@ export interface Database {
   audit_events: AuditEventTable;
   log_events: LogEventTable;
   log_event_targets: LogEventTargetTable;
+  event_hooks: EventHookTable;
+  hook_deliveries: HookDeliveryTable;
+  hook_calls: HookCallTable;
 }

@@ -77,6 +77,7 @@ describe('auth: every endpoint × every credential', () => {
       MAILROUTE_RATE_LIMIT_TEST: LIMIT,
       MAILROUTE_RATE_LIMIT_NOTIFICATIONS: LIMIT,
       MAILROUTE_MAX_SERVERS_PER_ORG: '10000',
+      MAILROUTE_OUTBOUND_ALLOW: '127.0.0.1',
     });
     await t.store.orgs.create({ ...otherOrg, createdAt: Date.now() });
     closedPort = await unusedPort();
@@ -117,7 +118,131 @@ describe('auth: every endpoint × every credential', () => {
       return { method, path: `/api/v1/email-servers/${serverId}${suffix}`, body: body?.(), serverId };
     };
 
+  const hookBody = () => ({
+    name: `matrix-${++counter}`,
+    events: { type: 'EVENT_TYPE', items: ['system.email.delivery'] },
+    channel: { type: 'HTTP', version: '1.0.0', config: { uri: `http://127.0.0.1:${closedPort}/hook` } },
+  });
+  async function freshHook(status: 'ACTIVE' | 'INACTIVE' = 'ACTIVE'): Promise<string> {
+    const hook = await t.services.eventHooks.create(t.orgId, hookBody() as never);
+    if (status === 'INACTIVE') await t.services.eventHooks.setStatus(t.orgId, hook.id, 'INACTIVE');
+    return hook.id;
+  }
+  const hookById =
+    (method: string, suffix = '', options: { body?: () => unknown; status?: 'ACTIVE' | 'INACTIVE' } = {}) =>
+    async () => {
+      const hookId = await freshHook(options.status);
+      return { method, path: `/api/v1/eventHooks/${hookId}${suffix}`, body: options.body?.(), hookId };
+    };
+  const hookNotFound = async (res: ApiResponse, call: Call) => {
+    const hookId = call.path.split('/')[4];
+    assertOktaError(res, {
+      status: 404,
+      errorCode: 'E0000007',
+      errorSummary: `Not found: Resource not found: ${hookId} (EventHook)`,
+    });
+  };
+  const hookEndpoints: Endpoint[] = [
+    {
+      name: 'GET /api/v1/eventHooks',
+      group: 'eventHooks.read',
+      prepare: async () => {
+        await freshHook();
+        return { method: 'GET', path: '/api/v1/eventHooks' };
+      },
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.ok(res.body.length > 0 && res.body.every((h: { id: string }) => h.id.startsWith('who')));
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        const own = new Set((await t.services.eventHooks.list(t.orgId)).map((h) => h.id));
+        assert.ok(
+          res.body.every((h: { id: string }) => !own.has(h.id)),
+          'no hook of the first org',
+        );
+      },
+    },
+    {
+      name: 'POST /api/v1/eventHooks',
+      group: 'eventHooks.manage',
+      prepare: async () => ({ method: 'POST', path: '/api/v1/eventHooks', body: hookBody() }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.status, 'ACTIVE');
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal((await t.services.eventHooks.get(otherOrg.id, res.body.id)).orgId, otherOrg.id);
+      },
+    },
+    {
+      name: 'GET /api/v1/eventHooks/{id}',
+      group: 'eventHooks.read',
+      prepare: hookById('GET'),
+      assertSuccess: (res) => assert.equal(res.status, 200, res.text),
+      assertOtherOrg: hookNotFound,
+    },
+    {
+      name: 'PUT /api/v1/eventHooks/{id}',
+      group: 'eventHooks.manage',
+      prepare: hookById('PUT', '', { body: hookBody }),
+      assertSuccess: (res) => assert.equal(res.status, 200, res.text),
+      assertOtherOrg: hookNotFound,
+    },
+    {
+      name: 'DELETE /api/v1/eventHooks/{id}',
+      group: 'eventHooks.manage',
+      prepare: hookById('DELETE', '', { status: 'INACTIVE' }),
+      assertSuccess: (res) => assert.equal(res.status, 204, res.text),
+      assertOtherOrg: hookNotFound,
+    },
+    {
+      name: 'POST /api/v1/eventHooks/{id}/lifecycle/activate',
+      group: 'eventHooks.manage',
+      prepare: hookById('POST', '/lifecycle/activate', { status: 'INACTIVE' }),
+      assertSuccess: (res) => assert.equal(res.body.status, 'ACTIVE', res.text),
+      assertOtherOrg: hookNotFound,
+    },
+    {
+      name: 'POST /api/v1/eventHooks/{id}/lifecycle/deactivate',
+      group: 'eventHooks.manage',
+      prepare: hookById('POST', '/lifecycle/deactivate'),
+      assertSuccess: (res) => assert.equal(res.body.status, 'INACTIVE', res.text),
+      assertOtherOrg: hookNotFound,
+    },
+    {
+      name: 'GET /api/v1/mailroute/eventHooks/{id}/deliveries',
+      group: 'eventHooks.read',
+      prepare: async () => {
+        const hookId = await freshHook();
+        return { method: 'GET', path: `/api/v1/mailroute/eventHooks/${hookId}/deliveries` };
+      },
+      assertSuccess: (res) => assert.deepEqual(res.body, { pending: 0, calls: [] }, res.text),
+      assertOtherOrg: async (res, call) => {
+        const hookId = call.path.split('/')[5];
+        assertOktaError(res, {
+          status: 404,
+          errorCode: 'E0000007',
+          errorSummary: `Not found: Resource not found: ${hookId} (EventHook)`,
+        });
+      },
+    },
+    {
+      // The receiver's port is closed: reaching the verification proves the call was authorised.
+      name: 'POST /api/v1/eventHooks/{id}/lifecycle/verify',
+      group: 'eventHooks.manage',
+      prepare: hookById('POST', '/lifecycle/verify'),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 400, res.text);
+        assert.match(res.body.errorCauses[0].errorSummary, /^verification: Verification failed/);
+      },
+      assertOtherOrg: hookNotFound,
+    },
+  ];
+
   const endpoints: Endpoint[] = [
+    ...hookEndpoints,
     {
       name: 'GET /api/v1/email-servers',
       group: 'emailServers.read',

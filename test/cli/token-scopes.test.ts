@@ -46,6 +46,22 @@ const PROBES: Record<RouteGroup, () => Probe> = {
     },
     assertAccepted: (res) => assert.equal(res.status, 202, res.text),
   }),
+  'eventHooks.read': () => ({
+    method: 'GET',
+    path: '/api/v1/eventHooks',
+    assertAccepted: (res) => assert.equal(res.status, 200, res.text),
+  }),
+  // Past authorisation, the body is checked: a refused event type proves the route was reached.
+  'eventHooks.manage': () => ({
+    method: 'POST',
+    path: '/api/v1/eventHooks',
+    body: {
+      name: 'probe',
+      events: { type: 'EVENT_TYPE', items: ['user.session.start'] },
+      channel: { type: 'HTTP', version: '1.0.0', config: { uri: 'https://192.0.2.1/hook' } },
+    },
+    assertAccepted: (res) => assert.match(res.text, /events\.items\[0\]/),
+  }),
   'org.read': () => ({
     method: 'GET',
     path: '/api/v1/mailroute/me',

@@ -4,6 +4,16 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
 describe('loadConfig', () => {
+  it('reads the outbound allow-list from MAILROUTE_OUTBOUND_ALLOW, else from its former name', () => {
+    assert.deepEqual(loadConfig({ MAILROUTE_OUTBOUND_ALLOW: '127.0.0.1' }).smtp.allow, ['127.0.0.1']);
+    assert.deepEqual(loadConfig({ MAILROUTE_SMTP_ALLOW: '10.0.0.0/8' }).smtp.allow, ['10.0.0.0/8']);
+    assert.deepEqual(
+      loadConfig({ MAILROUTE_OUTBOUND_ALLOW: '127.0.0.1', MAILROUTE_SMTP_ALLOW: '10.0.0.0/8' }).smtp.allow,
+      ['127.0.0.1'],
+    );
+    assert.throws(() => loadConfig({ MAILROUTE_OUTBOUND_ALLOW: 'http://x' }), /MAILROUTE_OUTBOUND_ALLOW/);
+  });
+
   it('fills every default from the declarations', () => {
     const config = loadConfig({});
     assert.equal(config.port, 8080);
