@@ -1,6 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import {
   createDestinationPolicy,
   DestinationError,
@@ -9,9 +6,7 @@ import {
   resolveDestination,
   type VettedDestination,
 } from '../smtp/destination-guard.ts';
-
-/** Hook receivers answer briefly; anything longer is cut off and the call fails. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
+import { requestVetted } from '../smtp/vetted-request.ts';
 
 export interface HookCallDeps {
   /** The outbound guard and allow-list SMTP uses. */
@@ -82,54 +77,22 @@ export async function vetHookUri(uri: string, deps: Omit<HookCallDeps, 'timeoutM
  */
 export async function callHook(uri: string, request: HookRequest, deps: HookCallDeps): Promise<HookResponse> {
   const destination = await vetHookUri(uri, deps);
-  const url = new URL(uri);
-  const family = destination.address.includes(':') ? 6 : 4;
-  const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    if (options?.all) callback(null, [{ address: destination.address, family }]);
-    else callback(null, destination.address, family);
-  }) as unknown as LookupFunction;
-  const transport = url.protocol === 'https:' ? https : http;
   const body = request.body;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(
-      url,
-      {
-        method: request.method,
-        lookup,
-        signal: AbortSignal.timeout(deps.timeoutMs),
-        headers: {
-          accept: 'application/json',
-          'user-agent': 'mailroute',
-          ...request.headers,
-          ...(body === undefined
-            ? {}
-            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
-        },
-        ...(url.protocol === 'https:' ? { minVersion: 'TLSv1.2' as const } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) {
-            req.destroy(new HookCallError('too_large', 'the receiver answered with too much data'));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (error) => reject(asCallError(error)));
-      },
-    );
-    req.on('error', (error) => reject(asCallError(error)));
-    req.end(body);
-  });
+  try {
+    return await requestVetted(new URL(uri), destination, {
+      method: request.method,
+      headers: { ...request.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body,
+      timeoutMs: deps.timeoutMs,
+    });
+  } catch (error) {
+    throw asCallError(error);
+  }
 }
 
 function asCallError(error: unknown): HookCallError {
-  if (error instanceof HookCallError) return error;
   const code = String((error as { code?: unknown }).code ?? (error as Error).name ?? 'error');
+  if (code === 'ERESPONSETOOLARGE') return new HookCallError('too_large', 'the receiver answered with too much data');
   if (code === 'ABORT_ERR' || code === 'AbortError' || code === 'TimeoutError') {
     return new HookCallError('timeout', 'the receiver did not answer in time');
   }

@@ -1,6 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import {
   createDestinationPolicy,
   DestinationError,
@@ -9,6 +6,7 @@ import {
   resolveDestination,
   type VettedDestination,
 } from '../destination-guard.ts';
+import { requestVetted } from '../vetted-request.ts';
 import type { TokenRequest } from './grants.ts';
 import { cleanEndpointText, hintForOAuthError, OAuthTokenFailure } from './token-failure.ts';
 
@@ -24,9 +22,6 @@ export interface TokenResponse {
   /** `expires_in`, when the endpoint sent one. */
   expiresInSeconds?: number;
 }
-
-/** Token responses are small; anything larger is not one. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** Plain HTTP only to this machine (a local token proxy): secrets never cross a network in clear. */
 export function isLoopbackAddress(address: string): boolean {
@@ -69,7 +64,12 @@ export async function requestAccessToken(
 
   let response: { status: number; body: string };
   try {
-    response = await post(url, destination, request, deps.timeoutMs);
+    response = await requestVetted(url, destination, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...request.headers },
+      body: request.form.toString(),
+      timeoutMs: deps.timeoutMs,
+    });
   } catch (error) {
     const code = String((error as { code?: unknown }).code ?? (error as Error).name ?? 'error');
     const timedOut = code === 'ABORT_ERR' || code === 'AbortError';
@@ -104,56 +104,6 @@ async function vet(url: URL, port: number, deps: TokenEndpointDeps): Promise<Vet
       { retryable: !notFound, code: error.code },
     );
   }
-}
-
-function post(
-  url: URL,
-  destination: VettedDestination,
-  request: TokenRequest,
-  timeoutMs: number,
-): Promise<{ status: number; body: string }> {
-  const family = destination.address.includes(':') ? 6 : 4;
-  // Connect to the vetted address, whatever a second lookup would say (DNS rebinding).
-  const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
-    if (options?.all) callback(null, [{ address: destination.address, family }]);
-    else callback(null, destination.address, family);
-  }) as unknown as LookupFunction;
-  const body = request.form.toString();
-  const transport = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = transport.request(
-      url,
-      {
-        method: 'POST',
-        lookup,
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': Buffer.byteLength(body),
-          accept: 'application/json',
-          'user-agent': 'mailroute',
-          ...request.headers,
-        },
-        ...(url.protocol === 'https:' ? { minVersion: 'TLSv1.2' as const } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > MAX_RESPONSE_BYTES) {
-            req.destroy(Object.assign(new Error('token response too large'), { code: 'ERESPONSETOOLARGE' }));
-            return;
-          }
-          chunks.push(chunk);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function readTokenResponse(response: { status: number; body: string }, secrets: readonly string[]): TokenResponse {
