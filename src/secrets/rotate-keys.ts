@@ -87,27 +87,13 @@ async function rotateHookSecrets({
 }: KeyRotationDeps): Promise<RotationCounts<HookSecretFailure>> {
   const counts: RotationCounts<HookSecretFailure> = emptyCounts();
   for (const hook of (await eventHooks?.listAll()) ?? []) {
-    const sealed = hook.authValueSealed;
-    if (!sealed || !hook.authKey || !eventHooks) continue;
-    counts.examined++;
-    if (secretBox.isCurrent(sealed)) {
-      counts.current++;
-      continue;
-    }
-    let next: string;
-    try {
-      next = resealHookSecret(secretBox, { ...hook, authKey: hook.authKey }, sealed);
-    } catch (error) {
-      counts.failed.push({
-        orgId: hook.orgId,
-        hookId: hook.id,
-        keyId: secretBox.keyIdOf(sealed),
-        reason: reasonOf(error),
-      });
-      continue;
-    }
-    if (await eventHooks.replaceSecret(hook.orgId, hook.id, sealed, next)) counts.reencrypted++;
-    else counts.skipped++;
+    const { authValueSealed: sealed, authKey } = hook;
+    if (!sealed || !authKey || !eventHooks) continue;
+    await rotateOne(counts, secretBox, sealed, {
+      reseal: () => resealHookSecret(secretBox, { ...hook, authKey }, sealed),
+      replace: (next) => eventHooks.replaceSecret(hook.orgId, hook.id, sealed, next),
+      failure: (keyId, reason) => ({ orgId: hook.orgId, hookId: hook.id, keyId, reason }),
+    });
   }
   return counts;
 }
@@ -122,27 +108,12 @@ async function rotateServerSecrets({
       const column = SEALED_COLUMN_BY_SECRET[field];
       const sealed = server[column];
       if (!sealed) continue;
-      counts.examined++;
-      if (secretBox.isCurrent(sealed)) {
-        counts.current++;
-        continue;
-      }
-      let next: string;
-      try {
-        next = resealServerSecret(secretBox, server, field, sealed);
-      } catch (error) {
-        counts.failed.push({
-          orgId: server.orgId,
-          serverId: server.id,
-          field,
-          keyId: secretBox.keyIdOf(sealed),
-          reason: reasonOf(error),
-        });
-        continue;
-      }
-      // updatedAt is left alone: the server's configuration did not change.
-      if (await emailServers.replaceSecret(server.orgId, server.id, column, sealed, next)) counts.reencrypted++;
-      else counts.skipped++;
+      await rotateOne(counts, secretBox, sealed, {
+        reseal: () => resealServerSecret(secretBox, server, field, sealed),
+        // updatedAt is left alone: the server's configuration did not change.
+        replace: (next) => emailServers.replaceSecret(server.orgId, server.id, column, sealed, next),
+        failure: (keyId, reason) => ({ orgId: server.orgId, serverId: server.id, field, keyId, reason }),
+      });
     }
   }
   return counts;
@@ -185,6 +156,33 @@ async function rotateContent({
     if (batch.length < contentBatchSize) break;
   }
   return counts;
+}
+
+/** One sealed secret: left alone when under the current key, else resealed and swapped if unchanged meanwhile. */
+async function rotateOne<Failure>(
+  counts: RotationCounts<Failure>,
+  secretBox: KeyRotationDeps['secretBox'],
+  sealed: string,
+  step: {
+    reseal: () => string;
+    replace: (next: string) => Promise<boolean>;
+    failure: (keyId: string | undefined, reason: string) => Failure;
+  },
+): Promise<void> {
+  counts.examined++;
+  if (secretBox.isCurrent(sealed)) {
+    counts.current++;
+    return;
+  }
+  let next: string;
+  try {
+    next = step.reseal();
+  } catch (error) {
+    counts.failed.push(step.failure(secretBox.keyIdOf(sealed), reasonOf(error)));
+    return;
+  }
+  if (await step.replace(next)) counts.reencrypted++;
+  else counts.skipped++;
 }
 
 function emptyCounts<Failure>(): RotationCounts<Failure> {

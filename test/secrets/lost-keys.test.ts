@@ -121,8 +121,16 @@ describe('a lost key file or database is loud at start', () => {
     const pageSize = bytes.readUInt16BE(16);
     const pages = bytes.length / pageSize;
     assert.ok(pages > 4, `${pages} pages`);
-    // Garbage over the body of one page past the schema: the file still opens, its content is broken.
-    const page = Math.floor(pages / 2);
+    // Garbage over the body of one b-tree page with cells, past the schema (not an overflow page or
+    // an empty table's root, whose bytes past the header no check reads): the file still opens, its
+    // content is broken.
+    const btreePages = Array.from({ length: pages }, (_, index) => index).filter(
+      (index) =>
+        index > 1 &&
+        [0x02, 0x05, 0x0a, 0x0d].includes(bytes[index * pageSize]) &&
+        bytes.readUInt16BE(index * pageSize + 3) > 0,
+    );
+    const page = btreePages[Math.floor(btreePages.length / 2)];
     bytes.fill(0x5a, page * pageSize + 8, (page + 1) * pageSize);
     fs.writeFileSync(file, bytes);
     const { code, output } = await startExpectingRefusal(dataDir);
