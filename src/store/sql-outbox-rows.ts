@@ -1,7 +1,7 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { AttemptOutcome, FailureScope, MessageRoute, MessageStatus } from '../schemas/message-statuses.ts';
-import type { DeliveryAttempt, DeliveryEvent, OutboxMessage } from './outbox-store.ts';
-import type { DeliveryAttemptTable, DeliveryEventTable, OutboxMessageTable } from './outbox-tables.ts';
+import type { DeliveryAttempt, OutboxMessage } from './outbox-store.ts';
+import type { DeliveryAttemptTable, OutboxMessageTable } from './outbox-tables.ts';
 import { nullableNumber } from './sql-values.ts';
 
 export function toMessage(row: Selectable<OutboxMessageTable>): OutboxMessage {
@@ -89,31 +89,5 @@ export function attemptRow(a: DeliveryAttempt): Insertable<DeliveryAttemptTable>
     reply: a.reply,
     duration_ms: a.durationMs,
     failure_scope: a.failureScope ?? null,
-  };
-}
-
-export function toEvent(row: Selectable<DeliveryEventTable>): DeliveryEvent {
-  return {
-    id: row.id,
-    orgId: row.org_id,
-    messageId: row.message_id,
-    published: Number(row.published),
-    result: row.result as DeliveryEvent['result'],
-    reason: row.reason,
-    server: row.server,
-    recipient: row.recipient,
-  };
-}
-
-export function eventRow(e: DeliveryEvent): Insertable<DeliveryEventTable> {
-  return {
-    id: e.id,
-    org_id: e.orgId,
-    message_id: e.messageId,
-    published: e.published,
-    result: e.result,
-    reason: e.reason,
-    server: e.server,
-    recipient: e.recipient,
   };
 }
