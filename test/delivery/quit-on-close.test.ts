@@ -24,20 +24,7 @@ describe('delivery sessions end with QUIT when the pool lets a connection go', (
     smtp = await startRecordingSmtpServer([REFUSED]);
     // One connection per server, so the refused and the delivered message share a session.
     t = await startDeliveryApp({ MAILROUTE_DELIVERY_POOL_SIZE: '1' });
-    const res = await t.api('/api/v1/email-servers', {
-      method: 'POST',
-      body: {
-        alias: 'plain relay',
-        host: '127.0.0.1',
-        port: smtp.port,
-        username: 'relay',
-        password: '',
-        tlsMode: 'none',
-        enabled: true,
-      },
-    });
-    assert.equal(res.status, 201, res.text);
-    serverId = res.body.id;
+    serverId = await createCustomServer(t, smtp, undefined, { alias: 'plain relay', password: '', tlsMode: 'none' });
   });
   after(async () => {
     await t?.close();

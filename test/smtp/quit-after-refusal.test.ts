@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startDeliveryApp, waitFor } from '../delivery/delivery-helpers.ts';
+import { createCustomServer, startDeliveryApp, waitFor } from '../delivery/delivery-helpers.ts';
 import { type RecordingSmtpServer, startRecordingSmtpServer } from '../helpers/recording-smtp.ts';
 import { smtpCommandLog } from '../helpers/smtp-command-log.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
@@ -14,20 +14,7 @@ describe('a refused recipient ends the /test SMTP session with QUIT', () => {
   before(async () => {
     smtp = await startRecordingSmtpServer([REFUSED]);
     t = await startDeliveryApp({ MAILROUTE_RATE_LIMIT_TEST: '1000' });
-    const res = await t.api('/api/v1/email-servers', {
-      method: 'POST',
-      body: {
-        alias: 'plain relay',
-        host: '127.0.0.1',
-        port: smtp.port,
-        username: 'relay',
-        password: '',
-        tlsMode: 'none',
-        enabled: true,
-      },
-    });
-    assert.equal(res.status, 201, res.text);
-    serverId = res.body.id;
+    serverId = await createCustomServer(t, smtp, undefined, { alias: 'plain relay', password: '', tlsMode: 'none' });
   });
   after(async () => {
     await t.close();
