@@ -76,8 +76,19 @@ export async function apiRequest(method: string, path: string, body?: unknown): 
 export async function apiPage(path: string): Promise<{ data: unknown; next?: string }> {
   const { data, headers } = await send('GET', path);
   const next = /<([^>]+)>;\s*rel="next"/.exec(headers.get('link') ?? '')?.[1];
-  // Only a same-origin path is followed: the token goes with it.
-  return { data, next: next?.startsWith('/') && !next.startsWith('//') ? next : undefined };
+  return { data, next: next === undefined ? undefined : sameOriginPath(next) };
+}
+
+/** A link as a path on this origin, or undefined: only those are followed, as the token goes with them. */
+function sameOriginPath(link: string): string | undefined {
+  let url: URL;
+  try {
+    // The System Log names its pages with absolute URLs, the delivery API with paths.
+    url = new URL(link, location.href);
+  } catch {
+    return undefined;
+  }
+  return url.origin === location.origin ? `${url.pathname}${url.search}` : undefined;
 }
 
 function toFailure(response: Response, data: unknown): ApiFailure {

@@ -1,20 +1,45 @@
+import type { RouteGroup } from '../../schemas/scopes.ts';
 import { ApiFailure, apiRequest, setUnauthorizedHandler } from './api.ts';
 import { createDeliveriesView } from './deliveries-view.ts';
 import { installDialogClosers } from './dialogs.ts';
 import { byId, replaceChildren } from './dom.ts';
+import { createEventHooksView } from './event-hooks-view.ts';
 import { setUpOAuthSignIn } from './oauth-sign-in-view.ts';
 import { forgetPrincipal, loadPrincipal, may } from './principal.ts';
 import { createServersView } from './servers-view.ts';
 import { clearToken, getToken, setToken } from './session.ts';
+import { createSystemLogView } from './system-log-view.ts';
 
-type ViewName = 'sign-in' | 'servers' | 'deliveries';
+const TITLES = {
+  'sign-in': 'Sign in',
+  servers: 'Email servers',
+  deliveries: 'Deliveries',
+  'system-log': 'System Log',
+  'event-hooks': 'Event hooks',
+} as const;
+type ViewName = keyof typeof TITLES;
+const VIEWS = Object.keys(TITLES) as ViewName[];
 
-const VIEWS: ViewName[] = ['sign-in', 'servers', 'deliveries'];
+/** Views shown only to tokens that may read what they list (the others leave it to the API). */
+const VIEW_GROUPS: Partial<Record<ViewName, RouteGroup>> = {
+  'system-log': 'auditEvents.read',
+  'event-hooks': 'eventHooks.read',
+};
+const viewAllowed = (view: ViewName) => {
+  const group = VIEW_GROUPS[view];
+  return !group || may(group);
+};
 
 function start(): void {
   installDialogClosers();
   const servers = createServersView();
   const deliveries = createDeliveriesView();
+  const views: Partial<Record<ViewName, { refresh(): Promise<void> }>> = {
+    servers,
+    deliveries,
+    'system-log': createSystemLogView(),
+    'event-hooks': createEventHooksView(),
+  };
   const signInForm = byId<HTMLFormElement>('sign-in-form');
   const tokenInput = byId<HTMLInputElement>('sign-in-token');
   const tokenError = byId('sign-in-token-error');
@@ -28,7 +53,7 @@ function start(): void {
       if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
     }
-    document.title = `${view === 'sign-in' ? 'Sign in' : view === 'servers' ? 'Email servers' : 'Deliveries'} · mailroute admin`;
+    document.title = `${TITLES[view]} · mailroute admin`;
   }
 
   let principalLoaded: Promise<void> | undefined;
@@ -40,6 +65,8 @@ function start(): void {
       byId('org-name').title = principal ? `Org id ${principal.org.id}` : '';
       byId('org').hidden = !principal;
       byId('org-access').hidden = may('emailServers.manage');
+      for (const link of document.querySelectorAll<HTMLAnchorElement>('#nav a'))
+        link.hidden = !viewAllowed(link.dataset.view as ViewName);
     });
     return principalLoaded;
   }
@@ -50,11 +77,11 @@ function start(): void {
       tokenInput.focus();
       return;
     }
-    const view: ViewName = location.hash === '#/deliveries' ? 'deliveries' : 'servers';
+    const named = location.hash.slice(2) as ViewName;
     await loadOrg();
+    const view: ViewName = named !== 'sign-in' && VIEWS.includes(named) && viewAllowed(named) ? named : 'servers';
     show(view);
-    if (view === 'servers') void servers.refresh();
-    else void deliveries.refresh();
+    void views[view]?.refresh();
     // Move focus to the new view's heading area so keyboard and screen-reader users land there.
     byId('main').focus();
   }
