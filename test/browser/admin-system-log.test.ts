@@ -51,7 +51,10 @@ describeUnless(chromiumMissing, 'admin page: System Log and event hooks in Chrom
     dispatcher = t.delivery.createHookDispatcher(t.app.log);
     dispatcher.start();
     serverId = await createCustomServer(t, smtp, TEST_TLS.ca, { alias: 'Primary relay' });
-    const renamed = await t.api(`/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { alias: 'Main relay' } });
+    const renamed = await t.api(`/api/v1/email-servers/${serverId}`, {
+      method: 'PATCH',
+      body: { alias: 'Main relay' },
+    });
     assert.equal(renamed.status, 200, renamed.text);
     const delivered = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome('ada@example.com') });
     const bounced = await t.api(NOTIFICATIONS, { method: 'POST', body: welcome('bounce@example.com') });
@@ -106,7 +109,10 @@ describeUnless(chromiumMissing, 'admin page: System Log and event hooks in Chrom
       },
       5000,
     ).catch(() => assert.fail(`page 2: ${lastTypes.join(', ')}`));
-    assert.ok(lastTypes.indexOf(UPDATE) >= 0 && lastTypes.indexOf(UPDATE) < lastTypes.indexOf(CREATE), lastTypes.join());
+    assert.ok(
+      lastTypes.indexOf(UPDATE) >= 0 && lastTypes.indexOf(UPDATE) < lastTypes.indexOf(CREATE),
+      lastTypes.join(),
+    );
     const create = rows().nth(lastTypes.indexOf(CREATE));
     const text = (await create.textContent()) ?? '';
     assert.match(text, /Create custom email server/);
@@ -165,7 +171,11 @@ describeUnless(chromiumMissing, 'admin page: System Log and event hooks in Chrom
         channel: {
           type: 'HTTP',
           version: '1.0.0',
-          config: { uri: receiver.uri, headers: [], authScheme: { type: 'HEADER', key: 'Authorization', value: 's3cret-hook' } },
+          config: {
+            uri: receiver.uri,
+            headers: [],
+            authScheme: { type: 'HEADER', key: 'Authorization', value: 's3cret-hook' },
+          },
         },
       },
     });
@@ -187,7 +197,10 @@ describeUnless(chromiumMissing, 'admin page: System Log and event hooks in Chrom
     assert.equal(hook.body.status, 'ACTIVE');
     assert.equal(hook.body.verificationStatus, 'VERIFIED');
 
-    const renamed = await t.api(`/api/v1/email-servers/${serverId}`, { method: 'PATCH', body: { alias: 'Hooked relay' } });
+    const renamed = await t.api(`/api/v1/email-servers/${serverId}`, {
+      method: 'PATCH',
+      body: { alias: 'Hooked relay' },
+    });
     assert.equal(renamed.status, 200, renamed.text);
     await waitFor('the update at the receiver', () => receiver.calls.some((call) => call.method === 'POST'));
     await waitFor('the call listed', async () => {

@@ -100,7 +100,11 @@ export function createEventHooksView() {
         h(
           'thead',
           {},
-          h('tr', {}, ...['Time', 'Outcome', 'HTTP status', 'Events', 'Error'].map((t) => h('th', { scope: 'col' }, t))),
+          h(
+            'tr',
+            {},
+            ...['Time', 'Outcome', 'HTTP status', 'Events', 'Error'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
         ),
         h(
           'tbody',
@@ -115,7 +119,11 @@ export function createEventHooksView() {
                 { 'data-label': 'Outcome' },
                 h('span', { class: `badge badge-${call.result === 'SUCCESS' ? 'sent' : 'failed'}` }, call.result),
               ),
-              h('td', { 'data-label': 'HTTP status' }, call.statusCode === null ? 'No answer' : String(call.statusCode)),
+              h(
+                'td',
+                { 'data-label': 'HTTP status' },
+                call.statusCode === null ? 'No answer' : String(call.statusCode),
+              ),
               h('td', { 'data-label': 'Events' }, String(call.events)),
               h('td', { 'data-label': 'Error', class: 'reply' }, call.error ? h('code', {}, call.error) : '—'),
             ),
@@ -134,10 +142,10 @@ export function createEventHooksView() {
       h(
         'div',
         { class: 'view-head' },
-        h('h2', { id: headingId }, hook.name),
         h(
-          'p',
-          {},
+          'div',
+          { class: 'hook-title' },
+          h('h2', { id: headingId }, hook.name),
           h('span', { class: `badge ${hook.status === 'ACTIVE' ? 'badge-on' : 'badge-pending'}` }, hook.status),
           ' ',
           h(

@@ -74,7 +74,12 @@ export function createSystemLogView() {
               { class: 'debug-data' },
               ...entries.flatMap(([key, value]) => [h('dt', {}, key), h('dd', {}, h('code', {}, value))]),
             ),
-        h('p', { class: 'muted' }, `Event ${event.uuid}`, event.transaction?.id ? `, request ${event.transaction.id}` : ''),
+        h(
+          'p',
+          { class: 'muted' },
+          `Event ${event.uuid}`,
+          event.transaction?.id ? `, request ${event.transaction.id}` : '',
+        ),
       ),
     );
   }
@@ -117,11 +122,7 @@ export function createSystemLogView() {
           event.outcome?.reason ? h('div', { class: 'muted' }, event.outcome.reason) : null,
         ),
         h('td', { 'data-label': 'Actor' }, event.actor ? partyText(event.actor) : '—'),
-        h(
-          'td',
-          { 'data-label': 'Targets' },
-          ...(event.target ?? []).map((target) => h('div', {}, partyText(target))),
-        ),
+        h('td', { 'data-label': 'Targets' }, ...(event.target ?? []).map((target) => h('div', {}, partyText(target)))),
         h('td', {}, toggle),
       ),
       detail,
@@ -154,7 +155,11 @@ export function createSystemLogView() {
     try {
       const page = await listLogEvents(
         current ||
-          logsPath({ eventType: typeFilter.value || undefined, result: resultFilter.value || undefined, limit: PAGE_SIZE }),
+          logsPath({
+            eventType: typeFilter.value || undefined,
+            result: resultFilter.value || undefined,
+            limit: PAGE_SIZE,
+          }),
       );
       render(page.events);
       next = page.next;
