@@ -140,6 +140,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
       hookClient,
       ids,
       now,
+      audit,
     }),
     notifications: createNotificationService({
       outbox: store.outbox,

@@ -32,7 +32,8 @@ export function deliveryLogEvent({ uuid, at, message, server, reason, reply, rou
     published: at,
     eventType: 'system.email.delivery',
     actor: { id: 'mailroute', type: 'System' },
-    requestId: null,
+    // The transaction is the request that submitted (or resent) the message.
+    requestId: message.requestId ?? null,
     outcome: { result: reason === 'delivered' ? 'SUCCESS' : 'FAILURE', reason },
     targets: [
       { id: message.recipient, type: 'email' },

@@ -64,14 +64,14 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     return message;
   }
 
-  async function requeue(orgId: string, id: string): Promise<OutboxMessage> {
+  async function requeue(orgId: string, id: string, requestId: string | null): Promise<OutboxMessage> {
     const current = await getOrThrow(orgId, id);
     if (current.status !== 'failed') {
       throw invalidInput([
         { field: 'notificationId', message: `Only failed notifications can be resent; this one is ${current.status}` },
       ]);
     }
-    const requeued = await outbox.requeue(orgId, id, now());
+    const requeued = await outbox.requeue(orgId, id, now(), requestId);
     if (!requeued) {
       throw invalidInput([
         {
@@ -135,6 +135,8 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         lastReplyCode: null,
         lastReply: null,
         contentPurgeAt: null,
+        // Its delivery events name the request that caused them.
+        requestId: context.requestId,
       };
       // A key used within the window returns its first message; the unique index settles races.
       const result = await outbox.insert(message, at - IDEMPOTENCY_WINDOW_MS);
@@ -178,7 +180,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     async resend(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<OutboxMessage> {
       const target = { id: id.slice(0, 64), type: 'Notification' as const };
       try {
-        const requeued = await requeue(orgId, id);
+        const requeued = await requeue(orgId, id, context.requestId);
         await deps.audit.record(orgId, context, { eventType: 'notification.resend', target });
         return requeued;
       } catch (error) {

@@ -29,7 +29,7 @@ export const SYSTEM_CONTEXT: ChangeContext = { actor: { id: 'mailroute', type: '
 
 export interface AuditEntry {
   eventType: AuditEventType;
-  target: { id: string; type: AuditTargetType };
+  target: { id: string; type: AuditTargetType; displayName?: string };
   /** Names of the fields that changed, never their values. */
   changedFields?: string[];
   outcome?: { result: EventResult; reason?: string };

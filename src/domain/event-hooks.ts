@@ -6,7 +6,8 @@ import { EVENT_HOOK_ELIGIBLE_TYPES } from '../schemas/event-types.ts';
 import { openHookSecret, sealHookSecret } from '../secrets/event-hook-secrets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type { EventHookRecord, EventHookStore, HookDeliveryStore } from '../store/event-hook-store.ts';
-import { type FieldProblem, invalidInput, notFound } from './errors.ts';
+import { type AuditEntry, type AuditService, type ChangeContext, SYSTEM_CONTEXT } from './audit.ts';
+import { DomainError, type FieldProblem, invalidInput, notFound } from './errors.ts';
 import type { IdGenerator } from './ids.ts';
 
 /** How hooks reach their receivers: the guarded HTTP client, passed in. */
@@ -22,6 +23,8 @@ export interface EventHookServiceDeps {
   hookClient: HookClient;
   ids: IdGenerator;
   now: () => number;
+  /** Every change to a hook is recorded in the System Log: who, which hook, which fields (never values). */
+  audit: Pick<AuditService, 'record'>;
 }
 
 export type EventHookService = ReturnType<typeof createEventHookService>;
@@ -36,7 +39,15 @@ const HOOK = 'EventHook';
 
 /** Okta's event hooks: subscriptions of an external receiver to System Log event types. */
 export function createEventHookService(deps: EventHookServiceDeps) {
-  const { eventHooks, hookDeliveries, secretBox, hookClient, ids, now } = deps;
+  const { eventHooks, hookDeliveries, secretBox, hookClient, ids, now, audit } = deps;
+
+  function recordChange(
+    hook: Pick<EventHookRecord, 'orgId' | 'id' | 'name'>,
+    context: ChangeContext,
+    entry: Omit<AuditEntry, 'target'>,
+  ) {
+    return audit.record(hook.orgId, context, { ...entry, target: { id: hook.id, type: HOOK, displayName: hook.name } });
+  }
 
   async function load(orgId: string, id: string): Promise<EventHookRecord> {
     const hook = await eventHooks.get(orgId, id);
@@ -115,6 +126,34 @@ export function createEventHookService(deps: EventHookServiceDeps) {
     return headers;
   }
 
+  /** Okta's one-time verification: the receiver must echo a fresh challenge. */
+  async function verifyReceiver(hook: EventHookRecord): Promise<EventHookRecord> {
+    const challenge = randomBytes(24).toString('base64url');
+    let answer: HookResponse;
+    try {
+      answer = await hookClient.call(hook.uri, {
+        method: 'GET',
+        headers: { ...headersOf(hook), [VERIFICATION_HEADER]: challenge },
+      });
+    } catch (error) {
+      if (!(error instanceof HookCallError)) throw error;
+      throw invalidInput([{ field: 'verification', message: `Verification failed: ${error.message}` }]);
+    }
+    if (answer.status < 200 || answer.status > 299) {
+      throw invalidInput([
+        { field: 'verification', message: `Verification failed: the receiver answered ${answer.status}` },
+      ]);
+    }
+    if (verificationOf(answer.body) !== challenge) {
+      throw invalidInput([
+        { field: 'verification', message: 'Verification failed: the receiver did not return the challenge' },
+      ]);
+    }
+    const updated = await eventHooks.update(hook.orgId, hook.id, { verificationStatus: 'VERIFIED', updatedAt: now() });
+    if (!updated) throw notFound(hook.id, HOOK);
+    return updated;
+  }
+
   return {
     headersOf,
 
@@ -131,7 +170,11 @@ export function createEventHookService(deps: EventHookServiceDeps) {
     },
     get: load,
 
-    async create(orgId: string, input: EventHookRequest): Promise<EventHookRecord> {
+    async create(
+      orgId: string,
+      input: EventHookRequest,
+      context: ChangeContext = SYSTEM_CONTEXT,
+    ): Promise<EventHookRecord> {
       const problems = await problemsOf(input);
       if (input.channel.config.authScheme && input.channel.config.authScheme.value === undefined) {
         problems.push({ field: 'channel.config.authScheme.value', message: 'The field cannot be left blank' });
@@ -152,10 +195,16 @@ export function createEventHookService(deps: EventHookServiceDeps) {
         updatedAt: at,
       };
       await eventHooks.create(record);
+      await recordChange(record, context, { eventType: 'event_hook.create' });
       return record;
     },
 
-    async replace(orgId: string, id: string, input: EventHookRequest): Promise<EventHookRecord> {
+    async replace(
+      orgId: string,
+      id: string,
+      input: EventHookRequest,
+      context: ChangeContext = SYSTEM_CONTEXT,
+    ): Promise<EventHookRecord> {
       const previous = await load(orgId, id);
       const problems = await problemsOf(input);
       if (problems.length > 0) throw invalidInput(problems);
@@ -165,10 +214,15 @@ export function createEventHookService(deps: EventHookServiceDeps) {
       const verificationStatus = fields.uri === previous.uri ? previous.verificationStatus : 'UNVERIFIED';
       const updated = await eventHooks.update(orgId, id, { ...fields, ...auth, verificationStatus, updatedAt: now() });
       if (!updated) throw notFound(id, HOOK);
+      await recordChange(updated, context, {
+        eventType: 'event_hook.update',
+        changedFields: changedFields(previous, updated, input),
+      });
       return updated;
     },
 
-    async delete(orgId: string, id: string): Promise<void> {
+    async delete(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<void> {
+      const hook = await load(orgId, id);
       const result = await eventHooks.deleteInactive(orgId, id);
       if (result === 'missing') throw notFound(id, HOOK);
       if (result === 'active') {
@@ -176,44 +230,53 @@ export function createEventHookService(deps: EventHookServiceDeps) {
           { field: 'status', message: 'An ACTIVE event hook cannot be deleted: deactivate it first' },
         ]);
       }
+      await recordChange(hook, context, { eventType: 'event_hook.delete' });
     },
 
-    async setStatus(orgId: string, id: string, status: EventHookRecord['status']): Promise<EventHookRecord> {
+    async setStatus(
+      orgId: string,
+      id: string,
+      status: EventHookRecord['status'],
+      context: ChangeContext = SYSTEM_CONTEXT,
+    ): Promise<EventHookRecord> {
       await load(orgId, id);
       const updated = await eventHooks.update(orgId, id, { status, updatedAt: now() });
       if (!updated) throw notFound(id, HOOK);
+      const eventType = status === 'ACTIVE' ? 'event_hook.activate' : 'event_hook.deactivate';
+      await recordChange(updated, context, { eventType });
       return updated;
     },
 
-    /** Okta's one-time verification: the receiver must echo a fresh challenge. */
-    async verify(orgId: string, id: string): Promise<EventHookRecord> {
+    async verify(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<EventHookRecord> {
       const hook = await load(orgId, id);
-      const challenge = randomBytes(24).toString('base64url');
-      let answer: HookResponse;
       try {
-        answer = await hookClient.call(hook.uri, {
-          method: 'GET',
-          headers: { ...headersOf(hook), [VERIFICATION_HEADER]: challenge },
-        });
+        const verified = await verifyReceiver(hook);
+        await recordChange(verified, context, { eventType: 'event_hook.verify' });
+        return verified;
       } catch (error) {
-        if (!(error instanceof HookCallError)) throw error;
-        throw invalidInput([{ field: 'verification', message: `Verification failed: ${error.message}` }]);
+        if (error instanceof DomainError && error.kind === 'invalid_input') {
+          // Our own words about the receiver's answer, never what it sent.
+          const reason = (error.causes[0]?.message ?? 'Verification failed').slice(0, 200);
+          await recordChange(hook, context, { eventType: 'event_hook.verify', outcome: { result: 'FAILURE', reason } });
+        }
+        throw error;
       }
-      if (answer.status < 200 || answer.status > 299) {
-        throw invalidInput([
-          { field: 'verification', message: `Verification failed: the receiver answered ${answer.status}` },
-        ]);
-      }
-      if (verificationOf(answer.body) !== challenge) {
-        throw invalidInput([
-          { field: 'verification', message: 'Verification failed: the receiver did not return the challenge' },
-        ]);
-      }
-      const updated = await eventHooks.update(orgId, id, { verificationStatus: 'VERIFIED', updatedAt: now() });
-      if (!updated) throw notFound(id, HOOK);
-      return updated;
     },
   };
+}
+
+/** Names of the request fields a replace changed; values are never recorded. */
+function changedFields(previous: EventHookRecord, next: EventHookRecord, input: EventHookRequest): string[] {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const scheme = input.channel.config.authScheme;
+  return [
+    ...(previous.name === next.name ? [] : ['name']),
+    ...(previous.description === next.description ? [] : ['description']),
+    ...(same(previous.eventTypes, next.eventTypes) ? [] : ['events.items']),
+    ...(previous.uri === next.uri ? [] : ['channel.config.uri']),
+    ...(same(previous.headers, next.headers) ? [] : ['channel.config.headers']),
+    ...(previous.authKey === next.authKey && scheme?.value === undefined ? [] : ['channel.config.authScheme']),
+  ];
 }
 
 function verificationOf(body: string): unknown {

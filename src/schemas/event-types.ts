@@ -12,6 +12,12 @@ export const AUDIT_EVENT_TYPES = [
   'notification.submit',
   'notification.resend',
   'sign_in.failure',
+  'event_hook.create',
+  'event_hook.update',
+  'event_hook.activate',
+  'event_hook.deactivate',
+  'event_hook.verify',
+  'event_hook.delete',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -19,7 +25,7 @@ export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 export const AUDIT_ACTOR_TYPES = ['ApiToken', 'OAuthClient', 'System', 'Anonymous'] as const;
 export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
 
-export const AUDIT_TARGET_TYPES = ['EmailServer', 'ApiToken', 'Notification', 'Org'] as const;
+export const AUDIT_TARGET_TYPES = ['EmailServer', 'ApiToken', 'Notification', 'Org', 'EventHook'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** Why a credential was refused, recorded in `sign_in.failure` events (never the credential itself). */
@@ -95,6 +101,21 @@ export const LOG_EVENT_TYPE_CATALOGUE = {
   },
   'mailroute.api_token.create': { severity: 'INFO', displayMessage: 'Create API token', auditType: 'api_token.create' },
   'mailroute.api_token.revoke': { severity: 'INFO', displayMessage: 'Revoke API token', auditType: 'api_token.revoke' },
+  // Okta's event hook changes; Okta does not offer them to event hooks.
+  'event_hook.created': { severity: 'INFO', displayMessage: 'Event hook created', auditType: 'event_hook.create' },
+  'event_hook.updated': { severity: 'INFO', displayMessage: 'Event hook updated', auditType: 'event_hook.update' },
+  'event_hook.activated': {
+    severity: 'INFO',
+    displayMessage: 'Event hook activated',
+    auditType: 'event_hook.activate',
+  },
+  'event_hook.deactivated': {
+    severity: 'INFO',
+    displayMessage: 'Event hook deactivated',
+    auditType: 'event_hook.deactivate',
+  },
+  'event_hook.verified': { severity: 'INFO', displayMessage: 'Event hook verified', auditType: 'event_hook.verify' },
+  'event_hook.deleted': { severity: 'INFO', displayMessage: 'Event hook deleted', auditType: 'event_hook.delete' },
 } as const satisfies Record<string, LogEventTypeEntry>;
 export type CataloguedLogEventType = keyof typeof LOG_EVENT_TYPE_CATALOGUE;
 

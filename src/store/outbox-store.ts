@@ -31,6 +31,8 @@ export interface OutboxMessage {
   lastReplyCode: number | null;
   lastReply: string | null;
   contentPurgeAt: number | null;
+  /** X-Okta-Request-Id of the request that submitted or last resent it; unset or null: none. */
+  requestId?: string | null;
 }
 
 export interface DeliveryAttempt {
@@ -149,7 +151,7 @@ export interface OutboxStore {
   /** Gives back every message `owner` still leases, due at `now`. */
   release(owner: string, now: number): Promise<number>;
   /** Puts a failed message (with its content) back in the queue. */
-  requeue(orgId: string, id: string, now: number): Promise<OutboxMessage | undefined>;
+  requeue(orgId: string, id: string, now: number, requestId?: string | null): Promise<OutboxMessage | undefined>;
   purgeExpiredContent(now: number): Promise<number>;
   /**
    * Deletes up to `limit` messages that became final before `before` (sent, or failed with their

@@ -19,6 +19,8 @@ export interface OutboxMessageTable {
   from_address: string | null;
   /** Rendered subject, text and HTML, sealed with SecretBox; null once no longer needed. */
   content: string | null;
+  /** X-Okta-Request-Id of the submitting or resending request (migration 012); null outside the API. */
+  request_id: string | null;
   attempts: number;
   /** When the message is next due; while leased, when the lease expires. */
   next_attempt_at: number;

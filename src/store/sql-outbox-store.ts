@@ -113,11 +113,12 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
       };
     },
 
-    async requeue(orgId, id, now) {
+    async requeue(orgId, id, now, requestId = null) {
       const row = await db
         .updateTable('outbox_messages')
         .set({
           status: 'queued',
+          request_id: requestId,
           attempts: 0,
           queued_at: now,
           next_attempt_at: now,

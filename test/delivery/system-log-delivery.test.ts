@@ -6,6 +6,7 @@ import {
   type DeliveryTestApp,
   type Json,
   startDeliveryApp,
+  waitFor,
   waitForStatus,
   welcome,
 } from './delivery-helpers.ts';
@@ -69,6 +70,10 @@ describe('System Log: system.email.delivery for each final outcome and each defe
     assert.equal(data.notification_id, res.body.id);
     assert.match(data.message_id, /^<[^>]+@[^>]+>$/);
     assert.match(data.byo_email_server_error_response, /^250/);
+    // The transaction is the request that submitted the message.
+    const requestId = res.headers.get('x-okta-request-id');
+    assert.ok(requestId);
+    for (const e of events) assert.deepEqual(e.transaction, { type: 'WEB', id: requestId, detail: {} });
   });
 
   it('bounced (550) and deferred then dropped (451 twice), with the redacted last reply and no secret', async () => {
@@ -97,5 +102,28 @@ describe('System Log: system.email.delivery for each final outcome and each defe
       `/api/v1/logs?filter=${encodeURIComponent('eventType eq "system.email.delivery" and outcome.result eq "FAILURE" and not (outcome.reason eq "DEFERRED")')}`,
     );
     assert.deepEqual(failures.body.map((e: Json) => e.outcome.reason).sort(), ['bounce', 'dropped']);
+  });
+
+  it('a resent message’s new events name the resend request; the earlier ones keep the submission', async () => {
+    const submitted = await t.api('/api/v1/mailroute/notifications', {
+      method: 'POST',
+      body: welcome('busy@example.net'),
+    });
+    await waitForStatus(t, submitted.body.id, 'failed');
+    const resent = await t.api(`/api/v1/mailroute/notifications/${submitted.body.id}/resend`, { method: 'POST' });
+    assert.equal(resent.status, 202, resent.text);
+    await waitFor('the resent message’s own events', async () =>
+      (await deliveryEvents('busy@example.net')).length === 4 ? true : undefined,
+    );
+    await waitForStatus(t, submitted.body.id, 'failed');
+    const ids = (await deliveryEvents('busy@example.net')).map((e) => [e.outcome.reason, e.transaction.id]);
+    const [first, second] = [submitted, resent].map((r) => r.headers.get('x-okta-request-id'));
+    assert.ok(first && second && first !== second);
+    assert.deepEqual(ids, [
+      ['DEFERRED', first],
+      ['dropped', first],
+      ['DEFERRED', second],
+      ['dropped', second],
+    ]);
   });
 });

@@ -19,8 +19,11 @@ export interface HookReceiver {
   close(): Promise<void>;
 }
 
-/** An event hook receiver on 127.0.0.1 that records every call and answers Okta's verification. */
-export async function startHookReceiver(): Promise<HookReceiver> {
+/**
+ * An event hook receiver on 127.0.0.1 that records every call and answers Okta's verification;
+ * `port` brings a stopped receiver back where its hooks point.
+ */
+export async function startHookReceiver(port = 0): Promise<HookReceiver> {
   const calls: ReceivedCall[] = [];
   const receiver = { calls, verification: 'echo', postStatus: 200 } as HookReceiver;
   const server = http.createServer((req, res) => {
@@ -48,7 +51,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   receiver.port = typeof address === 'object' && address ? address.port : 0;
   receiver.uri = `http://127.0.0.1:${receiver.port}/hook`;

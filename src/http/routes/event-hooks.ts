@@ -9,7 +9,7 @@ import {
   EventHookResponse,
 } from '../../schemas/event-hook.ts';
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
-import { principalOf } from '../auth.ts';
+import { changeContextOf, principalOf } from '../auth.ts';
 import { presentEventHook } from '../event-hook-presenter.ts';
 
 export interface EventHookRoutesOptions {
@@ -49,7 +49,10 @@ export const eventHookRoutes: FastifyPluginAsyncTypebox<EventHookRoutesOptions> 
       response: { 200: EventHookResponse, ...errors(400, 403, 429) },
     },
     handler: async (request) =>
-      presentEventHook(await eventHooks.create(principalOf(request).orgId, request.body), publicUrl),
+      presentEventHook(
+        await eventHooks.create(principalOf(request).orgId, request.body, changeContextOf(request)),
+        publicUrl,
+      ),
   });
 
   app.get('/api/v1/eventHooks/:eventHookId', {
@@ -79,7 +82,12 @@ export const eventHookRoutes: FastifyPluginAsyncTypebox<EventHookRoutesOptions> 
     },
     handler: async (request) =>
       presentEventHook(
-        await eventHooks.replace(principalOf(request).orgId, request.params.eventHookId, request.body),
+        await eventHooks.replace(
+          principalOf(request).orgId,
+          request.params.eventHookId,
+          request.body,
+          changeContextOf(request),
+        ),
         publicUrl,
       ),
   });
@@ -94,7 +102,7 @@ export const eventHookRoutes: FastifyPluginAsyncTypebox<EventHookRoutesOptions> 
       response: { 204: Type.Null({ description: 'Deleted; no body' }), ...errors(400, 403, 404, 429) },
     },
     handler: async (request, reply) => {
-      await eventHooks.delete(principalOf(request).orgId, request.params.eventHookId);
+      await eventHooks.delete(principalOf(request).orgId, request.params.eventHookId, changeContextOf(request));
       return reply.status(204).send(null);
     },
   });
@@ -114,7 +122,8 @@ export const eventHookRoutes: FastifyPluginAsyncTypebox<EventHookRoutesOptions> 
       },
       handler: async (request) => {
         const status = action === 'activate' ? 'ACTIVE' : 'INACTIVE';
-        const hook = await eventHooks.setStatus(principalOf(request).orgId, request.params.eventHookId, status);
+        const { orgId } = principalOf(request);
+        const hook = await eventHooks.setStatus(orgId, request.params.eventHookId, status, changeContextOf(request));
         return presentEventHook(hook, publicUrl);
       },
     });
@@ -163,6 +172,9 @@ export const eventHookRoutes: FastifyPluginAsyncTypebox<EventHookRoutesOptions> 
       response: { 200: EventHookResponse, ...errors(400, 403, 404, 429) },
     },
     handler: async (request) =>
-      presentEventHook(await eventHooks.verify(principalOf(request).orgId, request.params.eventHookId), publicUrl),
+      presentEventHook(
+        await eventHooks.verify(principalOf(request).orgId, request.params.eventHookId, changeContextOf(request)),
+        publicUrl,
+      ),
   });
 };
