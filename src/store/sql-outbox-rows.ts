@@ -30,6 +30,7 @@ export function toMessage(row: Selectable<OutboxMessageTable>): OutboxMessage {
     lastReplyCode: nullableNumber(row.last_reply_code),
     lastReply: row.last_reply,
     contentPurgeAt: nullableNumber(row.content_purge_at),
+    expiresAt: nullableNumber(row.deadline_at),
   };
 }
 
@@ -59,6 +60,7 @@ export function messageRow(m: OutboxMessage): OutboxMessageTable {
     last_reply_code: m.lastReplyCode,
     last_reply: m.lastReply,
     content_purge_at: m.contentPurgeAt,
+    deadline_at: m.expiresAt ?? null,
   };
 }
 
