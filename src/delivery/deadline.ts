@@ -1,4 +1,5 @@
 import { invalidInput } from '../domain/errors.ts';
+import { MAX_TTL_SECONDS } from '../schemas/notification.ts';
 import type { OutboxMessage } from '../store/outbox-store.ts';
 
 /**
@@ -6,9 +7,7 @@ import type { OutboxMessage } from '../store/outbox-store.ts';
  * sent late (a recovery link that no longer works is worse than none).
  */
 
-/** The furthest deadline a notification may ask for: beyond it a deadline means nothing. */
-export const MAX_DEADLINE_MS = 30 * 24 * 60 * 60 * 1000;
-export const MAX_TTL_SECONDS = MAX_DEADLINE_MS / 1000;
+const MAX_DEADLINE_MS = MAX_TTL_SECONDS * 1000;
 
 /** A template's default deadline: a fixed time after submission, or the lifetime a variable states. */
 export type TemplateDeadline = { afterMs: number } | { minutesVariable: string };
