@@ -67,7 +67,11 @@ export function pastDeadline(message: Pick<OutboxMessage, 'expiresAt'>, now: num
 }
 
 /** How long one attempt may take: the send deadline, cut short so nothing is handed over after the message's own. */
-export function attemptBudgetMs(message: Pick<OutboxMessage, 'expiresAt'>, now: number, sendDeadlineMs: number): number {
+export function attemptBudgetMs(
+  message: Pick<OutboxMessage, 'expiresAt'>,
+  now: number,
+  sendDeadlineMs: number,
+): number {
   if (message.expiresAt == null) return sendDeadlineMs;
   return Math.max(1, Math.min(sendDeadlineMs, message.expiresAt - now));
 }

@@ -28,14 +28,26 @@ export interface NextStateInput {
  * The worker's decision after an attempt: sent, retry at a time, failed with the reason it records,
  * or expired when the next attempt would come after the message's deadline.
  */
-export function nextState({ failure, attempts, queuedAt, now, settings, random, expiresAt }: NextStateInput): NextState {
+export function nextState({
+  failure,
+  attempts,
+  queuedAt,
+  now,
+  settings,
+  random,
+  expiresAt,
+}: NextStateInput): NextState {
   if (!failure) return { status: 'sent', outcome: 'sent' };
   const reply = recordedReply(failure);
   if (isPermanent(failure)) return { status: 'failed', outcome: 'permanent', reason: reply };
   const at = now + backoffDelay(attempts, settings, random);
   if (expiresAt != null && at >= expiresAt) {
     const deadline = new Date(expiresAt).toISOString();
-    return { status: 'expired', outcome: 'transient', reason: `${reply} (expired: the next attempt would come after its deadline ${deadline})` };
+    return {
+      status: 'expired',
+      outcome: 'transient',
+      reason: `${reply} (expired: the next attempt would come after its deadline ${deadline})`,
+    };
   }
   if (attempts >= settings.maxAttempts || at - queuedAt > settings.maxAgeMs) {
     return { status: 'failed', outcome: 'transient', reason: `${reply} (gave up after ${attempts} attempts)` };

@@ -42,7 +42,15 @@ describe('delivery deadlines: the next state never schedules a retry past the de
 
   it('a retry that would come at or after the deadline expires the message instead, naming the deadline', () => {
     const expiresAt = now + 1500;
-    const next = nextState({ failure: connectionRefused, attempts: 2, queuedAt, now, settings, random: top, expiresAt });
+    const next = nextState({
+      failure: connectionRefused,
+      attempts: 2,
+      queuedAt,
+      now,
+      settings,
+      random: top,
+      expiresAt,
+    });
     assert.equal(next.status, 'expired');
     assert.equal(next.outcome, 'transient');
     assert.ok(next.status === 'expired');
@@ -110,11 +118,26 @@ describe('delivery deadlines: from the request or the template', () => {
 
   it('refuses, naming the field: both given, a past, present, far or impossible expiresAt, a lifetime that is not minutes', () => {
     const recovery = { minutesVariable: 'expiresInMinutes' };
-    assert.equal(refusedField(() => resolveDeadline({ ttlSeconds: 5, expiresAt: '2026-02-01T00:00:00Z' }, undefined, {}, at)), 'ttlSeconds');
-    assert.equal(refusedField(() => resolveDeadline({ expiresAt: '2025-12-31T23:59:59Z' }, undefined, {}, at)), 'expiresAt');
-    assert.equal(refusedField(() => resolveDeadline({ expiresAt: '2026-01-01T00:00:00Z' }, undefined, {}, at)), 'expiresAt');
-    assert.equal(refusedField(() => resolveDeadline({ expiresAt: '2026-03-01T00:00:00Z' }, undefined, {}, at)), 'expiresAt');
-    assert.equal(refusedField(() => resolveDeadline({ expiresAt: '2026-13-45T25:61Z' }, undefined, {}, at)), 'expiresAt');
+    assert.equal(
+      refusedField(() => resolveDeadline({ ttlSeconds: 5, expiresAt: '2026-02-01T00:00:00Z' }, undefined, {}, at)),
+      'ttlSeconds',
+    );
+    assert.equal(
+      refusedField(() => resolveDeadline({ expiresAt: '2025-12-31T23:59:59Z' }, undefined, {}, at)),
+      'expiresAt',
+    );
+    assert.equal(
+      refusedField(() => resolveDeadline({ expiresAt: '2026-01-01T00:00:00Z' }, undefined, {}, at)),
+      'expiresAt',
+    );
+    assert.equal(
+      refusedField(() => resolveDeadline({ expiresAt: '2026-03-01T00:00:00Z' }, undefined, {}, at)),
+      'expiresAt',
+    );
+    assert.equal(
+      refusedField(() => resolveDeadline({ expiresAt: '2026-13-45T25:61Z' }, undefined, {}, at)),
+      'expiresAt',
+    );
     for (const bad of ['soon', '', 0, -5, true, 50_000])
       assert.equal(
         refusedField(() => resolveDeadline({}, recovery, { expiresInMinutes: bad }, at)),
