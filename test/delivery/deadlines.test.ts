@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { startTestApp } from '../helpers/app.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import {
   createCustomServer,
   type DeliveryTestApp,
+  FAST_DELIVERY_ENV,
   type Json,
   startDeliveryApp,
   waitFor,
@@ -161,5 +163,34 @@ describe('delivery deadlines: an outage outlasting a recovery link', () => {
     );
     const metrics = (await t.api('/metrics')).text;
     assert.match(metrics, /^mailroute_notifications_expired_total 1$/m);
+  });
+});
+
+describe('delivery deadlines: a message whose deadline passed while no worker ran', () => {
+  it('is expired when claimed, without an attempt, and the server receives nothing', async () => {
+    const smtp = await startSmtpServer({ users: { relay: PASSWORD } });
+    const t = await startTestApp(FAST_DELIVERY_ENV);
+    const worker = t.delivery.createWorker(t.app.log);
+    try {
+      await createCustomServer(t, smtp, TEST_TLS.ca, { password: PASSWORD });
+      const late = await t.api(PATH, { method: 'POST', body: welcome('late@example.com', { ttlSeconds: 1 }) });
+      const timely = await t.api(PATH, { method: 'POST', body: welcome('timely@example.com') });
+      assert.equal(late.status, 202, late.text);
+      // Nothing claims it until its deadline is behind it.
+      await waitFor('the deadline to pass', () => Date.now() > Date.parse(late.body.expiresAt) + 100);
+      worker.start();
+      await waitForStatus(t, timely.body.id, 'sent');
+      const expired = await waitForStatus(t, late.body.id, 'expired');
+      assert.deepEqual(expired.attemptHistory, []);
+      assert.match(expired.lastReply, /^expired: not handed to the server by its deadline /);
+      assert.deepEqual(
+        smtp.messages.map((m) => m.to),
+        [['timely@example.com']],
+      );
+    } finally {
+      await worker.stop(2000);
+      await t.close();
+      await smtp.close();
+    }
   });
 });
