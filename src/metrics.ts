@@ -91,6 +91,11 @@ export function createMetrics({ outbox, now, cacheMs }: MetricsDeps) {
       labelNames: ['status'],
       registers: [registry],
     }),
+    expired: new Counter({
+      name: 'mailroute_notifications_expired_total',
+      help: 'Messages this instance dropped as expired: not handed to their server by their deadline',
+      registers: [registry],
+    }),
     attempts: new Counter({
       name: 'mailroute_notification_attempts_total',
       help: 'Delivery attempts by route (custom, default, capture) and outcome (sent, transient, permanent)',

@@ -1,3 +1,4 @@
+import type { TemplateDeadline } from './deadline.ts';
 import { DEFAULT_LOCALE, type TemplateLocales } from './templates.ts';
 
 const layout = (body: string) => `<!doctype html>
@@ -52,4 +53,14 @@ If you did not ask for this, ignore this email: your password stays as it is.
       },
     ],
   ]),
+};
+
+/**
+ * Default deadlines, also for an operator's own version of these templates: a recovery link is
+ * worthless once its `expiresInMinutes` lifetime is over; a welcome is still worth a day of retries.
+ * A notification's `expiresAt` or `ttlSeconds` replaces them.
+ */
+export const BUILTIN_DEADLINES: Record<string, TemplateDeadline> = {
+  welcome: { afterMs: 24 * 60 * 60 * 1000 },
+  'account-recovery': { minutesVariable: 'expiresInMinutes' },
 };

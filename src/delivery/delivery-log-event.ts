@@ -20,10 +20,22 @@ export interface DeliveryLogInput {
   route: string;
   /** For a failed message: why mailroute gave up, as the delivery-events view shows it. */
   failure?: string | null;
+  /** More debug data (e.g. why and when an expired message was dropped); wins over the keys above. */
+  debug?: Record<string, string | null>;
 }
 
 /** One `system.email.delivery` event: a final outcome or a deferral of one message. */
-export function deliveryLogEvent({ uuid, at, message, server, reason, reply, route, failure }: DeliveryLogInput): {
+export function deliveryLogEvent({
+  uuid,
+  at,
+  message,
+  server,
+  reason,
+  reply,
+  route,
+  failure,
+  debug,
+}: DeliveryLogInput): {
   orgId: string;
   event: LogEvent;
 } {
@@ -49,6 +61,7 @@ export function deliveryLogEvent({ uuid, at, message, server, reason, reply, rou
       template: message.template,
       mailroute_route: route,
       ...(failure ? { mailroute_failure: failure } : {}),
+      ...debug,
     },
   });
   return { orgId: message.orgId, event };

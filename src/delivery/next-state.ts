@@ -6,7 +6,8 @@ import { backoffDelay, isPermanent, type RetrySettings, recordedReply } from './
 export type NextState =
   | { status: 'sent'; outcome: 'sent' }
   | { status: 'retry'; outcome: 'transient'; at: number }
-  | { status: 'failed'; outcome: Exclude<AttemptOutcome, 'sent'>; reason: string };
+  | { status: 'failed'; outcome: Exclude<AttemptOutcome, 'sent'>; reason: string }
+  | { status: 'expired'; outcome: 'transient'; reason: string };
 
 export interface NextStateInput {
   /** Undefined when the server accepted the message. */
@@ -19,14 +20,35 @@ export interface NextStateInput {
   settings: RetrySettings;
   /** Jitter source for the backoff, in [0, 1). */
   random: () => number;
+  /** The message's deadline: no retry is scheduled past it. Unset or null: none. */
+  expiresAt?: number | null;
 }
 
-/** The worker's decision after an attempt: sent, retry at a time, or failed with the reason it records. */
-export function nextState({ failure, attempts, queuedAt, now, settings, random }: NextStateInput): NextState {
+/**
+ * The worker's decision after an attempt: sent, retry at a time, failed with the reason it records,
+ * or expired when the next attempt would come after the message's deadline.
+ */
+export function nextState({
+  failure,
+  attempts,
+  queuedAt,
+  now,
+  settings,
+  random,
+  expiresAt,
+}: NextStateInput): NextState {
   if (!failure) return { status: 'sent', outcome: 'sent' };
   const reply = recordedReply(failure);
   if (isPermanent(failure)) return { status: 'failed', outcome: 'permanent', reason: reply };
   const at = now + backoffDelay(attempts, settings, random);
+  if (expiresAt != null && at >= expiresAt) {
+    const deadline = new Date(expiresAt).toISOString();
+    return {
+      status: 'expired',
+      outcome: 'transient',
+      reason: `${reply} (expired: the next attempt would come after its deadline ${deadline})`,
+    };
+  }
   if (attempts >= settings.maxAttempts || at - queuedAt > settings.maxAgeMs) {
     return { status: 'failed', outcome: 'transient', reason: `${reply} (gave up after ${attempts} attempts)` };
   }

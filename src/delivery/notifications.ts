@@ -14,6 +14,7 @@ import type {
 } from '../store/outbox-store.ts';
 import type { PageCursor } from '../store/page-cursor.ts';
 import type { EmailServerStore, OrgSender, OrgStore } from '../store/store.ts';
+import { resolveDeadline } from './deadline.ts';
 import { sealContent } from './message-content.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
 import { renderTemplate } from './templates.ts';
@@ -27,6 +28,10 @@ export interface NotificationInput {
   locale?: string;
   variables?: Record<string, string | number | boolean>;
   idempotencyKey?: string;
+  /** ISO 8601 date-time: not handed to the server by then, the message ends `expired`. */
+  expiresAt?: string;
+  /** The same, as seconds from submission. */
+  ttlSeconds?: number;
 }
 
 export interface NotificationServiceDeps {
@@ -51,7 +56,10 @@ export type NotificationService = ReturnType<typeof createNotificationService>;
 /** The request an idempotency key stands for: everything but the key, variables in a stable order. */
 function requestHash(input: NotificationInput): string {
   const variables = Object.entries(input.variables ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const canonical = JSON.stringify([input.template, input.locale ?? null, input.recipient, variables]);
+  const deadline = input.expiresAt ?? input.ttlSeconds;
+  // Without a deadline, the same fingerprint as before deadlines existed, so stored keys still match.
+  const parts = [input.template, input.locale ?? null, input.recipient, variables];
+  const canonical = JSON.stringify(deadline === undefined ? parts : [...parts, deadline]);
   return createHash('sha256').update(canonical).digest('hex');
 }
 
@@ -105,6 +113,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         );
       }
       const at = now();
+      const expiresAt = resolveDeadline(input, resolved.deadline, input.variables ?? {}, at);
       // Routed now and pinned: a message for a custom server is retried there, never sent via the default.
       const enabled = await deps.emailServers.getEnabled(orgId);
       // Pinned too, so every attempt carries the same From, envelope sender and Message-ID domain.
@@ -137,6 +146,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         contentPurgeAt: null,
         // Its delivery events name the request that caused them.
         requestId: context.requestId,
+        expiresAt,
       };
       // A key used within the window returns its first message; the unique index settles races.
       const result = await outbox.insert(message, at - IDEMPOTENCY_WINDOW_MS);

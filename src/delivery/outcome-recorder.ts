@@ -6,7 +6,7 @@ const FLUSH_DELAY_MS = 50;
 
 export interface OutcomeRecorderDeps {
   outbox: Pick<OutboxStore, 'complete'>;
-  metrics: Pick<Metrics, 'finished'>;
+  metrics: Pick<Metrics, 'finished' | 'expired'>;
   settings: { batchSize: number; pollMs: number };
   /** Called for each result once its transaction committed, applied or fenced out. */
   onRecorded: (result: ClaimResult) => void;
@@ -31,7 +31,10 @@ export function createOutcomeRecorder(deps: OutcomeRecorderDeps) {
         try {
           const applied = await deps.outbox.complete(batch);
           for (const result of batch) {
-            if (applied.has(result.id) && result.finalAt !== null) deps.metrics.finished.inc({ status: result.status });
+            if (applied.has(result.id) && result.finalAt !== null) {
+              deps.metrics.finished.inc({ status: result.status });
+              if (result.status === 'expired') deps.metrics.expired.inc();
+            }
             deps.onRecorded(result);
           }
         } catch (error) {
@@ -62,14 +65,14 @@ export type ClaimBase = Pick<ClaimResult, 'id' | 'leaseOwner' | 'claimedAttempts
 export interface FinalOutcome {
   base: ClaimBase;
   message: OutboxMessage;
-  status: 'sent' | 'failed';
+  status: 'sent' | 'failed' | 'expired';
   attempt: DeliveryAttempt | null;
   reason: string | null;
   at: number;
   logEvent: ClaimResult['logEvent'];
 }
 
-/** A sent or failed message's result, with its System Log event. */
+/** A sent, failed or expired message's result, with its System Log event. */
 export function finalResult(outcome: FinalOutcome, resendWindowMs: number): ClaimResult {
   const { base, message, status, attempt, reason, at } = outcome;
   // Bodies carry reset links: gone once delivered; a failed one keeps its sealed content only for the resend window.

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../config.ts';
-import { BUILTIN_TEMPLATES } from './builtin-templates.ts';
+import { BUILTIN_DEADLINES, BUILTIN_TEMPLATES } from './builtin-templates.ts';
+import type { TemplateDeadline } from './deadline.ts';
 import {
   DEFAULT_LOCALE,
   LOCALE_PATTERN,
@@ -16,6 +17,8 @@ export interface ResolvedTemplate {
   /** The locale actually used after fallback (`default` when none matched). */
   locale: string;
   source: TemplateSource;
+  /** The default delivery deadline, when the template declares one. */
+  deadline?: TemplateDeadline;
 }
 
 export interface TemplateCatalog {
@@ -52,7 +55,7 @@ export function loadTemplateCatalog(templatesDir: string | undefined): TemplateC
       if (!locales) return undefined;
       for (const candidate of localeChain(locale)) {
         const source = locales.get(candidate);
-        if (source) return { name, locale: candidate, source };
+        if (source) return { name, locale: candidate, source, deadline: BUILTIN_DEADLINES[name] };
       }
       return undefined;
     },

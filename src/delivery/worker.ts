@@ -9,6 +9,7 @@ import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
 import type { DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
+import { attemptBudgetMs, expiryDebugData, expiryReason, pastDeadline } from './deadline.ts';
 import { deliveryLogEvent } from './delivery-log-event.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { createDestinationGate } from './destination-gate.ts';
@@ -170,6 +171,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const { message } = entry;
     const label = message.serverId ?? 'default';
     const base = { id: message.id, leaseOwner: owner, claimedAttempts: message.attempts };
+    if (pastDeadline(message, now())) return expire(base, message, label);
     const stale = giveUpBeforeSending(message, now(), settings);
     if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
@@ -182,6 +184,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         if (running) log.warn({ notification: message.id }, 'delivery: lease not confirmed; not sending');
         return letGo(entry);
       }
+      // The wait at the gate may have outlasted the deadline.
+      if (pastDeadline(message, now())) return expire(base, message, label);
       await attempt(entry, base, label, message.content);
     } finally {
       gate.release(entry.destination);
@@ -193,10 +197,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const started = now();
     const abort = new AbortController();
     let deadlineHit = false;
+    const budgetMs = attemptBudgetMs(message, started, settings.sendDeadlineMs);
     const deadline = setTimeout(() => {
       deadlineHit = true;
       abort.abort();
-    }, settings.sendDeadlineMs);
+    }, budgetMs);
     entry.abort = abort;
     let transport: DeliveryTransport | undefined;
     let failure: SmtpDiagnosis | undefined;
@@ -240,7 +245,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       failure = diagnoseSmtpError(error, transport?.attempt ?? NO_DESTINATION);
       replyCode = failure.reply?.code || null;
       reply = deadlineHit
-        ? `the attempt did not finish within ${settings.sendDeadlineMs} ms: the server answers too slowly`
+        ? `the attempt did not finish within ${budgetMs} ms: the server answers too slowly`
         : recordedReply(failure);
       if (failure.refused) {
         log.warn(
@@ -260,6 +265,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       now: ended,
       settings,
       random,
+      expiresAt: message.expiresAt,
     });
     const route = routeLabel(server);
     metrics.attempts.inc({ route, outcome: next.outcome });
@@ -282,6 +288,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     };
     if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null, record);
     if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason, record);
+    if (next.status === 'expired') return finish(base, message, server, 'expired', attempt, next.reason, record);
     push({
       ...base,
       attempt,
@@ -307,7 +314,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     base: ClaimBase,
     message: OutboxMessage,
     server: string,
-    status: 'sent' | 'failed',
+    status: 'sent' | 'failed' | 'expired',
     attempt: DeliveryAttempt | null,
     reason: string | null,
     record?: EmailServerRecord,
@@ -323,9 +330,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       reply: attempt?.reply ?? reason,
       route: server,
       failure: status === 'sent' ? null : reason,
+      debug: status === 'expired' ? expiryDebugData(message, attempt?.reply ?? message.lastReply) : undefined,
     });
     push(finalResult({ base, message, status, attempt, reason, at, logEvent }, settings.resendWindowMs));
   }
+
+  /** Drops a message its deadline has overtaken: it ends `expired`, with a FAILURE event saying why. */
+  const expire = (base: ClaimBase, message: OutboxMessage, server: string) =>
+    finish(base, message, server, 'expired', null, expiryReason(message.expiresAt ?? now()));
 
   return {
     owner,

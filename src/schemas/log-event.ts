@@ -39,7 +39,7 @@ export const LogEventResponse = Type.Object(
       id: Type.Union([Type.String(), Type.Null()], { description: 'X-Okta-Request-Id of the causing request' }),
       detail: Type.Object({}),
     }),
-    debugContext: Type.Object({ debugData: Type.Record(Type.String(), Type.String()) }),
+    debugContext: Type.Object({ debugData: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()])) }),
     request: Type.Object({
       ipChain: Type.Array(
         Type.Object({

@@ -1,6 +1,7 @@
 /** The life of an outbox message and of each delivery attempt. No typebox here: the admin page bundles it. */
 
-export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed'] as const;
+/** expired: not handed to its server by its deadline (`expiresAt`), so never sent late. */
+export const MESSAGE_STATUSES = ['queued', 'sending', 'sent', 'failed', 'expired'] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** Statuses a worker may still move forward. */

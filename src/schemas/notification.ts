@@ -4,6 +4,11 @@ import { UNSAFE_CHARACTERS } from './formats.ts';
 import { ATTEMPT_OUTCOMES, FAILURE_SCOPES, MESSAGE_ROUTES, MESSAGE_STATUSES } from './message-statuses.ts';
 import { stringEnum } from './string-enum.ts';
 
+// A pattern rather than `format`, so the request validator needs no extra format plugin.
+const ISO_DATE_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
+/** The furthest delivery deadline a notification may ask for: 30 days. */
+export const MAX_TTL_SECONDS = 30 * 24 * 60 * 60;
+
 /** Wire schemas of the notification API (a mailroute extension, not part of Okta's API). */
 
 export const NotificationPost = Type.Object(
@@ -43,6 +48,21 @@ export const NotificationPost = Type.Object(
         maxLength: 255,
         description:
           'The same key within 24 hours, with the same request, returns the first message instead of sending another; with a different request it is refused (E0000001). Also accepted as the Idempotency-Key header',
+      }),
+    ),
+    expiresAt: Type.Optional(
+      Type.String({
+        pattern: ISO_DATE_TIME,
+        maxLength: 64,
+        description:
+          'Delivery deadline, ISO 8601 date-time in the future, at most 30 days ahead: not handed to the server by then, the message ends `expired` and is never sent late. Replaces the template default (account-recovery: its expiresInMinutes; welcome: 24 hours)',
+      }),
+    ),
+    ttlSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_TTL_SECONDS,
+        description: 'Delivery deadline as seconds from submission; not together with expiresAt',
       }),
     ),
   },
@@ -90,6 +110,9 @@ export const Notification = Type.Object(
       description: 'While queued or sending',
     }),
     completedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'The delivery deadline; null when it has none',
+    }),
     lastReplyCode: Type.Union([Type.Integer(), Type.Null()]),
     lastReply: Type.Union([Type.String(), Type.Null()]),
     attemptHistory: Type.Optional(
@@ -106,8 +129,6 @@ export const NotificationIdParams = Type.Object({
 
 const limit = Type.Integer({ minimum: 1, maximum: 200, description: 'Page size (default 20)' });
 const after = Type.String({ maxLength: 200, description: 'Opaque cursor from the `next` Link header' });
-// A pattern rather than `format`, so the request validator needs no extra format plugin.
-const ISO_DATE_TIME = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$';
 const since = Type.String({
   pattern: ISO_DATE_TIME,
   description: 'ISO 8601 date-time, e.g. 2024-05-01T00:00:00Z; inclusive',

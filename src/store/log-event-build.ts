@@ -12,7 +12,7 @@ export interface LogEventInput {
   requestId: string | null;
   outcome: { result: EventResult; reason?: string | null };
   targets: Array<{ id: string; type: string; alternateId?: string; displayName?: string }>;
-  debugData: Record<string, string>;
+  debugData: Record<string, string | null>;
 }
 
 const ACTOR_NAMES: Record<string, string> = { ApiToken: 'API token', OAuthClient: 'OAuth client', System: 'mailroute' };

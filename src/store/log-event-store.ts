@@ -21,7 +21,7 @@ export interface LogEvent {
   outcome: { result: EventResult; reason: string | null };
   target: LogTarget[];
   transaction: { type: 'WEB' | 'JOB'; id: string | null; detail: Record<string, never> };
-  debugContext: { debugData: Record<string, string> };
+  debugContext: { debugData: Record<string, string | null> };
   request: { ipChain: Array<{ ip: string; geographicalContext: null; version: string; source: null }> };
   legacyEventType: null;
   authenticationContext: null;

@@ -10,6 +10,7 @@ import * as logEvents from './migrations/009-log-events.ts';
 import * as deliveryRetention from './migrations/010-delivery-retention.ts';
 import * as eventHooks from './migrations/011-event-hooks.ts';
 import * as messageRequestId from './migrations/012-message-request-id.ts';
+import * as messageDeadline from './migrations/014-message-deadline.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-delivery-retention': deliveryRetention,
   '011-event-hooks': eventHooks,
   '012-message-request-id': messageRequestId,
+  '014-message-deadline': messageDeadline,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

@@ -33,6 +33,8 @@ export interface OutboxMessage {
   contentPurgeAt: number | null;
   /** X-Okta-Request-Id of the request that submitted or last resent it; unset or null: none. */
   requestId?: string | null;
+  /** Not handed to the server by then: the message ends `expired`. Unset or null: no deadline. */
+  expiresAt?: number | null;
 }
 
 export interface DeliveryAttempt {
@@ -154,7 +156,7 @@ export interface OutboxStore {
   requeue(orgId: string, id: string, now: number, requestId?: string | null): Promise<OutboxMessage | undefined>;
   purgeExpiredContent(now: number): Promise<number>;
   /**
-   * Deletes up to `limit` messages that became final before `before` (sent, or failed with their
+   * Deletes up to `limit` messages that became final before `before` (sent, expired, or failed with their
    * content already purged), with their attempts (System Log events stay); never a queued or leased one.
    * Returns how many messages were deleted.
    */

@@ -8,7 +8,7 @@ export interface OutboxMessageTable {
   idempotency_key: string | null;
   /** SHA-256 (hex) of the request that first used the idempotency key (migration 006). */
   request_hash: string | null;
-  /** queued | sending | sent | failed */
+  /** queued | sending | sent | failed | expired */
   status: string;
   /** custom: the org's server `server_id`; default: the operator's default server (or the capture directory). */
   route: string;
@@ -34,6 +34,8 @@ export interface OutboxMessageTable {
   last_reply: string | null;
   /** For failed messages: when their sealed content is purged (end of the resend window). */
   content_purge_at: number | null;
+  /** The delivery deadline (migration 014); null: none. */
+  deadline_at: number | null;
 }
 
 export interface DeliveryAttemptTable {

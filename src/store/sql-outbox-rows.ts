@@ -31,6 +31,7 @@ export function toMessage(row: Selectable<OutboxMessageTable>): OutboxMessage {
     lastReply: row.last_reply,
     contentPurgeAt: nullableNumber(row.content_purge_at),
     requestId: row.request_id,
+    expiresAt: nullableNumber(row.deadline_at),
   };
 }
 
@@ -61,6 +62,7 @@ export function messageRow(m: OutboxMessage): OutboxMessageTable {
     last_reply: m.lastReply,
     content_purge_at: m.contentPurgeAt,
     request_id: m.requestId ?? null,
+    deadline_at: m.expiresAt ?? null,
   };
 }
 

@@ -152,7 +152,10 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
           query
             .where('final_at', '<', before)
             .where((eb) =>
-              eb.or([eb('status', '=', 'sent'), eb.and([eb('status', '=', 'failed'), eb('content', 'is', null)])]),
+              eb.or([
+                eb('status', 'in', ['sent', 'expired']),
+                eb.and([eb('status', '=', 'failed'), eb('content', 'is', null)]),
+              ]),
             );
         const rows = await prunable(trx.selectFrom('outbox_messages'))
           .select('id')
@@ -166,7 +169,7 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxSt
           .deleteFrom('outbox_messages')
           .where('id', 'in', ids)
           .where('final_at', '<', before)
-          .where('status', 'in', ['sent', 'failed'])
+          .where('status', 'in', ['sent', 'failed', 'expired'])
           .executeTakeFirst();
         return Number(result.numDeletedRows);
       });

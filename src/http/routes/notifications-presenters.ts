@@ -22,6 +22,7 @@ export function presentNotification(message: OutboxMessage, attempts?: DeliveryA
     lastUpdated: iso(message.updatedAt),
     nextAttemptAt: active ? iso(message.nextAttemptAt) : null,
     completedAt: message.finalAt === null ? null : iso(message.finalAt),
+    expiresAt: message.expiresAt == null ? null : iso(message.expiresAt),
     lastReplyCode: message.lastReplyCode,
     lastReply: message.lastReply,
     ...(attempts
