@@ -75,8 +75,13 @@ const workingState = (advisories: HealthAdvisory[]): ServerHealthState =>
 
 export type ServerHealthService = ReturnType<typeof createServerHealthService>;
 
+// Busy servers succeed many times a second: a success is written at most this often per instance.
+const SUCCESS_WRITE_INTERVAL_MS = 10_000;
+
 export function createServerHealthService(deps: ServerHealthDeps) {
   const { store, now } = deps;
+  // Per server: when this instance last wrote a delivery success while the state needed no change.
+  const quietSuccessAt = new Map<string, number>();
 
   async function announce(
     server: EmailServerRecord,
@@ -163,13 +168,18 @@ export function createServerHealthService(deps: ServerHealthDeps) {
     },
 
     async recordDelivery(orgId: string, serverId: string, outcome: DeliveryHealthOutcome): Promise<void> {
+      const seen = quietSuccessAt.get(serverId);
+      if (outcome.ok && seen !== undefined && now() - seen < SUCCESS_WRITE_INTERVAL_MS) return;
+      quietSuccessAt.delete(serverId);
       const server = await deps.emailServers.get(orgId, serverId);
       if (!server) return;
       const record = await current(server);
       const at = now();
       if (outcome.ok) {
         await store.recordFacts(serverId, { lastSuccessAt: at });
-        return settle(server, record, workingState(record.advisories), null);
+        const target = workingState(record.advisories);
+        if (target === record.state) quietSuccessAt.set(serverId, at);
+        return settle(server, record, target, null);
       }
       const failure = { at, stage: outcome.stage, reply: outcome.reply, hint: outcome.hint };
       await store.recordFacts(serverId, { lastFailure: failure });
