@@ -80,7 +80,8 @@ export function quittingTransport(options: SMTPTransport.Options): Transport<SMT
           connection.quit();
           resolve(true);
         };
-        connection.once('error', fail);
+        // Kept for the whole session: a reset during QUIT must not become an unhandled error.
+        connection.on('error', fail);
         connection.connect(() => {
           const auth = (signInOf as unknown as { getAuth(a: unknown): unknown }).getAuth({});
           if (!auth || !(connection.allowsAuth || options.forceAuth)) return succeed();
