@@ -22,6 +22,7 @@ import { healthRoutes } from './http/routes/health.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
 import { notificationRoutes } from './http/routes/notifications.ts';
 import { orgRoutes } from './http/routes/org.ts';
+import { serverHealthRoutes } from './http/routes/server-health.ts';
 import { systemLogRoutes } from './http/routes/system-log.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import type { Runtime } from './runtime.ts';
@@ -105,6 +106,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(notificationRoutes, { notifications: services.notifications });
   await app.register(orgRoutes, { orgs: services.orgs, orgSender: services.orgSender });
   await app.register(metricsRoutes, { metrics: options.delivery.metrics });
+  await app.register(serverHealthRoutes, { serverHealth: services.serverHealth });
   await app.register(eventHookRoutes, { eventHooks: services.eventHooks, publicUrl: config.publicUrl });
 
   for (const [url, methods] of [...methodsByPath]) {

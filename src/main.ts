@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   }
   let worker: ReturnType<typeof runtime.delivery.createWorker> | undefined;
   let hookDispatcher: ReturnType<typeof runtime.delivery.createHookDispatcher> | undefined;
+  let healthProber: ReturnType<typeof runtime.delivery.createHealthProber> | undefined;
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     // Finish in-flight sends (or give their leases back) before the store closes.
     await worker?.stop();
     await hookDispatcher?.stop();
+    await healthProber?.stop();
     await runtime.close();
     lock?.release();
     process.exit(0);
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
     // Event hooks: the same switch, since both are background senders of this instance.
     hookDispatcher = runtime.delivery.createHookDispatcher(app.log.child({ component: 'event-hooks' }));
     hookDispatcher.start();
+    healthProber = runtime.delivery.createHealthProber(app.log.child({ component: 'health' }));
+    healthProber.start();
   }
 }
 

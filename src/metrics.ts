@@ -1,9 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { MessageStatus } from './schemas/message-statuses.ts';
+import { SERVER_HEALTH_STATES } from './schemas/server-health.ts';
 import type { OutboxStore } from './store/outbox-store.ts';
+import type { ServerHealthStore } from './store/server-health-store.ts';
 
 export interface MetricsDeps {
   outbox: Pick<OutboxStore, 'countByStatus' | 'queueStats'>;
+  serverHealth: Pick<ServerHealthStore, 'countByState'>;
   now: () => number;
   /** The database-backed gauges are read at most once per this interval; 0 reads on every scrape. */
   cacheMs: number;
@@ -13,6 +16,7 @@ interface OutboxSnapshot {
   counts: Record<MessageStatus, number>;
   due: number;
   oldestDueAt: number | null;
+  health: Record<(typeof SERVER_HEALTH_STATES)[number], number>;
 }
 
 /** Where an attempt went, without naming any org's server: `custom`, `default` or `capture`. */
@@ -27,14 +31,18 @@ export function routeLabel(server: string): string {
  * scrapers (several Prometheus replicas, dashboards) must not load the API's database. Labels are
  * totals only: no org or server ids. Attempt counters and latency are this instance's own.
  */
-export function createMetrics({ outbox, now, cacheMs }: MetricsDeps) {
+export function createMetrics({ outbox, serverHealth, now, cacheMs }: MetricsDeps) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mailroute_process_' });
 
   let snapshot: { at: number; value: Promise<OutboxSnapshot> } | undefined;
   const read = async (at: number): Promise<OutboxSnapshot> => {
-    const [counts, stats] = await Promise.all([outbox.countByStatus(), outbox.queueStats(at)]);
-    return { counts, ...stats };
+    const [counts, stats, health] = await Promise.all([
+      outbox.countByStatus(),
+      outbox.queueStats(at),
+      serverHealth.countByState(),
+    ]);
+    return { counts, ...stats, health };
   };
   // One database pass per interval, shared by every gauge and by concurrent scrapes; a failed read is not kept.
   const current = (): Promise<OutboxSnapshot> => {
@@ -75,6 +83,17 @@ export function createMetrics({ outbox, now, cacheMs }: MetricsDeps) {
     async collect() {
       const { oldestDueAt } = await current();
       this.set(oldestDueAt === null ? 0 : Math.max(0, (now() - oldestDueAt) / 1000));
+    },
+  });
+
+  new Gauge({
+    name: 'mailroute_email_servers_health',
+    help: 'Custom email servers by health state (all orgs; servers never probed nor used are not counted)',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const { health } = await current();
+      for (const state of SERVER_HEALTH_STATES) this.set({ state }, health[state]);
     },
   });
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Config } from './config.ts';
+import { createHealthAlertMailer } from './delivery/health-alerts.ts';
 import { createNotificationService } from './delivery/notifications.ts';
 import { loadTemplateCatalog } from './delivery/template-catalog.ts';
 import { createTransportPool } from './delivery/transport-pool.ts';
@@ -10,9 +11,12 @@ import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
 import { createEmailServerTestService } from './domain/email-server-test.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
 import { createEventHookService } from './domain/event-hooks.ts';
+import { createHealthProber } from './domain/health-prober.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
 import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
+import { createServerHealthService } from './domain/server-health.ts';
+import { createVerifyProbe } from './domain/verify-probe.ts';
 import { createHookClient } from './hooks/hook-call.ts';
 import { createHookDispatcher } from './hooks/hook-dispatcher.ts';
 import { createMetrics } from './metrics.ts';
@@ -98,12 +102,40 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
     createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtpOAuth.endpointGuard, now }),
   );
   const settings = config.delivery;
-  const metrics = createMetrics({ outbox: store.outbox, now, cacheMs: settings.metricsCacheMs });
+  const metrics = createMetrics({
+    outbox: store.outbox,
+    serverHealth: store.serverHealth,
+    now,
+    cacheMs: settings.metricsCacheMs,
+  });
   // Submissions wake this instance's workers, so they need not wait for their next poll.
   const wakeListeners = new Set<() => void>();
 
   const operatorSender = parseMailbox(settings.fromAddress);
   const hookClient = createHookClient({ guard: config.smtp, timeoutMs: config.eventHooks.timeoutMs });
+  const notifications = createNotificationService({
+    outbox: store.outbox,
+    emailServers: store.emailServers,
+    secretBox,
+    templates: loadTemplateCatalog(settings.templatesDir),
+    ids,
+    now,
+    metrics,
+    orgs: store.orgs,
+    operatorSender,
+    audit,
+    onQueued: () => {
+      for (const wake of wakeListeners) wake();
+    },
+  });
+  const serverHealth = createServerHealthService({
+    store: store.serverHealth,
+    emailServers: store.emailServers,
+    audit,
+    notify: createHealthAlertMailer({ notifications, orgs: store.orgs, recipients: config.health.alertEmails }),
+    now,
+    reminderMs: 24 * 3_600_000,
+  });
   const services = {
     audit,
     orgs: createOrgService({ orgs: store.orgs, ids, now }),
@@ -142,21 +174,8 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
       now,
       audit,
     }),
-    notifications: createNotificationService({
-      outbox: store.outbox,
-      emailServers: store.emailServers,
-      secretBox,
-      templates: loadTemplateCatalog(settings.templatesDir),
-      ids,
-      now,
-      metrics,
-      orgs: store.orgs,
-      operatorSender,
-      audit,
-      onQueued: () => {
-        for (const wake of wakeListeners) wake();
-      },
-    }),
+    notifications,
+    serverHealth,
   };
 
   const delivery = {
@@ -172,6 +191,21 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
         now,
         publicUrl: config.publicUrl,
         settings: config.eventHooks,
+        log,
+      });
+    },
+    /**
+     * Scheduled health probes for this instance (main starts one with the worker). Today's probe
+     * connects and signs in as /test does, without sending mail.
+     */
+    createHealthProber(log: WorkerLogger) {
+      return createHealthProber({
+        emailServers: store.emailServers,
+        store: store.serverHealth,
+        health: serverHealth,
+        probe: createVerifyProbe({ secretBox, settings: config.smtp, authStrategies }),
+        now,
+        intervalMs: config.health.probeIntervalMs,
         log,
       });
     },
@@ -196,6 +230,10 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
         now,
         settings,
         log,
+        onServerOutcome: (orgId, serverId, outcome) =>
+          void serverHealth
+            .recordDelivery(orgId, serverId, outcome)
+            .catch((error: unknown) => log.warn({ err: error, server: serverId }, 'health: recording failed')),
       });
       wakeListeners.add(worker.wake);
       return {

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TlsMode } from '../schemas/tls-modes.ts';
+import { mailboxProblem } from '../smtp/address.ts';
 import { parseAllowList } from '../smtp/allow-list.ts';
 import { ConfigError } from './config-error.ts';
 import { ASYMMETRIC_ALGORITHMS, declarationOf, type SettingName, type Settings } from './settings.ts';
@@ -70,6 +71,10 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
       retryMaxMs: settings.MAILROUTE_EVENT_HOOK_RETRY_MAX_MS,
       maxAgeMs: settings.MAILROUTE_EVENT_HOOK_MAX_AGE_MS,
     },
+    health: {
+      probeIntervalMs: settings.MAILROUTE_HEALTH_PROBE_INTERVAL_SECONDS * 1000,
+      alertEmails: alertEmails(settings.MAILROUTE_HEALTH_ALERT_EMAILS),
+    },
   };
 }
 
@@ -83,6 +88,20 @@ function publicUrl(settings: Settings): string {
 
 function mustOf(name: SettingName): string {
   return String(declarationOf(name).must);
+}
+
+function alertEmails(value: string | undefined): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const [index, entry] of entries.entries()) {
+    // The message names the position, not the value: addresses are personal data in logs.
+    if (mailboxProblem(entry) || !/^[^@\s]+@[^@\s]+$/.test(entry)) {
+      throw new ConfigError(`MAILROUTE_HEALTH_ALERT_EMAILS: entry ${index + 1} is not an email address`);
+    }
+  }
+  return entries;
 }
 
 function allowList(value: string | undefined, name: SettingName): string[] {

@@ -188,6 +188,15 @@ export const SETTINGS = Type.Object({
     3650,
     'Finished messages and their attempts are deleted after this',
   ),
+  MAILROUTE_HEALTH_PROBE_INTERVAL_SECONDS: integer(
+    300,
+    1,
+    86_400,
+    'How often each enabled server is probed (jittered; one instance probes a server per interval)',
+  ),
+  MAILROUTE_HEALTH_ALERT_EMAILS: optionalText(
+    'Comma-separated addresses that get an email, through the default server, when a server’s health changes',
+  ),
   MAILROUTE_METRICS_CACHE_MS: integer(
     15_000,
     0,

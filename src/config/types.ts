@@ -47,6 +47,8 @@ export interface Config {
     retryMaxMs: number;
     maxAgeMs: number;
   };
+  /** Server health: probe schedule and alert email recipients (none: events only). */
+  health: { probeIntervalMs: number; alertEmails: string[] };
 }
 
 /** One trusted authorization server, and the org its tokens act for. */

@@ -53,6 +53,26 @@ If you did not ask for this, ignore this email: your password stays as it is.
       },
     ],
   ]),
+  // Sent to the operator's alert addresses through the default server, never the server it is about.
+  'server-health-alert': new Map([
+    [
+      DEFAULT_LOCALE,
+      {
+        subject: 'Email server {{serverAlias}} is {{state}}',
+        text: `The email server {{serverAlias}} ({{serverHost}}) of {{orgName}} is now {{state}}.
+
+Stage: {{stage}}
+Server reply: {{reply}}
+What to do: {{hint}}
+
+You will get one reminder a day while this lasts, and a message when it recovers.
+`,
+        html: layout(`      <p>The email server <strong>{{serverAlias}}</strong> ({{serverHost}}) of {{orgName}} is now <strong>{{state}}</strong>.</p>
+      <p>Stage: {{stage}}<br>Server reply: {{reply}}<br>What to do: {{hint}}</p>
+      <p style="color: #6e6e78; font-size: 13px;">You will get one reminder a day while this lasts, and a message when it recovers.</p>`),
+      },
+    ],
+  ]),
 };
 
 /**

@@ -98,6 +98,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       orgId: string,
       input: NotificationInput,
       context: ChangeContext = SYSTEM_CONTEXT,
+      options: { viaDefault?: boolean } = {},
     ): Promise<{ message: OutboxMessage; created: boolean }> {
       const resolved = templates.resolve(input.template, input.locale);
       if (!resolved) {
@@ -115,7 +116,8 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       const at = now();
       const expiresAt = resolveDeadline(input, resolved.deadline, input.variables ?? {}, at);
       // Routed now and pinned: a message for a custom server is retried there, never sent via the default.
-      const enabled = await deps.emailServers.getEnabled(orgId);
+      // Mail about the org's own server (its health alerts) must not depend on that server.
+      const enabled = options.viaDefault ? undefined : await deps.emailServers.getEnabled(orgId);
       // Pinned too, so every attempt carries the same From, envelope sender and Message-ID domain.
       const sender = senderFor(await deps.orgs.getSender(orgId), enabled, deps.operatorSender);
       const id = ids.prefixed('ntf');

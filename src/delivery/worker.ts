@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { DeliveryConfig } from '../config.ts';
 import { orderedEventIds } from '../domain/event-ids.ts';
 import type { IdGenerator } from '../domain/ids.ts';
+import type { DeliveryHealthOutcome } from '../domain/server-health.ts';
 import { type Metrics, routeLabel } from '../metrics.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
@@ -37,6 +38,8 @@ export interface DeliveryWorkerDeps {
   settings: Omit<DeliveryConfig, 'defaultSmtp' | 'defaultSmtpCaFile' | 'captureDir' | 'templatesDir' | 'workers'>;
   log: WorkerLogger;
   random?: () => number;
+  /** Told of each attempt's outcome on a custom server that says something about the server (server health). */
+  onServerOutcome?: (orgId: string, serverId: string, outcome: DeliveryHealthOutcome) => void;
 }
 
 const PURGE_EVERY_MS = 60_000;
@@ -272,6 +275,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     metrics.sendSeconds.observe({ outcome: next.outcome }, (ended - started) / 1000);
     (next.outcome === 'sent' ? metrics.lastSuccess : metrics.lastError).set({ route }, ended / 1000);
     const failureScope = failure ? failureScopeOf(failure) : null;
+    if (routeLabel(server) === 'custom' && (!failure || failureScope === 'server')) {
+      deps.onServerOutcome?.(
+        message.orgId,
+        server,
+        failure
+          ? { ok: false, stage: failure.stage ?? 'connect', reply: reply, hint: failure.hint ?? null }
+          : { ok: true },
+      );
+    }
     log.debug({ notification: message.id, server, outcome: next.outcome, replyCode }, 'delivery attempt');
 
     const attempt: DeliveryAttempt = {

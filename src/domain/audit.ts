@@ -35,6 +35,8 @@ export interface AuditEntry {
   outcome?: { result: EventResult; reason?: string };
   /** The server the event is about, for the System Log's debug data (never its secrets). */
   server?: Pick<EmailServerRecord, 'host' | 'port' | 'username' | 'authType' | 'tlsMode'>;
+  /** More debug data (never a secret), such as a health change's stage, reply and hint. */
+  details?: Record<string, string>;
 }
 
 export type AuditService = ReturnType<typeof createAuditService>;
@@ -82,6 +84,7 @@ export function createAuditService({
         debugData: {
           ...(target.type === 'EmailServer' ? serverDebugData(target.id, entry.server) : {}),
           ...(entry.changedFields?.length ? { changed_settings: entry.changedFields.join(',') } : {}),
+          ...entry.details,
         },
       });
       await logEvents.append(orgId, event);

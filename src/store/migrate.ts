@@ -11,6 +11,7 @@ import * as deliveryRetention from './migrations/010-delivery-retention.ts';
 import * as eventHooks from './migrations/011-event-hooks.ts';
 import * as messageRequestId from './migrations/012-message-request-id.ts';
 import * as messageDeadline from './migrations/014-message-deadline.ts';
+import * as serverHealth from './migrations/016-server-health.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '011-event-hooks': eventHooks,
   '012-message-request-id': messageRequestId,
   '014-message-deadline': messageDeadline,
+  '016-server-health': serverHealth,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

@@ -3,6 +3,7 @@ import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { EventHookStore, HookDeliveryStore } from './event-hook-store.ts';
 import type { LogEventStore } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
+import type { ServerHealthStore } from './server-health-store.ts';
 
 /** The storage ports: records and interfaces, no SQL. Both engines implement them through one SQL adapter. */
 
@@ -134,6 +135,8 @@ export interface Store {
   eventHooks: EventHookStore;
   /** Events waiting for event hooks, and each call's outcome. */
   hookDeliveries: HookDeliveryStore;
+  /** Each server's health and its probe schedule. */
+  serverHealth: ServerHealthStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */

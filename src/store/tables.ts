@@ -57,6 +57,23 @@ export interface EmailServerTable {
   private_key_sealed: string | null;
 }
 
+/** Times are bigint columns: PostgreSQL returns them as strings. */
+export interface ServerHealthTable {
+  server_id: string;
+  org_id: string;
+  state: string;
+  since: ColumnType<number | string | null, number | null | undefined, number | null>;
+  last_success_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  last_failure_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  last_failure_stage: ColumnType<string | null, string | null | undefined, string | null>;
+  last_failure_reply: ColumnType<string | null, string | null | undefined, string | null>;
+  last_failure_hint: ColumnType<string | null, string | null | undefined, string | null>;
+  advisories: string;
+  last_probe_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  next_probe_at: ColumnType<number | string, number, number>;
+  alerted_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
 export interface Database {
   orgs: OrgTable;
   api_tokens: ApiTokenTable;
@@ -70,4 +87,5 @@ export interface Database {
   event_hooks: EventHookTable;
   hook_deliveries: HookDeliveryTable;
   hook_calls: HookCallTable;
+  server_health: ServerHealthTable;
 }

@@ -274,6 +274,39 @@ describe('auth: every endpoint × every credential', () => {
       },
     },
     {
+      name: 'GET /api/v1/mailroute/email-servers/{id}/health',
+      group: 'emailServers.read',
+      prepare: async () => {
+        const serverId = await freshServer();
+        return { method: 'GET', path: `/api/v1/mailroute/email-servers/${serverId}/health`, serverId };
+      },
+      assertSuccess: (res, call) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.serverId, call.serverId);
+        assert.equal(res.body.state, 'unknown');
+      },
+    },
+    {
+      name: 'GET /api/v1/mailroute/email-servers-health',
+      group: 'emailServers.read',
+      prepare: async () => {
+        await freshServer();
+        return { method: 'GET', path: '/api/v1/mailroute/email-servers-health' };
+      },
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.ok(res.body.length > 0, res.text);
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        const firstOrgIds = new Set((await t.services.emailServers.list(t.orgId)).map((s) => s.id));
+        assert.ok(
+          res.body.every((h: { serverId: string }) => !firstOrgIds.has(h.serverId)),
+          'no server of the first org',
+        );
+      },
+    },
+    {
       name: 'PATCH /api/v1/email-servers/{id}',
       group: 'emailServers.manage',
       prepare: byId('PATCH', '', () => ({ alias: 'patched' })),

@@ -298,6 +298,8 @@ describeUnless(chromiumMissing, 'admin page in Chromium', () => {
     const text = await textOf(health);
     assert.match(text, /Last success: /);
     assert.doesNotMatch(text, /Last error|550/);
+    // The health state badge: deliveries alone (no probe runs here) made the server healthy.
+    assert.equal(await textOf(health.locator('.badge-health-healthy')), 'healthy');
   });
 
   it('resends a failed message from the deliveries view', async () => {

@@ -64,6 +64,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the health settings: probe interval in ms, alert addresses trimmed; a bad address is named by position only', () => {
+    const config = loadConfig({
+      MAILROUTE_HEALTH_PROBE_INTERVAL_SECONDS: '60',
+      MAILROUTE_HEALTH_ALERT_EMAILS: ' ops@example.com, oncall@example.org ',
+    });
+    assert.deepEqual(config.health, {
+      probeIntervalMs: 60_000,
+      alertEmails: ['ops@example.com', 'oncall@example.org'],
+    });
+    assert.equal(loadConfig({}).health.probeIntervalMs, 300_000);
+    assert.throws(
+      () => loadConfig({ MAILROUTE_HEALTH_ALERT_EMAILS: 'ops@example.com,not-an-address' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message.includes('MAILROUTE_HEALTH_ALERT_EMAILS: entry 2') &&
+        !error.message.includes('not-an-address'),
+    );
+  });
+
   it('names every failing variable in one ConfigError', () => {
     assert.throws(
       () => loadConfig({ PORT: 'eighty', MAILROUTE_RESPONSE_SHAPE: 'xml', MAILROUTE_DELIVERY_MAX_ATTEMPTS: '0' }),

@@ -5,6 +5,7 @@ import {
   createCustomServer,
   type DeliveryTestApp,
   startDeliveryApp,
+  waitFor,
   waitForStatus,
   welcome,
 } from './delivery-helpers.ts';
@@ -47,6 +48,13 @@ describe("delivery: a server's health counts server failures, not refused recipi
     assert.equal(health.status, 200);
     assert.equal(health.body.lastSuccess.replyCode, 250);
     assert.equal(health.body.lastError, null);
+
+    // The server's health state (no probes run here): deliveries alone make it healthy.
+    const state = await waitFor('a healthy state from deliveries', async () => {
+      const res = await t.api(`/api/v1/mailroute/email-servers/${serverId}/health`);
+      return res.body.state === 'healthy' ? res.body : undefined;
+    });
+    assert.equal(state.lastFailure, null, 'a refused recipient is not a server failure');
   });
 
   it('a sign-in failure is the server’s error', async () => {
@@ -62,6 +70,18 @@ describe("delivery: a server's health counts server failures, not refused recipi
     assert.equal(health.body.lastError.replyCode, 535);
     assert.ok(!health.body.lastError.reply.includes('not-the-secret'));
     assert.notEqual(health.body.lastSuccess, null);
+
+    const state = await waitFor('a failing state from the refused sign-in', async () => {
+      const res = await t.api(`/api/v1/mailroute/email-servers/${serverId}/health`);
+      return res.body.state === 'failing' ? res.body : undefined;
+    });
+    assert.equal(state.lastFailure.stage, 'auth');
+    assert.match(state.lastFailure.reply, /535/);
+    assert.ok(!JSON.stringify(state).includes('not-the-secret'));
+    const logged = await t.api(
+      `/api/v1/logs?filter=${encodeURIComponent('eventType eq "mailroute.email_server.health.failing"')}&since=2000-01-01T00:00:00Z`,
+    );
+    assert.equal(logged.body.length, 1, 'one event for the change, not one per failed message');
   });
 
   it("another org's token sees nothing of this server's health", async () => {

@@ -134,7 +134,7 @@ describe('delivery: templates, validation, scopes and the .eml capture fallback'
     assert.equal(unknown.status, 400);
     assert.match(
       unknown.body.errorCauses[0].errorSummary,
-      /^template: Unknown template; available: account-recovery, invoice, welcome$/,
+      /^template: Unknown template; available: account-recovery, invoice, server-health-alert, welcome$/,
     );
     for (const [field, body] of [
       ['recipient', { template: 'welcome', recipient: 'not an address' }],

@@ -5,16 +5,20 @@ import { confirmAction } from './dialogs.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { may } from './principal.ts';
 import { createServerForm } from './server-form.ts';
+import { type HealthSummary, healthBadge, serverHealthStates } from './server-health-badge.ts';
 import { createTestDialog } from './test-dialog.ts';
 import { type EmailServer, effectiveTlsMode, TLS_MODE_LABELS } from './types.ts';
 
 /** Delivery health: last success and last error through this server, when the delivery API reports any. */
-function healthCell(health: ServerHealth | undefined): HTMLElement {
-  if (!health) return h('span', { class: 'muted' }, '—');
-  if (!health.lastSuccessAt && !health.lastErrorAt) return h('span', { class: 'muted' }, 'No deliveries yet');
+function healthCell(health: ServerHealth | undefined, state?: HealthSummary): HTMLElement {
+  const badge = healthBadge(state);
+  if (!health) return badge ?? h('span', { class: 'muted' }, '—');
+  if (!health.lastSuccessAt && !health.lastErrorAt)
+    return h('div', { class: 'health' }, badge, badge ? ' ' : null, h('span', { class: 'muted' }, 'No deliveries yet'));
   return h(
     'div',
     { class: 'health' },
+    badge,
     h('div', {}, h('span', { class: 'label' }, 'Last success: '), formatTime(health.lastSuccessAt)),
     health.lastErrorAt
       ? h(
@@ -41,6 +45,7 @@ export function createServersView() {
   const rule = byId('one-enabled-rule');
   let servers: EmailServer[] = [];
   let health = new Map<string, ServerHealth>();
+  let states = new Map<string, HealthSummary>();
 
   const form = createServerForm((server, created) => {
     announce(created ? `Enrolled ${server.alias}.` : `Saved ${server.alias}.`);
@@ -132,7 +137,11 @@ export function createServersView() {
         { 'data-label': 'State' },
         h('span', { class: server.enabled ? 'badge badge-on' : 'badge' }, server.enabled ? 'Enabled' : 'Disabled'),
       ),
-      h('td', { 'data-label': 'Health', 'data-health-for': server.id }, healthCell(health.get(server.id))),
+      h(
+        'td',
+        { 'data-label': 'Health', 'data-health-for': server.id },
+        healthCell(health.get(server.id), states.get(server.id)),
+      ),
       // A read-only token gets no write buttons rather than buttons that fail after submitting.
       may('emailServers.manage') &&
         h(
@@ -195,13 +204,16 @@ export function createServersView() {
       servers = unwrapList<EmailServer>(await apiRequest('GET', '/api/v1/email-servers'), 'email-servers');
       render();
       // Health comes from the delivery API; without it (or without its scope) the column shows a dash.
-      const results = await Promise.allSettled(
-        servers.map(async (server) => [server.id, await serverHealth(server.id)] as const),
-      );
+      const [results, stateResult] = await Promise.all([
+        Promise.allSettled(servers.map(async (server) => [server.id, await serverHealth(server.id)] as const)),
+        serverHealthStates().catch(() => new Map<string, HealthSummary>()),
+      ]);
       health = new Map(results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])));
+      states = stateResult;
       // Only the health cells change, so keyboard focus on a row's buttons stays where it is.
       for (const cell of list.querySelectorAll<HTMLElement>('[data-health-for]')) {
-        replaceChildren(cell, healthCell(health.get(cell.dataset.healthFor ?? '')));
+        const id = cell.dataset.healthFor ?? '';
+        replaceChildren(cell, healthCell(health.get(id), states.get(id)));
       }
     } catch (error) {
       showError(error, 'Could not load servers');
