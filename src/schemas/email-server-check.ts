@@ -19,7 +19,7 @@ export const EmailServerCheckRequest = Type.Object(
     fromAddress: Type.Optional(address('With it: MAIL FROM is tried, and its domain is checked for SPF and DMARC.')),
     toAddress: Type.Optional(address('With fromAddress: RCPT TO is tried too (then RSET; no DATA).')),
   },
-  { title: 'EmailServerCheckRequest', additionalProperties: false },
+  { title: 'EmailServerCheckRequest', description: 'Optional; unknown properties are ignored, as Okta does.' },
 );
 export type EmailServerCheckRequest = Static<typeof EmailServerCheckRequest>;
 

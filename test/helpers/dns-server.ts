@@ -19,7 +19,11 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-const TYPE_NAMES: Record<number, string> = { [Packet.TYPE.A]: 'A', [Packet.TYPE.AAAA]: 'AAAA', [Packet.TYPE.TXT]: 'TXT' };
+const TYPE_NAMES: Record<number, string> = {
+  [Packet.TYPE.A]: 'A',
+  [Packet.TYPE.AAAA]: 'AAAA',
+  [Packet.TYPE.TXT]: 'TXT',
+};
 
 /** A real DNS server (dns2, UDP) on 127.0.0.1 answering from `zone`; other names are NXDOMAIN. */
 export async function startDnsServer(zone: TestZone): Promise<TestDnsServer> {

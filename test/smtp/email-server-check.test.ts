@@ -4,6 +4,7 @@ import { type ApiResponse, startTestApp, type TestApp } from '../helpers/app.ts'
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 import { shortLivedCertificate } from '../helpers/short-lived-cert.ts';
+import { closedPort, startSilentServer } from '../helpers/silent-server.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 
 const PASSWORD = 'Ch3ck-Pa55word-for-tests';
@@ -57,6 +58,9 @@ describe('POST /api/v1/mailroute/email-servers/{id}/check against real SMTP and 
       MAILROUTE_RATE_LIMIT_TEST: '1000',
       MAILROUTE_OUTBOUND_ALLOW: '127.0.0.1',
       MAILROUTE_DNS_SERVERS: dns.server,
+      // Not-SMTP answers come at connect + greeting timeouts: short, but roomy for a busy machine.
+      MAILROUTE_SMTP_CONNECTION_TIMEOUT_MS: '3000',
+      MAILROUTE_SMTP_GREETING_TIMEOUT_MS: '2000',
     });
     const users = { mailer: PASSWORD };
     good = await startSmtpServer({
@@ -164,7 +168,11 @@ describe('POST /api/v1/mailroute/email-servers/{id}/check against real SMTP and 
   });
 
   it('gives BASIC_SMTP_AUTH to smtp.office365.com the retirement advisory, resolving the host through the test DNS server', async () => {
-    const id = await createServer({ host: 'smtp.office365.com', port: microsoft.port, caCertificate: microsoftCert.cert });
+    const id = await createServer({
+      host: 'smtp.office365.com',
+      port: microsoft.port,
+      caCertificate: microsoftCert.cert,
+    });
     const res = await check(id, {});
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.outcome, 'passed', res.text);
@@ -218,7 +226,8 @@ describe('POST /api/v1/mailroute/email-servers/{id}/check against real SMTP and 
       [{ fromAddress: 'a@b.example\r\nRCPT TO:<x@y.example>' }, 'fromAddress'],
       [{ fromAddress: 5 }, 'fromAddress'],
       [{ toAddress: 'someone@example.org' }, 'fromAddress'],
-      [{ fromAddress: 'a@b.example', extra: true }, 'extra'],
+      [{ fromAddress: '' }, 'fromAddress'],
+      [{ fromAddress: 'a@b.example', toAddress: 'x'.repeat(300) }, 'toAddress'],
     ];
     for (const [body, field] of cases) {
       const res = await check(id, body);
@@ -230,6 +239,35 @@ describe('POST /api/v1/mailroute/email-servers/{id}/check against real SMTP and 
     }
     const missing = await check('ces0000000000000000000', {});
     assertOktaError(missing, { status: 404, errorCode: 'E0000007' });
+  });
+
+  it('tells a closed port from a silent one in nothing: one failed connect stage, no reply, no TLS', async () => {
+    const silent = await startSilentServer();
+    try {
+      const shapes = [];
+      for (const port of [await closedPort(), silent.port]) {
+        const res = await check(await createServer({ port }), {});
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.failure.stage, 'connect', res.text);
+        assert.match(res.body.failure.hint, /answered as an SMTP server/);
+        assert.equal(res.body.tls, undefined);
+        shapes.push({
+          stages: res.body.stages.map((s: { stage: string; outcome: string; reply?: unknown }) => [
+            s.stage,
+            s.outcome,
+            s.reply,
+          ]),
+          failure: res.body.failure,
+        });
+      }
+      assert.deepEqual(shapes[0], shapes[1]);
+      assert.deepEqual(shapes[0].stages, [
+        ['dns', 'passed', undefined],
+        ['connect', 'failed', undefined],
+      ]);
+    } finally {
+      await silent.close();
+    }
   });
 
   it('never returns a password', () => {

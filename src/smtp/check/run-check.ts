@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';
 import type { SmtpSettings } from '../../config.ts';
 import { AUTH_TYPE_CATALOGUE } from '../../schemas/auth-types.ts';
@@ -14,6 +15,7 @@ import { diagnoseSmtpError, type SmtpAttempt } from '../classify-error.ts';
 import { createDestinationPolicy, DestinationError, resolveDestination, unbracket } from '../destination-guard.ts';
 import { SmtpFailure } from '../diagnosis.ts';
 import type { DnsResolver } from '../dns-resolver.ts';
+import { isNoSmtpDiagnosis } from '../not-smtp.ts';
 import { cleanReply, redactCredentials } from '../redact.ts';
 import { effectiveTlsMode } from '../tls-mode.ts';
 import { resolveAuth, type SmtpServerConfig, type SmtpTransportDeps } from '../transport.ts';
@@ -103,6 +105,7 @@ export async function runServerCheck(input: CheckInput, deps: CheckDeps): Promis
   let authAfterTls: boolean | undefined;
   let failure: EmailServerCheckReport['failure'];
   let sessionOpen = false;
+  let connectStarted = performance.now();
 
   const expect = (reply: SmtpReply, codes: number[], code: string, command: string) => {
     if (codes.includes(reply.code)) return reply;
@@ -145,6 +148,7 @@ export async function runServerCheck(input: CheckInput, deps: CheckDeps): Promis
     pass();
 
     begin('connect');
+    connectStarted = performance.now();
     dialogue = await SmtpDialogue.open(destination, settings);
     sessionOpen = true;
     pass();
@@ -212,7 +216,17 @@ export async function runServerCheck(input: CheckInput, deps: CheckDeps): Promis
     await quit();
   } catch (error) {
     const diagnosis = diagnoseSmtpError(error, attempt);
-    const stage = current?.stage ?? 'dns';
+    let stage = current?.stage ?? 'dns';
+    if (isNoSmtpDiagnosis(diagnosis)) {
+      // Until a 220 greeting the peer is not known to be SMTP: closed, silent and foreign ports read
+      // alike (one stage, nothing it sent, no certificate) and answer at one moment, as /test does.
+      stage = 'connect';
+      stages.splice(0, stages.length, ...stages.filter((entry) => entry.stage === 'dns'));
+      tls = undefined;
+      const answerAt = connectStarted + settings.connectionTimeoutMs + settings.greetingTimeoutMs;
+      if (answerAt > performance.now()) await sleep(answerAt - performance.now());
+      current = { stage, started: connectStarted };
+    }
     stages.push({
       stage,
       outcome: 'failed',
