@@ -183,6 +183,13 @@ describe('POST /api/v1/mailroute/email-servers/{id}/check against real SMTP and 
     assert.match(advisory.message, /Microsoft 365/);
     assert.match(advisory.action, /OAUTH2_CLIENT_CREDENTIALS with clientId, clientSecret, tokenEndpoint/);
     assert.match(advisory.action, /OAUTH2_JWT_BEARER_GRANT/);
+    // /test resolves through the same DNS server and agrees: this server accepts mail.
+    const sent = await t.api(`/api/v1/email-servers/${id}/test`, {
+      method: 'POST',
+      body: { fromAddress: 'admin@pass.check.test', toAddress: 'someone@example.org' },
+    });
+    assert.equal(sent.status, 204, sent.text);
+    await microsoft.waitForMessages(1);
   });
 
   it('shows a refused recipient as a failed recipient stage, still says QUIT, and delivers nothing', async () => {

@@ -66,14 +66,13 @@ export async function runServerCheck(input: CheckInput, deps: CheckDeps): Promis
   const { settings } = deps;
   const tlsMode = effectiveTlsMode(server);
   const family = AUTH_TYPE_CATALOGUE[server.authType].family;
-  const secrets: string[] = [];
   const attempt: SmtpAttempt = {
     host: server.host,
     port: server.port,
     tlsMode,
     customCa: Boolean(server.caCertificate),
     username: server.username,
-    secrets,
+    secrets: [],
   };
   const stages: CheckStageReport[] = [];
   const redacted = (reply: SmtpReply) => ({
@@ -193,7 +192,8 @@ export async function runServerCheck(input: CheckInput, deps: CheckDeps): Promis
       if (family === 'oauth2') begin('token');
       else begin('auth');
       signIn = await resolveAuth(server, deps);
-      if (signIn) secrets.push(...signIn.secrets);
+      // The strategy's own array: a token refreshed during sign-in is redacted too.
+      if (signIn) attempt.secrets = signIn.secrets;
       if (family === 'oauth2') pass();
       if (!signIn) skip('auth');
       else await authenticate(signIn);
