@@ -15,6 +15,7 @@ import { registerOpenApi } from './http/openapi.ts';
 import { createRateLimiter } from './http/rate-limiter.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { auditEventRoutes } from './http/routes/audit-events.ts';
+import { emailServerCheckRoutes } from './http/routes/email-server-check.ts';
 import { emailServerTestRoutes } from './http/routes/email-server-test.ts';
 import { emailServerRoutes } from './http/routes/email-servers.ts';
 import { eventHookRoutes } from './http/routes/event-hooks.ts';
@@ -101,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes, { adminOAuth: config.adminOAuth });
   await app.register(emailServerRoutes, { emailServers: services.emailServers, responseShape: config.responseShape });
   await app.register(emailServerTestRoutes, { emailServerTests: services.emailServerTests });
+  await app.register(emailServerCheckRoutes, { emailServerChecks: services.emailServerChecks });
   await app.register(auditEventRoutes, { audit: services.audit });
   await app.register(systemLogRoutes, { audit: services.audit, now: options.now });
   await app.register(notificationRoutes, { notifications: services.notifications });

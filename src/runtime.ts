@@ -8,6 +8,7 @@ import { createDeliveryWorker, type WorkerLogger } from './delivery/worker.ts';
 import { createApiTokenService } from './domain/api-tokens.ts';
 import { createAuditService } from './domain/audit.ts';
 import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
+import { createEmailServerCheckService } from './domain/email-server-check.ts';
 import { createEmailServerTestService } from './domain/email-server-test.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
 import { createEventHookService } from './domain/event-hooks.ts';
@@ -22,6 +23,7 @@ import { createHookDispatcher } from './hooks/hook-dispatcher.ts';
 import { createMetrics } from './metrics.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
+import { createDnsResolver } from './smtp/dns-resolver.ts';
 import { createOAuthTokenClient } from './smtp/oauth/token-client.ts';
 import { createXOAuth2Strategies } from './smtp/oauth/xoauth2-strategy.ts';
 import { openStoreAndKeys } from './start-checks.ts';
@@ -98,8 +100,16 @@ export function composeRuntime({ ids = cryptoIds, now = Date.now, ...parts }: Ru
 function createServices({ config, store, secretBox, ids, now }: Required<Omit<RuntimeParts, 'sharedState'>>) {
   const audit = createAuditService({ logEvents: store.logEvents, ids, now });
   // OAuth 2.0 sign-in (XOAUTH2) for /test and delivery alike: one token cache, so one fetch serves both.
+  // Every outbound host lookup (and the check's SPF and DMARC) asks the one resolver.
+  const dns = createDnsResolver(config.smtp.dnsServers, config.smtp.dnsTimeoutMs);
   const authStrategies = createXOAuth2Strategies(
-    createOAuthTokenClient({ secretBox, settings: config.smtpOAuth, guard: config.smtpOAuth.endpointGuard, now }),
+    createOAuthTokenClient({
+      secretBox,
+      settings: config.smtpOAuth,
+      guard: config.smtpOAuth.endpointGuard,
+      lookup: dns.lookup,
+      now,
+    }),
   );
   const settings = config.delivery;
   const metrics = createMetrics({
@@ -112,7 +122,11 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
   const wakeListeners = new Set<() => void>();
 
   const operatorSender = parseMailbox(settings.fromAddress);
-  const hookClient = createHookClient({ guard: config.smtp, timeoutMs: config.eventHooks.timeoutMs });
+  const hookClient = createHookClient({
+    guard: config.smtp,
+    lookup: dns.lookup,
+    timeoutMs: config.eventHooks.timeoutMs,
+  });
   const notifications = createNotificationService({
     outbox: store.outbox,
     emailServers: store.emailServers,
@@ -159,12 +173,17 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
     emailServerTests: auditEmailServerTests(
       createEmailServerTestService({
         emailServers: store.emailServers,
-        transport: { secretBox, settings: config.smtp, authStrategies },
+        transport: { secretBox, settings: config.smtp, authStrategies, lookup: dns.lookup },
         settings: config.smtp,
         now,
       }),
       audit,
     ),
+    emailServerChecks: createEmailServerCheckService({
+      emailServers: store.emailServers,
+      engine: { secretBox, authStrategies, settings: config.smtp, dns, now },
+      settings: config.smtp,
+    }),
     eventHooks: createEventHookService({
       eventHooks: store.eventHooks,
       hookDeliveries: store.hookDeliveries,
@@ -219,6 +238,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
         defaultSmtpCa: settings.defaultSmtpCaFile ? fs.readFileSync(settings.defaultSmtpCaFile, 'utf8') : undefined,
         captureDir: settings.captureDir,
         authStrategies,
+        lookup: dns.lookup,
       });
       const worker = createDeliveryWorker({
         outbox: store.outbox,

@@ -128,7 +128,24 @@ function smtpSettings(settings: Settings, clientUrl: string): SmtpSettings {
     allow,
     denyPrivate: settings.MAILROUTE_SMTP_DENY_PRIVATE === 'true',
     ehloName: settings.MAILROUTE_EHLO_NAME ?? defaultEhloName(clientUrl, os.hostname()),
+    dnsServers: dnsServers(settings.MAILROUTE_DNS_SERVERS),
   };
+}
+
+/** `IP`, `IP:port` or `[IPv6]:port`, as Node's resolver takes them. */
+function dnsServers(value: string | undefined): string[] {
+  const entries = (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const match = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(entry);
+    const address = match ? match[1] : entry;
+    const port = match?.[2] === undefined ? 53 : Number(match[2]);
+    if (isIP(address) === 0 || port < 1 || port > 65535)
+      throw new ConfigError(`MAILROUTE_DNS_SERVERS: "${entry}" is not an IP address with an optional :port`);
+  }
+  return entries;
 }
 
 function isIpOrCidr(entry: string): boolean {

@@ -90,6 +90,9 @@ export const SETTINGS = Type.Object({
   ),
   MAILROUTE_SMTP_ALLOW: optionalText('Former name of MAILROUTE_OUTBOUND_ALLOW, read when that is unset'),
   MAILROUTE_SMTP_DENY_PRIVATE: oneOf(['true', 'false'], 'false', 'Also refuse private address ranges'),
+  MAILROUTE_DNS_SERVERS: optionalText(
+    'DNS servers (IP or IP:port, comma-separated) for SMTP host, SPF and DMARC lookups instead of the system resolver',
+  ),
   MAILROUTE_TOKEN_ENDPOINT_ALLOW: optionalText(
     'Private or loopback IPs, CIDRs or host names (optional :port) token endpoints may use',
   ),

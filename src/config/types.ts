@@ -107,6 +107,8 @@ export interface SmtpSettings {
   denyPrivate: boolean;
   /** Name sent with EHLO/HELO; unset: an address literal chosen by the SMTP client. */
   ehloName?: string;
+  /** DNS servers (`IP` or `IP:port`, `[v6]:port`) for host, SPF and DMARC lookups; empty: the system resolver. */
+  dnsServers: string[];
 }
 
 /** The admin page's public OAuth client: it signs in against one of the trusted issuers. */

@@ -18,6 +18,8 @@ export interface TransportPoolDeps {
   captureDir: string;
   /** Sign-in strategies beyond passwords (OAuth 2.0 XOAUTH2), shared with /test so they share one token cache. */
   authStrategies?: SmtpTransportDeps['authStrategies'];
+  /** Host lookups (the configured DNS servers, if any). */
+  lookup?: SmtpTransportDeps['lookup'];
 }
 
 interface Cached {
@@ -56,7 +58,13 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
   ): Promise<DeliveryTransport> {
     const smtp = await createSmtpTransport(
       server,
-      { secretBox: deps.secretBox, settings: deps.smtp, authStrategies: deps.authStrategies, ...extra },
+      {
+        secretBox: deps.secretBox,
+        settings: deps.smtp,
+        authStrategies: deps.authStrategies,
+        lookup: deps.lookup,
+        ...extra,
+      },
       { pool: true, maxConnections: deps.poolSize, maxMessages: 1000 },
     );
     // A pooled transport reports connection trouble on each send; a stray event must not crash the process.

@@ -168,7 +168,11 @@ export async function createSmtpTransport(
   };
 }
 
-async function resolveAuth(server: SmtpServerConfig, deps: SmtpTransportDeps): Promise<SmtpAuthSettings | undefined> {
+/** The sign-in settings for `server.authType` (for OAuth types this fetches the first token). */
+export async function resolveAuth(
+  server: SmtpServerConfig,
+  deps: Pick<SmtpTransportDeps, 'secretBox' | 'authStrategies'>,
+): Promise<SmtpAuthSettings | undefined> {
   const strategies = { ...BUILT_IN_AUTH_STRATEGIES, ...deps.authStrategies };
   const strategy = strategies[server.authType];
   if (!strategy) throw SmtpFailure.unsupportedAuth(server.authType);

@@ -333,6 +333,19 @@ describe('auth: every endpoint × every credential', () => {
       assertSuccess: (res) => assertOktaError(res, { status: 400, errorCode: 'E0000223' }),
     },
     {
+      name: 'POST /api/v1/mailroute/email-servers/{id}/check',
+      group: 'emailServers.manage',
+      prepare: async () => {
+        const serverId = await freshServer();
+        return { method: 'POST', path: `/api/v1/mailroute/email-servers/${serverId}/check`, body: {}, serverId };
+      },
+      // Past authentication the check really connects: to a closed port, so the report fails at connect.
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.body.failure.stage, 'connect');
+      },
+    },
+    {
       name: 'GET /api/v1/mailroute/audit-events',
       group: 'auditEvents.read',
       prepare: async () => ({ method: 'GET', path: '/api/v1/mailroute/audit-events?limit=1000' }),

@@ -14,6 +14,17 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ MAILROUTE_OUTBOUND_ALLOW: 'http://x' }), /MAILROUTE_OUTBOUND_ALLOW/);
   });
 
+  it('reads MAILROUTE_DNS_SERVERS as IPs with optional ports, and refuses anything else', () => {
+    assert.deepEqual(loadConfig({}).smtp.dnsServers, []);
+    assert.deepEqual(loadConfig({ MAILROUTE_DNS_SERVERS: '127.0.0.1:5353, ::1,[::1]:53' }).smtp.dnsServers, [
+      '127.0.0.1:5353',
+      '::1',
+      '[::1]:53',
+    ]);
+    for (const bad of ['dns.example.com', '127.0.0.1:99999', 'udp://127.0.0.1'])
+      assert.throws(() => loadConfig({ MAILROUTE_DNS_SERVERS: bad }), /MAILROUTE_DNS_SERVERS/, bad);
+  });
+
   it('fills every default from the declarations', () => {
     const config = loadConfig({});
     assert.equal(config.port, 8080);
