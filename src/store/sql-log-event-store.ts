@@ -42,7 +42,7 @@ export function logEventStore(db: Kysely<Database>, dialect: SqlDialect): LogEve
           ]),
         );
       }
-      if (filter) query = query.where(compileLogFilter(filter, dialect));
+      if (filter) query = query.where(compileLogFilter(filter, dialect, orgId));
       for (const keyword of keywords ?? []) {
         query = query.where(sql<boolean>`${position(dialect, sql`lower(body)`, keyword.toLowerCase())} > 0`);
       }
