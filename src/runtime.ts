@@ -195,6 +195,18 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
         now,
         settings,
         log,
+        alsoPrune: [
+          {
+            name: 'System Log events',
+            retentionMs: config.logRetentionMs,
+            prune: (before, limit) => store.logEvents.prune(before, limit),
+          },
+          {
+            name: 'event hook calls',
+            retentionMs: config.logRetentionMs,
+            prune: (before, limit) => store.hookDeliveries.pruneCalls(before, limit),
+          },
+        ],
       });
       wakeListeners.add(worker.wake);
       return {

@@ -188,6 +188,7 @@ export const SETTINGS = Type.Object({
     3650,
     'Finished messages and their attempts are deleted after this',
   ),
+  MAILROUTE_LOG_RETENTION_DAYS: integer(90, 1, 3650, 'System Log events and event hook calls are deleted after this'),
   MAILROUTE_METRICS_CACHE_MS: integer(
     15_000,
     0,
