@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { apiSection } from './api-section.ts';
 import { deliverySection } from './delivery.ts';
+import { hooksSection } from './hooks.ts';
 import { logsSection, postgresLogsDatabase, sqliteLogsDatabase } from './logs.ts';
 import { describeMachine } from './machine.ts';
 import { openBenchDatabase } from './postgres.ts';
@@ -42,7 +43,8 @@ async function main(): Promise<void> {
       'System Log (SQLite)',
       () => logsSection(report, 'SQLite', { env: {}, connect: sqliteLogsDatabase }),
     ],
-    ['logs-postgres', 'System Log (PostgreSQL)', () => postgresLogsSection(report)],
+    ['logs-postgres', 'System Log (PostgreSQL)', () => postgresLogsSection(report), 240_000],
+    ['hooks', 'Event hooks (SQLite)', () => hooksSection(report)],
   ];
 
   for (const [name, area, run, timeoutMs = PART_TIMEOUT_MS] of parts) {
