@@ -11,7 +11,7 @@ import { type ServiceProcess, startService } from './processes.ts';
 import { format, type Report, verdict } from './report.ts';
 
 const EVENTS = 100_000;
-const INSERT_BATCH = 500;
+const INSERT_BATCH = 1000;
 const ORGS = 4;
 const SERVERS_PER_ORG = 20;
 const RECIPIENTS = 5_000;
@@ -67,7 +67,11 @@ export async function logsSection(report: Report, storeName: string, options: Lo
       for (let i = 0; i < WARM_UP; i++) await get(query);
       const times: number[] = [];
       let count = 0;
-      for (let i = 0; i < SAMPLES; i++) ({ count } = await get(query).then((r) => (times.push(r.ms), r)));
+      for (let i = 0; i < SAMPLES; i++) {
+        const result = await get(query);
+        times.push(result.ms);
+        count = result.count;
+      }
       times.sort((a, b) => a - b);
       return { p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), count };
     };
