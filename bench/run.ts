@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { apiSection } from './api-section.ts';
 import { deliverySection } from './delivery.ts';
+import { hooksSection } from './hooks.ts';
+import { logsSection, postgresLogsDatabase, sqliteLogsDatabase } from './logs.ts';
 import { describeMachine } from './machine.ts';
 import { openBenchDatabase } from './postgres.ts';
 import { ROOT, stopAllChildren } from './processes.ts';
@@ -36,6 +38,13 @@ async function main(): Promise<void> {
     ['test-endpoint', '/test', () => testEndpointSection(report)],
     ['delivery', 'Delivery', () => deliverySection(report), 240_000],
     ['api-postgres', 'API (PostgreSQL)', () => postgresSection(report)],
+    [
+      'logs-sqlite',
+      'System Log (SQLite)',
+      () => logsSection(report, 'SQLite', { env: {}, connect: sqliteLogsDatabase }),
+    ],
+    ['logs-postgres', 'System Log (PostgreSQL)', () => postgresLogsSection(report), 240_000],
+    ['hooks', 'Event hooks (SQLite)', () => hooksSection(report)],
   ];
 
   for (const [name, area, run, timeoutMs = PART_TIMEOUT_MS] of parts) {
@@ -76,6 +85,20 @@ async function postgresSection(report: Report): Promise<void> {
       rounds: ROUNDS,
       secondsPerRound: SECONDS_PER_ROUND,
     });
+  } finally {
+    await database.close();
+  }
+}
+
+async function postgresLogsSection(report: Report): Promise<void> {
+  const database = await openBenchDatabase();
+  if ('unavailable' in database) {
+    report.unavailable('System Log (PostgreSQL)', database.unavailable);
+    return;
+  }
+  try {
+    const url = await database.freshDatabase();
+    await logsSection(report, 'PostgreSQL', { env: { DATABASE_URL: url }, connect: postgresLogsDatabase(url) });
   } finally {
     await database.close();
   }

@@ -254,6 +254,18 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
           void serverHealth
             .recordDelivery(orgId, serverId, outcome)
             .catch((error: unknown) => log.warn({ err: error, server: serverId }, 'health: recording failed')),
+        alsoPrune: [
+          {
+            name: 'System Log events',
+            retentionMs: config.logRetentionMs,
+            prune: (before, limit) => store.logEvents.prune(before, limit),
+          },
+          {
+            name: 'event hook calls',
+            retentionMs: config.logRetentionMs,
+            prune: (before, limit) => store.hookDeliveries.pruneCalls(before, limit),
+          },
+        ],
       });
       wakeListeners.add(worker.wake);
       return {

@@ -63,6 +63,7 @@ export function deriveConfig(settings: Settings, given: ReadonlySet<SettingName>
       },
     },
     smtp: smtpSettings(settings, publicUrl(settings)),
+    logRetentionMs: settings.MAILROUTE_LOG_RETENTION_DAYS * 86_400_000,
     eventHooks: {
       timeoutMs: settings.MAILROUTE_EVENT_HOOK_TIMEOUT_MS,
       pollMs: settings.MAILROUTE_EVENT_HOOK_POLL_MS,

@@ -200,6 +200,7 @@ export const SETTINGS = Type.Object({
   MAILROUTE_HEALTH_ALERT_EMAILS: optionalText(
     'Comma-separated addresses that get an email, through the default server, when a server’s health changes',
   ),
+  MAILROUTE_LOG_RETENTION_DAYS: integer(90, 1, 3650, 'System Log events and event hook calls are deleted after this'),
   MAILROUTE_METRICS_CACHE_MS: integer(
     15_000,
     0,

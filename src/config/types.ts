@@ -39,6 +39,8 @@ export interface Config {
   /** Outbound SMTP: timeouts, the destination guard and the /test abuse bound. */
   smtp: SmtpSettings;
   /** Event hooks: calls go through the same destination guard and allow-list as SMTP. */
+  /** System Log events (with their targets) and event hook calls older than this are pruned. */
+  logRetentionMs: number;
   eventHooks: {
     timeoutMs: number;
     pollMs: number;

@@ -40,6 +40,15 @@ export interface DeliveryWorkerDeps {
   random?: () => number;
   /** Told of each attempt's outcome on a custom server that says something about the server (server health). */
   onServerOutcome?: (orgId: string, serverId: string, outcome: DeliveryHealthOutcome) => void;
+  /** Other records the retention round prunes, each after its own period (the System Log, hook calls). */
+  alsoPrune?: RetainedRecords[];
+}
+
+export interface RetainedRecords {
+  name: string;
+  retentionMs: number;
+  /** Deletes up to `limit` records older than `before`; returns how many went. */
+  prune(before: number, limit: number): Promise<number>;
 }
 
 const PURGE_EVERY_MS = 60_000;
@@ -151,12 +160,22 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     lastPurge = now();
     try {
       await outbox.purgeExpiredContent(now());
-      const before = now() - settings.retentionMs;
-      for (let batch = 0; batch < PRUNE_BATCHES_PER_ROUND; batch++) {
-        if ((await outbox.pruneFinished(before, PRUNE_BATCH)) < PRUNE_BATCH) break;
-      }
+      await pruneInBatches(now() - settings.retentionMs, (before, limit) => outbox.pruneFinished(before, limit));
     } catch (error) {
       log.warn({ err: error }, 'delivery: purging expired content or pruning finished messages failed');
+    }
+    for (const records of deps.alsoPrune ?? []) {
+      try {
+        await pruneInBatches(now() - records.retentionMs, records.prune);
+      } catch (error) {
+        log.warn({ err: error }, `retention: pruning ${records.name} failed`);
+      }
+    }
+  }
+
+  async function pruneInBatches(before: number, prune: RetainedRecords['prune']): Promise<void> {
+    for (let batch = 0; batch < PRUNE_BATCHES_PER_ROUND; batch++) {
+      if ((await prune(before, PRUNE_BATCH)) < PRUNE_BATCH) break;
     }
   }
 

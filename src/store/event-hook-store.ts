@@ -81,4 +81,6 @@ export interface HookDeliveryStore {
   listCalls(orgId: string, hookId: string, limit: number): Promise<HookCallRecord[]>;
   /** Rows still waiting for a hook. */
   pending(orgId: string, hookId: string): Promise<number>;
+  /** Deletes up to `limit` recorded calls (every hook's) made before `before`; returns how many went. */
+  pruneCalls(before: number, limit: number): Promise<number>;
 }

@@ -86,4 +86,9 @@ export interface LogEventStore {
   append(orgId: string, event: LogEvent): Promise<void>;
   /** Ordered by published time, then uuid. */
   list(orgId: string, query: LogEventQuery): Promise<LogEvent[]>;
+  /**
+   * Deletes up to `limit` events (every org's) published before `before`, oldest first, with their
+   * targets and any hook deliveries still queued for them; returns how many events went.
+   */
+  prune(before: number, limit: number): Promise<number>;
 }

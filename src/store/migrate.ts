@@ -10,6 +10,7 @@ import * as logEvents from './migrations/009-log-events.ts';
 import * as deliveryRetention from './migrations/010-delivery-retention.ts';
 import * as eventHooks from './migrations/011-event-hooks.ts';
 import * as messageRequestId from './migrations/012-message-request-id.ts';
+import * as logEventIndexes from './migrations/013-log-event-indexes.ts';
 import * as messageDeadline from './migrations/014-message-deadline.ts';
 import * as serverHealth from './migrations/016-server-health.ts';
 
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '012-message-request-id': messageRequestId,
   '014-message-deadline': messageDeadline,
   '016-server-health': serverHealth,
+  '013-log-event-indexes': logEventIndexes,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

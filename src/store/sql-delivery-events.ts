@@ -27,7 +27,7 @@ export function deliveryEvents(
       let query = finalOutcomes(orgId).select('body');
       if (filter.messageId) {
         const byMessage: LogFilter = { op: 'eq', attribute: 'debugData.notification_id', value: filter.messageId };
-        query = query.where(compileLogFilter(byMessage, dialect));
+        query = query.where(compileLogFilter(byMessage, dialect, orgId));
       }
       if (filter.since !== undefined) query = query.where('published', '>=', filter.since);
       if (filter.until !== undefined) query = query.where('published', '<', filter.until);

@@ -146,6 +146,11 @@ export function hookDeliveryStore(db: Kysely<Database>, dialect: SqlDialect): Ho
         error: r.error,
       }));
     },
+    async pruneCalls(before, limit) {
+      const oldest = db.selectFrom('hook_calls').select('id').where('at', '<', before).orderBy('at').limit(limit);
+      const result = await db.deleteFrom('hook_calls').where('id', 'in', oldest).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
     async pending(orgId, hookId) {
       const row = await db
         .selectFrom('hook_deliveries')

@@ -42,13 +42,33 @@ export function logEventStore(db: Kysely<Database>, dialect: SqlDialect): LogEve
           ]),
         );
       }
-      if (filter) query = query.where(compileLogFilter(filter, dialect));
+      if (filter) query = query.where(compileLogFilter(filter, dialect, orgId));
       for (const keyword of keywords ?? []) {
         query = query.where(sql<boolean>`${position(dialect, sql`lower(body)`, keyword.toLowerCase())} > 0`);
       }
       const direction = descending ? 'desc' : 'asc';
       const rows = await query.orderBy('published', direction).orderBy('id', direction).limit(limit).execute();
       return rows.map((row) => JSON.parse(row.body) as LogEvent);
+    },
+
+    async prune(before, limit) {
+      return db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .selectFrom('log_events')
+          .select('id')
+          .where('published', '<', before)
+          .orderBy('published')
+          .orderBy('id')
+          .limit(limit)
+          .execute();
+        const ids = rows.map((row) => row.id);
+        if (ids.length === 0) return 0;
+        // Explicit rather than by cascade, so each batch deletes a known, bounded set.
+        await trx.deleteFrom('log_event_targets').where('event_id', 'in', ids).execute();
+        await trx.deleteFrom('hook_deliveries').where('event_id', 'in', ids).execute();
+        const result = await trx.deleteFrom('log_events').where('id', 'in', ids).executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
     },
   };
 }

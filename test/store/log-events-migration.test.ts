@@ -3,20 +3,68 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Kysely, type Migration, Migrator } from 'kysely';
+import { Kysely, type Migration, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import * as foundation from '../../src/store/migrations/001-foundation.ts';
 import * as authAudit from '../../src/store/migrations/003-auth-audit.ts';
 import * as delivery from '../../src/store/migrations/004-delivery.ts';
+import { openPostgresStore } from '../../src/store/postgres.ts';
 import { openSqliteStore } from '../../src/store/sqlite.ts';
 import { SqliteFileDialect } from '../../src/store/sqlite-driver.ts';
+import type { Store } from '../../src/store/store.ts';
 import type { Database } from '../../src/store/tables.ts';
+import { createDatabase } from '../helpers/postgres-cluster.ts';
 
-test('migration 009 copies the audit and delivery events recorded before it into the System Log', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-009-'));
+/** An older release's database on one engine, and the current store opened over it. */
+interface Engine {
+  name: string;
+  skip?: string;
+  setUp(): Promise<{ db: Kysely<Database>; open(): Promise<Store>; cleanUp(): void }>;
+}
+
+const ENGINES: Engine[] = [
+  {
+    name: 'SQLite',
+    async setUp() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-009-'));
+      const file = path.join(dir, 'store.db');
+      return {
+        db: new Kysely<Database>({ dialect: new SqliteFileDialect(file) }),
+        open: () => openSqliteStore(file),
+        cleanUp: () => fs.rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: process.env.TEST_DATABASE_URL
+      ? undefined
+      : 'TEST_DATABASE_URL is not set, so the PostgreSQL copy is not tested in this run (`npm run test:all` runs both)',
+    async setUp() {
+      const url = await createDatabase(process.env.TEST_DATABASE_URL!);
+      return {
+        db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url }) }) }),
+        open: () => openPostgresStore(url),
+        cleanUp: () => {},
+      };
+    },
+  },
+];
+
+for (const engine of ENGINES) {
+  test(
+    `migration 009 copies the audit and delivery events recorded before it into the System Log (${engine.name})`,
+    {
+      skip: engine.skip,
+    },
+    () => copiesOlderEvents(engine),
+  );
+}
+
+async function copiesOlderEvents(engine: Engine): Promise<void> {
+  const { db, open, cleanUp } = await engine.setUp();
   try {
-    const file = path.join(dir, 'store.db');
     // A database as an older release left it: audit events, no System Log.
-    const db = new Kysely<Database>({ dialect: new SqliteFileDialect(file) });
     const older: Record<string, Migration> = {
       '001-foundation': foundation,
       '003-auth-audit': authAudit,
@@ -73,7 +121,7 @@ test('migration 009 copies the audit and delivery events recorded before it into
       .execute();
     await db.destroy();
 
-    const store = await openSqliteStore(file);
+    const store = await open();
     try {
       const events = await store.logEvents.list('org-a', { limit: 10, order: 'ASCENDING' });
       assert.deepEqual(
@@ -114,6 +162,6 @@ test('migration 009 copies the audit and delivery events recorded before it into
       await store.close();
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanUp();
   }
-});
+}
