@@ -1,4 +1,5 @@
 import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
+import type { SendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { EventHookStore, HookDeliveryStore } from './event-hook-store.ts';
 import type { LogEventStore } from './log-event-store.ts';
@@ -59,6 +60,8 @@ export interface EmailServerRecord {
   /** Sealed by SecretBox; never plaintext. */
   clientSecretSealed?: string | null;
   privateKeySealed?: string | null;
+  /** The admin's sending limits; unset or null: none set. */
+  sendingLimits?: SendingLimits | null;
 }
 
 export type EmailServerChanges = Partial<Omit<EmailServerRecord, 'id' | 'orgId' | 'createdAt'>>;

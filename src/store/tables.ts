@@ -55,6 +55,16 @@ export interface EmailServerTable {
   /** Sealed by SecretBox; never plaintext. */
   client_secret_sealed: string | null;
   private_key_sealed: string | null;
+  /** JSON sending limits (migration 015); null: none set. */
+  sending_limits: string | null;
+}
+
+/** Pacing state of one limited server, shared by the instances on one PostgreSQL database. */
+export interface SendingBudgetTable {
+  server_key: string;
+  next_slot_at: number;
+  day_start: number;
+  day_count: number;
 }
 
 export interface Database {
@@ -70,4 +80,5 @@ export interface Database {
   event_hooks: EventHookTable;
   hook_deliveries: HookDeliveryTable;
   hook_calls: HookCallTable;
+  sending_budgets: SendingBudgetTable;
 }
