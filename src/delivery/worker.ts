@@ -3,6 +3,7 @@ import type { DeliveryConfig } from '../config.ts';
 import { orderedEventIds } from '../domain/event-ids.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import { type Metrics, routeLabel } from '../metrics.ts';
+import { effectiveSendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
@@ -18,6 +19,8 @@ import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
 import { type ClaimBase, createOutcomeRecorder, finalResult } from './outcome-recorder.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
+import { createMemoryBudget, createSendingLimiter, type SendingLimiter } from './sending-limiter.ts';
+import { createServerRoom } from './server-room.ts';
 
 export interface WorkerLogger {
   debug(object: object, message: string): void;
@@ -36,6 +39,8 @@ export interface DeliveryWorkerDeps {
   settings: Omit<DeliveryConfig, 'defaultSmtp' | 'defaultSmtpCaFile' | 'captureDir' | 'templatesDir' | 'workers'>;
   log: WorkerLogger;
   random?: () => number;
+  /** Per-server sending limits; default: kept in this process alone. */
+  limiter?: SendingLimiter;
 }
 
 const PURGE_EVERY_MS = 60_000;
@@ -67,6 +72,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   });
   // One send per pooled connection: the rest wait here, where the deadline does not run yet.
   const gate = createDestinationGate(settings.poolSize);
+  const limiter = deps.limiter ?? createSendingLimiter({ budget: createMemoryBudget(), now });
+  const room = createServerRoom({
+    limiter,
+    outbox,
+    owner,
+    now,
+    maxWaitMs: Math.floor(settings.leaseMs / 2),
+    onWarn: (error, text) => log.warn({ err: error }, text),
+  });
   const recorder = createOutcomeRecorder({
     outbox,
     metrics,
@@ -174,14 +188,18 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
       return finish(base, message, label, 'failed', null, 'the message content is no longer available');
-    await gate.acquire(entry.destination);
+    const record = message.route === 'custom' ? await serverOf(message).catch(() => undefined) : undefined;
+    const limits = record && effectiveSendingLimits(record);
+    await gate.acquire(entry.destination, limiter.connections(limits, settings.poolSize));
     try {
       // Stopping: the lease is handed back unsent. A lease we can no longer vouch for is left to
       // expire and be claimed again, never sent on a guess.
-      if (!running || !held.vouched(entry)) {
+      const sendable = () => {
+        if (running && held.vouched(entry)) return true;
         if (running) log.warn({ notification: message.id }, 'delivery: lease not confirmed; not sending');
-        return letGo(entry);
-      }
+        return false;
+      };
+      if (!sendable() || !(await room.waitForRoom(entry, limits, () => running)) || !sendable()) return letGo(entry);
       await attempt(entry, base, label, message.content);
     } finally {
       gate.release(entry.destination);
@@ -342,6 +360,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       running = false;
       wake();
       await loop;
+      room.wakeAll();
       gate.openAll();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

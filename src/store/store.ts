@@ -4,6 +4,7 @@ import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { EventHookStore, HookDeliveryStore } from './event-hook-store.ts';
 import type { LogEventStore } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
+import type { SendingBudgetStore } from './sending-budget-store.ts';
 
 /** The storage ports: records and interfaces, no SQL. Both engines implement them through one SQL adapter. */
 
@@ -137,6 +138,8 @@ export interface Store {
   eventHooks: EventHookStore;
   /** Events waiting for event hooks, and each call's outcome. */
   hookDeliveries: HookDeliveryStore;
+  /** Each limited server's pacing, shared by the instances on one database. */
+  sendingBudgets: SendingBudgetStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */

@@ -96,6 +96,6 @@ describe('email servers: the sendingLimits extension', () => {
   it('is documented in OpenAPI as an extension', async () => {
     const spec = (await t.api('/openapi.json')).body;
     const text = JSON.stringify(spec);
-    assert.match(text, /"sendingLimits":\{[^]*?Extension\. Limits mailroute keeps/);
+    assert.match(text, /"sendingLimits":\{[\s\S]*?Extension\. Limits mailroute keeps/);
   });
 });
