@@ -51,14 +51,14 @@ const limit = (field: keyof typeof SENDING_LIMIT_RANGES, description: string) =>
   Type.Optional(Type.Integer({ ...SENDING_LIMIT_RANGES[field], description }));
 const sendingLimits = Type.Object(
   {
-    maxConnections: limit('maxConnections', 'Connections open at once to the server, across all instances'),
+    maxConnections: limit('maxConnections', 'Connections open at once to the server, per instance'),
     messagesPerMinute: limit('messagesPerMinute', 'Messages sent per minute at most, spaced evenly'),
     messagesPerDay: limit('messagesPerDay', 'Messages sent per UTC day at most'),
   },
   {
     additionalProperties: false,
     description:
-      'Extension. Limits mailroute keeps to when sending through this server, across all instances; each optional. Unset: the published limits of known providers (Microsoft 365, Google, Amazon SES) by host, else none. In PATCH, null or {} removes them.',
+      'Extension. Limits mailroute keeps to when sending through this server; each optional. The rates hold across all instances (Redis or PostgreSQL), connections per instance. Unset: the published limits of known providers (Microsoft 365, Google, Amazon SES) by host, else none. In PATCH, null or {} removes them.',
   },
 );
 

@@ -4,7 +4,7 @@
  */
 
 export interface SendingLimits {
-  /** Connections open at once to the server, across all instances' pools. */
+  /** Connections open at once to the server, per instance. */
   maxConnections?: number;
   messagesPerMinute?: number;
   /** Counted per UTC day. */
