@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Config } from './config.ts';
 import { createHealthAlertMailer } from './delivery/health-alerts.ts';
 import { createNotificationService } from './delivery/notifications.ts';
+import { createMemoryBudget, createSendingLimiter, createStoreBudget } from './delivery/sending-limiter.ts';
 import { loadTemplateCatalog } from './delivery/template-catalog.ts';
 import { createTransportPool } from './delivery/transport-pool.ts';
 import { createDeliveryWorker, type WorkerLogger } from './delivery/worker.ts';
@@ -97,7 +98,14 @@ export function composeRuntime({ ids = cryptoIds, now = Date.now, ...parts }: Ru
 }
 
 /** The domain services and delivery, each given only what it uses. */
-function createServices({ config, store, secretBox, ids, now }: Required<Omit<RuntimeParts, 'sharedState'>>) {
+function createServices({
+  config,
+  store,
+  secretBox,
+  ids,
+  now,
+  sharedState,
+}: Required<Omit<RuntimeParts, 'sharedState'>> & Pick<RuntimeParts, 'sharedState'>) {
   const audit = createAuditService({ logEvents: store.logEvents, ids, now });
   // OAuth 2.0 sign-in (XOAUTH2) for /test and delivery alike: one token cache, so one fetch serves both.
   // Every outbound host lookup (and the check's SPF and DMARC) asks the one resolver.
@@ -117,6 +125,14 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
     serverHealth: store.serverHealth,
     now,
     cacheMs: settings.metricsCacheMs,
+  });
+  // Sending limits hold across instances: through Redis when configured, else the PostgreSQL
+  // store; the embedded SQLite store has one instance, which keeps them in memory.
+  const limiter = createSendingLimiter({
+    budget:
+      sharedState?.sendingBudget ??
+      (store.kind === 'postgres' ? createStoreBudget(store.sendingBudgets) : createMemoryBudget()),
+    now,
   });
   // Submissions wake this instance's workers, so they need not wait for their next poll.
   const wakeListeners = new Set<() => void>();
@@ -199,6 +215,8 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
 
   const delivery = {
     metrics,
+    /** Per-server sending limits, shared by this instance's workers (and across instances through Redis or PostgreSQL). */
+    limiter,
     /** The event hook dispatcher for this instance (main starts one; tests start their own). */
     createHookDispatcher(log: WorkerLogger) {
       return createHookDispatcher({
@@ -266,6 +284,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
             prune: (before, limit) => store.hookDeliveries.pruneCalls(before, limit),
           },
         ],
+        limiter,
       });
       wakeListeners.add(worker.wake);
       return {

@@ -2,14 +2,36 @@ import { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createMemoryReplayCache, type ReplayCache } from './auth/replay-cache.ts';
 import type { Config } from './config.ts';
+import { createMemoryBudget, type SendingBudget } from './delivery/sending-limiter.ts';
 
 /** State several instances must share: rate-limit counters and used DPoP proof ids. */
 export interface SharedState {
   /** Builds the counters of one rate-limit bucket; the HTTP edge decides the buckets and their limits. */
   rateLimitBackend(options: { keyPrefix: string; points: number; duration: number }): RateLimiterAbstract;
   dpopReplayCache: ReplayCache;
+  /** Each limited server's send slots, one budget for every instance. */
+  sendingBudget: SendingBudget;
   close(): Promise<void>;
 }
+
+// The same rule as reserveSlot, applied atomically in Redis: evenly spaced slots, a count per UTC day.
+const RESERVE_SLOT_SCRIPT = `
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local perDay = tonumber(ARGV[3])
+local day = 86400000
+local s = redis.call('HMGET', KEYS[1], 'next', 'day', 'count')
+local nextAt = tonumber(s[1]) or 0
+local dayStart = tonumber(s[2]) or 0
+local count = tonumber(s[3]) or 0
+local at = math.max(now, nextAt)
+local d = at - (at % day)
+if d ~= dayStart then count = 0 end
+if perDay >= 0 and count >= perDay then return {tostring(d + day), 0} end
+redis.call('HSET', KEYS[1], 'next', tostring(at + interval), 'day', tostring(d), 'count', tostring(count + 1))
+redis.call('PEXPIRE', KEYS[1], 2 * day)
+return {tostring(at), 1}
+`;
 
 /**
  * With REDIS_URL, counters and DPoP proof ids live in Redis, so every instance behind the load
@@ -52,9 +74,30 @@ export function openRedisSharedState(config: Pick<Config, 'redisUrl' | 'redisKey
     },
   };
 
+  const memoryBudget = createMemoryBudget();
+  const sendingBudget: SendingBudget = {
+    async reserve(key, pace, now) {
+      try {
+        const [at, reserved] = (await redis.eval(
+          RESERVE_SLOT_SCRIPT,
+          1,
+          `${prefix}sending:${key}`,
+          String(now),
+          String(pace.intervalMs),
+          String(pace.perDay ?? -1),
+        )) as [string, number];
+        return { at: Number(at), reserved: reserved === 1 };
+      } catch {
+        // Redis down: this instance keeps to the limits on its own until it is back.
+        return memoryBudget.reserve(key, pace, now);
+      }
+    },
+  };
+
   return {
     rateLimitBackend,
     dpopReplayCache,
+    sendingBudget,
     async close() {
       if (redis.status === 'wait' || redis.status === 'end') redis.disconnect();
       else await redis.quit().catch(() => redis.disconnect());

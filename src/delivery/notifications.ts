@@ -4,6 +4,7 @@ import { DomainError, invalidInput, notFound } from '../domain/errors.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import { domainOf, senderFor } from '../domain/org-sender.ts';
 import type { Metrics } from '../metrics.ts';
+import { effectiveSendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import type {
   DeliveryAttempt,
@@ -36,7 +37,7 @@ export interface NotificationInput {
 
 export interface NotificationServiceDeps {
   outbox: OutboxStore;
-  emailServers: Pick<EmailServerStore, 'getEnabled'>;
+  emailServers: Pick<EmailServerStore, 'getEnabled' | 'get'>;
   secretBox: Pick<SecretBox, 'seal'>;
   templates: TemplateCatalog;
   ids: Pick<IdGenerator, 'prefixed'>;
@@ -186,7 +187,14 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     list: (orgId: string, filter: MessageFilter, limit: number, after?: PageCursor) =>
       outbox.list(orgId, filter, limit, after),
 
-    serverHealth: (orgId: string, server: string) => outbox.serverHealth(orgId, server),
+    /** Attempts' health, and the sending limits the server is held to (its own or its host's preset), if any. */
+    async serverHealth(orgId: string, server: string) {
+      const [health, record] = await Promise.all([
+        outbox.serverHealth(orgId, server),
+        server === 'default' ? undefined : deps.emailServers.get(orgId, server),
+      ]);
+      return { ...health, sendingLimits: record && effectiveSendingLimits(record) };
+    },
 
     /** Puts a failed message back in the queue, with the same Message-ID, routed as it was. */
     async resend(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<OutboxMessage> {

@@ -1,4 +1,5 @@
 import type { DefaultSmtpServer, SmtpSettings } from '../config.ts';
+import { effectiveSendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { staticPasswordAuth } from '../smtp/auth-strategy.ts';
 import { createSmtpTransport, type SmtpServerConfig, type SmtpTransportDeps } from '../smtp/transport.ts';
@@ -40,6 +41,7 @@ function fingerprintOf(server: EmailServerRecord): string {
     server.passwordSealed,
     server.clientSecretSealed,
     server.privateKeySealed,
+    effectiveSendingLimits(server)?.maxConnections,
   ].join('\n');
 }
 
@@ -55,6 +57,7 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
     label: string,
     server: SmtpServerConfig,
     extra: Partial<Parameters<typeof createSmtpTransport>[1]> = {},
+    maxConnections = deps.poolSize,
   ): Promise<DeliveryTransport> {
     const smtp = await createSmtpTransport(
       server,
@@ -65,7 +68,7 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
         lookup: deps.lookup,
         ...extra,
       },
-      { pool: true, maxConnections: deps.poolSize, maxMessages: 1000 },
+      { pool: true, maxConnections: Math.min(deps.poolSize, maxConnections), maxMessages: 1000 },
     );
     // A pooled transport reports connection trouble on each send; a stray event must not crash the process.
     smtp.transporter.on('error', () => {});
@@ -103,7 +106,9 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
 
   return {
     forServer(server: EmailServerRecord): Promise<DeliveryTransport> {
-      return cached(`custom:${server.id}`, fingerprintOf(server), () => build(server.id, server));
+      // A server's own connection limit (or its provider's) caps its pool too.
+      const maxConnections = effectiveSendingLimits(server)?.maxConnections;
+      return cached(`custom:${server.id}`, fingerprintOf(server), () => build(server.id, server, {}, maxConnections));
     },
 
     forDefault(): Promise<DeliveryTransport> {

@@ -4,6 +4,7 @@ import { orderedEventIds } from '../domain/event-ids.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { DeliveryHealthOutcome } from '../domain/server-health.ts';
 import { type Metrics, routeLabel } from '../metrics.ts';
+import { effectiveSendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
@@ -19,7 +20,10 @@ import { createHeldMessages, type HeldMessage } from './held-messages.ts';
 import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
 import { type ClaimBase, createOutcomeRecorder, finalResult } from './outcome-recorder.ts';
+import { createRetentionRound, type RetainedRecords } from './retention-round.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
+import { createMemoryBudget, createSendingLimiter, type SendingLimiter } from './sending-limiter.ts';
+import { createServerRoom } from './server-room.ts';
 
 export interface WorkerLogger {
   debug(object: object, message: string): void;
@@ -42,19 +46,10 @@ export interface DeliveryWorkerDeps {
   onServerOutcome?: (orgId: string, serverId: string, outcome: DeliveryHealthOutcome) => void;
   /** Other records the retention round prunes, each after its own period (the System Log, hook calls). */
   alsoPrune?: RetainedRecords[];
+  /** Per-server sending limits; default: kept in this process alone. */
+  limiter?: SendingLimiter;
 }
 
-export interface RetainedRecords {
-  name: string;
-  retentionMs: number;
-  /** Deletes up to `limit` records older than `before`; returns how many went. */
-  prune(before: number, limit: number): Promise<number>;
-}
-
-const PURGE_EVERY_MS = 60_000;
-// Retention deletes in short transactions, and at most this many per purge round, so it never holds up claims.
-const PRUNE_BATCH = 500;
-const PRUNE_BATCHES_PER_ROUND = 20;
 // Failures before any transport exists (the store, sealed content) name no destination.
 const NO_DESTINATION: SmtpAttempt = { host: 'the server', port: 0, tlsMode: 'starttls' };
 
@@ -80,6 +75,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   });
   // One send per pooled connection: the rest wait here, where the deadline does not run yet.
   const gate = createDestinationGate(settings.poolSize);
+  const limiter = deps.limiter ?? createSendingLimiter({ budget: createMemoryBudget(), now });
+  const room = createServerRoom({
+    limiter,
+    outbox,
+    owner,
+    now,
+    maxWaitMs: Math.floor(settings.leaseMs / 2),
+    onWarn: (error, text) => log.warn({ err: error }, text),
+  });
   const recorder = createOutcomeRecorder({
     outbox,
     metrics,
@@ -99,7 +103,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
-  let lastPurge = 0;
+  const retentionRound = createRetentionRound({
+    outbox,
+    now,
+    retentionMs: settings.retentionMs,
+    alsoPrune: deps.alsoPrune,
+    log,
+  });
 
   function wake(): void {
     wakeUp?.();
@@ -135,7 +145,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         continue;
       }
       for (const message of claimed) track(deliver(held.add(message, at + settings.leaseMs)));
-      await purgeNow();
+      await retentionRound();
       // A full batch means more may be waiting: go again at once. Every claim is a write
       // transaction, so while busy a partial one is followed by a pause, not by another at once.
       if ((claimed.length < limit || limit < settings.batchSize) && running) await pause(settings.pollMs);
@@ -153,30 +163,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     // Room for a full batch again, for half a capped org or destination, or idle: claim more now
     // rather than at the next poll.
     if (settings.concurrency - held.size === settings.batchSize || held.size === 0 || held.halfFreed(entry)) wake();
-  }
-
-  async function purgeNow(): Promise<void> {
-    if (now() - lastPurge < PURGE_EVERY_MS) return;
-    lastPurge = now();
-    try {
-      await outbox.purgeExpiredContent(now());
-      await pruneInBatches(now() - settings.retentionMs, (before, limit) => outbox.pruneFinished(before, limit));
-    } catch (error) {
-      log.warn({ err: error }, 'delivery: purging expired content or pruning finished messages failed');
-    }
-    for (const records of deps.alsoPrune ?? []) {
-      try {
-        await pruneInBatches(now() - records.retentionMs, records.prune);
-      } catch (error) {
-        log.warn({ err: error }, `retention: pruning ${records.name} failed`);
-      }
-    }
-  }
-
-  async function pruneInBatches(before: number, prune: RetainedRecords['prune']): Promise<void> {
-    for (let batch = 0; batch < PRUNE_BATCHES_PER_ROUND; batch++) {
-      if ((await prune(before, PRUNE_BATCH)) < PRUNE_BATCH) break;
-    }
   }
 
   function serverOf(message: OutboxMessage): Promise<EmailServerRecord | undefined> {
@@ -198,15 +184,19 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
       return finish(base, message, label, 'failed', null, 'the message content is no longer available');
-    await gate.acquire(entry.destination);
+    const record = message.route === 'custom' ? await serverOf(message).catch(() => undefined) : undefined;
+    const limits = record && effectiveSendingLimits(record);
+    await gate.acquire(entry.destination, limiter.connections(limits, settings.poolSize));
     try {
       // Stopping: the lease is handed back unsent. A lease we can no longer vouch for is left to
       // expire and be claimed again, never sent on a guess.
-      if (!running || !held.vouched(entry)) {
+      const sendable = () => {
+        if (running && held.vouched(entry)) return true;
         if (running) log.warn({ notification: message.id }, 'delivery: lease not confirmed; not sending');
-        return letGo(entry);
-      }
-      // The wait at the gate may have outlasted the deadline.
+        return false;
+      };
+      if (!sendable() || !(await room.waitForRoom(entry, limits, () => running)) || !sendable()) return letGo(entry);
+      // The wait at the gate or for a send slot may have outlasted the deadline.
       if (pastDeadline(message, now())) return expire(base, message, label);
       await attempt(entry, base, label, message.content);
     } finally {
@@ -385,6 +375,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       running = false;
       wake();
       await loop;
+      room.wakeAll();
       gate.openAll();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -1,5 +1,6 @@
 import { DEFAULT_AUTH_TYPE, isOAuthAuthType } from '../schemas/auth-types.ts';
 import type { EmailServerPost, EmailServerRequest } from '../schemas/email-server.ts';
+import type { SendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { DESTINATION_FIELDS, sealServerSecret } from '../secrets/server-secrets.ts';
 import { tlsSettingsProblems } from '../smtp/tls-mode.ts';
@@ -85,6 +86,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         createdAt: at,
         updatedAt: at,
         ...oauthFieldsForCreate(input, base, secretBox),
+        sendingLimits: limitsOrNull(input.sendingLimits),
       };
       // A clear answer in the common case; the database constraint settles races.
       if (record.enabled && (await emailServers.getEnabled(orgId)))
@@ -156,6 +158,7 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
         caCertificate: input.caCertificate === undefined ? undefined : input.caCertificate || null,
         updatedAt: now(),
         ...oauth?.changes,
+        sendingLimits: input.sendingLimits === undefined ? undefined : limitsOrNull(input.sendingLimits),
       };
       if (!signsInWithOAuth && input.password !== undefined)
         changes.passwordSealed =
@@ -192,6 +195,11 @@ export function createEmailServerService(deps: EmailServerServiceDeps) {
       await audit.record(orgId, context, { eventType: 'email_server.delete', target: target(id), server: current });
     },
   };
+}
+
+/** No limit given is the same as none set: the host's preset applies. */
+function limitsOrNull(limits: SendingLimits | null | undefined): SendingLimits | null {
+  return limits && Object.keys(limits).length > 0 ? { ...limits } : null;
 }
 
 function definedFields<T extends object>(input: T): Partial<T> {

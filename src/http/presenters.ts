@@ -14,5 +14,6 @@ export function presentEmailServer(server: EmailServerRecord): EmailServerRespon
     ...presentOAuthSettings(server),
     ...(server.tlsMode ? { tlsMode: server.tlsMode } : {}),
     ...(server.caCertificate ? { caCertificate: server.caCertificate } : {}),
+    ...(server.sendingLimits ? { sendingLimits: server.sendingLimits } : {}),
   };
 }

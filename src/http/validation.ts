@@ -44,7 +44,11 @@ export function toFieldProblems(errors: ErrorObject[]): FieldProblem[] {
         : pathOf(error.instancePath).replace(/\.$/, '');
     if (!byField.has(field)) byField.set(field, messageFor(error));
   }
-  return [...byField].map(([field, message]) => ({ field, message }));
+  // A nullable object (anyOf) also reports itself when one of its fields is bad: name the field alone.
+  const fields = [...byField.keys()];
+  return [...byField]
+    .filter(([field]) => !fields.some((other) => other.startsWith(`${field}.`)))
+    .map(([field, message]) => ({ field, message }));
 }
 
 function pathOf(instancePath: string): string {
@@ -85,6 +89,8 @@ function messageFor(error: ErrorObject): string {
           : 'The field cannot be left blank';
       }
       return `The field must be a valid ${params.format}`;
+    case 'additionalProperties':
+      return `The field has no property ${String(params.additionalProperty)}`;
     default:
       return 'The field is not valid';
   }

@@ -1,6 +1,7 @@
 import Type, { type Static } from 'typebox';
 import { AUTH_TYPES, DEFAULT_AUTH_TYPE, REQUIRED_BY_AUTH_TYPE } from './auth-types.ts';
 import { oauthRequestProperties, oauthResponseProperties } from './email-server-oauth.ts';
+import { SENDING_LIMIT_RANGES } from './sending-limit-presets.ts';
 import { stringEnum } from './string-enum.ts';
 import { TLS_MODES } from './tls-modes.ts';
 
@@ -46,6 +47,21 @@ const caCertificate = Type.String({
     'Extension. PEM CA certificate(s) the server certificate must chain to, for servers behind a private CA (replaces the public roots for this server). Changing it requires the password again. In PATCH, "" removes it.',
 });
 
+const limit = (field: keyof typeof SENDING_LIMIT_RANGES, description: string) =>
+  Type.Optional(Type.Integer({ ...SENDING_LIMIT_RANGES[field], description }));
+const sendingLimits = Type.Object(
+  {
+    maxConnections: limit('maxConnections', 'Connections open at once to the server, per instance'),
+    messagesPerMinute: limit('messagesPerMinute', 'Messages sent per minute at most, spaced evenly'),
+    messagesPerDay: limit('messagesPerDay', 'Messages sent per UTC day at most'),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Extension. Limits mailroute keeps to when sending through this server; each optional. The rates hold across all instances (Redis or PostgreSQL), connections per instance. Unset: the published limits of known providers (Microsoft 365, Google, Amazon SES) by host, else none. In PATCH, null or {} removes them.',
+  },
+);
+
 export const EmailServerPost = Type.Object(
   {
     alias,
@@ -58,6 +74,7 @@ export const EmailServerPost = Type.Object(
     authType: Type.Optional(authType),
     tlsMode: Type.Optional(tlsMode),
     caCertificate: Type.Optional(caCertificate),
+    sendingLimits: Type.Optional(sendingLimits),
     ...oauthRequestProperties,
   },
   {
@@ -79,6 +96,7 @@ export const EmailServerRequest = Type.Object(
     authType: Type.Optional(authType),
     tlsMode: Type.Optional(tlsMode),
     caCertificate: Type.Optional(caCertificate),
+    sendingLimits: Type.Optional(Type.Union([sendingLimits, Type.Null()])),
     ...oauthRequestProperties,
   },
   {
@@ -101,6 +119,7 @@ export const EmailServerResponse = Type.Object(
     ...oauthResponseProperties,
     tlsMode: Type.Optional(stringEnum(TLS_MODES, { description: 'Extension; present only when set' })),
     caCertificate: Type.Optional(Type.String({ description: 'Extension; present only when set' })),
+    sendingLimits: Type.Optional(sendingLimits),
   },
   { title: 'EmailServerResponse' },
 );

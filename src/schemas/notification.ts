@@ -208,9 +208,22 @@ const HealthAttempt = Type.Object({
   reply: Type.Union([Type.String(), Type.Null()]),
 });
 
+const EffectiveSendingLimits = Type.Object(
+  {
+    maxConnections: Type.Optional(Type.Integer()),
+    messagesPerMinute: Type.Optional(Type.Integer()),
+    messagesPerDay: Type.Optional(Type.Integer()),
+    source: Type.String({
+      description: "`server` (the server's sendingLimits) or `preset:<name>` (the published limits of its host)",
+    }),
+  },
+  { description: 'The sending limits delivery keeps to for this server; absent when it has none' },
+);
+
 export const ServerHealth = Type.Object(
   {
     server: Type.String(),
+    sendingLimits: Type.Optional(EffectiveSendingLimits),
     lastSuccess: Type.Union([HealthAttempt, Type.Null()]),
     lastError: Type.Union([HealthAttempt, Type.Null()], {
       description:

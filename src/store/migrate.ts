@@ -12,6 +12,7 @@ import * as eventHooks from './migrations/011-event-hooks.ts';
 import * as messageRequestId from './migrations/012-message-request-id.ts';
 import * as logEventIndexes from './migrations/013-log-event-indexes.ts';
 import * as messageDeadline from './migrations/014-message-deadline.ts';
+import * as sendingLimits from './migrations/015-sending-limits.ts';
 import * as serverHealth from './migrations/016-server-health.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
@@ -27,9 +28,10 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-delivery-retention': deliveryRetention,
   '011-event-hooks': eventHooks,
   '012-message-request-id': messageRequestId,
-  '014-message-deadline': messageDeadline,
-  '016-server-health': serverHealth,
   '013-log-event-indexes': logEventIndexes,
+  '014-message-deadline': messageDeadline,
+  '015-sending-limits': sendingLimits,
+  '016-server-health': serverHealth,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

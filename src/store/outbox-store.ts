@@ -150,6 +150,11 @@ export interface OutboxStore {
   renew(owner: string, leases: HeldLease[], leaseUntil: number): Promise<Set<string>>;
   /** Applies results in one transaction; returns the ids whose claim was still held. */
   complete(results: ClaimResult[]): Promise<Set<string>>;
+  /**
+   * Gives back one message `owner` still holds under the same claim, unsent and due at `at`, without
+   * counting its claim as an attempt (its server had no room). False when the claim was lost.
+   */
+  postpone(owner: string, lease: HeldLease, at: number): Promise<boolean>;
   /** Gives back every message `owner` still leases, due at `now`. */
   release(owner: string, now: number): Promise<number>;
   /** Puts a failed message (with its content) back in the queue. */

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
+import type { SendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { EmailServerChanges, EmailServerRecord, SealedServerColumn } from './store.ts';
 import type { EmailServerTable } from './tables.ts';
@@ -20,6 +21,7 @@ export function toEmailServer(row: Selectable<EmailServerTable>): EmailServerRec
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     ...oauthFieldsOf(row),
+    ...(row.sending_limits ? { sendingLimits: JSON.parse(row.sending_limits) as SendingLimits } : {}),
   };
 }
 
@@ -63,6 +65,7 @@ const COLUMN_OF = {
   audience: 'oauth_audience',
   clientSecretSealed: 'client_secret_sealed',
   privateKeySealed: 'private_key_sealed',
+  sendingLimits: 'sending_limits',
 } as const satisfies Record<keyof EmailServerChanges, keyof EmailServerTable>;
 
 export const SEALED_COLUMN_OF = {
@@ -77,7 +80,13 @@ export function toColumns(changes: EmailServerChanges): Partial<EmailServerTable
     const column = COLUMN_OF[key as keyof EmailServerChanges];
     if (value === undefined || column === undefined) continue;
     columns[column] =
-      typeof value === 'boolean' ? (value ? 1 : 0) : Array.isArray(value) ? JSON.stringify(value) : value;
+      typeof value === 'boolean'
+        ? value
+          ? 1
+          : 0
+        : value !== null && typeof value === 'object'
+          ? JSON.stringify(value)
+          : value;
   }
   return columns as Partial<EmailServerTable>;
 }

@@ -46,7 +46,7 @@ function withinRoom(
 export function outboxQueue(
   db: Kysely<Database>,
   dialect: SqlDialect,
-): Pick<OutboxStore, 'claim' | 'renew' | 'complete' | 'release' | 'queueStats'> {
+): Pick<OutboxStore, 'claim' | 'renew' | 'complete' | 'postpone' | 'release' | 'queueStats'> {
   return {
     async claim(owner, now, leaseUntil, limit, room) {
       return db.transaction().execute(async (trx) => {
@@ -141,6 +141,23 @@ export function outboxQueue(
         await insertLogEvents(trx, logEvents);
       });
       return applied;
+    },
+
+    async postpone(owner, lease, at) {
+      const result = await db
+        .updateTable('outbox_messages')
+        .set((eb) => ({
+          status: 'queued',
+          lease_owner: null,
+          next_attempt_at: at,
+          attempts: eb('attempts', '-', 1),
+        }))
+        .where('id', '=', lease.id)
+        .where('lease_owner', '=', owner)
+        .where('status', '=', 'sending')
+        .where('attempts', '=', lease.claimedAttempts)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
 
     async release(owner, now) {

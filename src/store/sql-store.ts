@@ -8,6 +8,7 @@ import { integrityProblems, sealedKeyIds } from './sql-integrity.ts';
 import { logEventStore } from './sql-log-event-store.ts';
 import { orgStore } from './sql-org-store.ts';
 import { outboxStore } from './sql-outbox-store.ts';
+import { sendingBudgetStore } from './sql-sending-budgets.ts';
 import { serverHealthStore } from './sql-server-health-store.ts';
 import type { Store } from './store.ts';
 import type { Database } from './tables.ts';
@@ -27,6 +28,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close:
     eventHooks: eventHookStore(db),
     hookDeliveries: hookDeliveryStore(db, dialect),
     serverHealth: serverHealthStore(db),
+    sendingBudgets: sendingBudgetStore(db, dialect),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -1,8 +1,10 @@
 import type { AuthType, TokenEndpointAuthMethod } from '../schemas/auth-types.ts';
+import type { SendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { EventHookStore, HookDeliveryStore } from './event-hook-store.ts';
 import type { LogEventStore } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
+import type { SendingBudgetStore } from './sending-budget-store.ts';
 import type { ServerHealthStore } from './server-health-store.ts';
 
 /** The storage ports: records and interfaces, no SQL. Both engines implement them through one SQL adapter. */
@@ -60,6 +62,8 @@ export interface EmailServerRecord {
   /** Sealed by SecretBox; never plaintext. */
   clientSecretSealed?: string | null;
   privateKeySealed?: string | null;
+  /** The admin's sending limits; unset or null: none set. */
+  sendingLimits?: SendingLimits | null;
 }
 
 export type EmailServerChanges = Partial<Omit<EmailServerRecord, 'id' | 'orgId' | 'createdAt'>>;
@@ -137,6 +141,8 @@ export interface Store {
   hookDeliveries: HookDeliveryStore;
   /** Each server's health and its probe schedule. */
   serverHealth: ServerHealthStore;
+  /** Each limited server's pacing, shared by the instances on one database. */
+  sendingBudgets: SendingBudgetStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */

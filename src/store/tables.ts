@@ -55,6 +55,16 @@ export interface EmailServerTable {
   /** Sealed by SecretBox; never plaintext. */
   client_secret_sealed: string | null;
   private_key_sealed: string | null;
+  /** JSON sending limits (migration 015); null: none set. */
+  sending_limits: string | null;
+}
+
+/** Pacing state of one limited server, shared by the instances on one PostgreSQL database. */
+export interface SendingBudgetTable {
+  server_key: string;
+  next_slot_at: number;
+  day_start: number;
+  day_count: number;
 }
 
 /** Times are bigint columns: PostgreSQL returns them as strings. */
@@ -88,4 +98,5 @@ export interface Database {
   hook_deliveries: HookDeliveryTable;
   hook_calls: HookCallTable;
   server_health: ServerHealthTable;
+  sending_budgets: SendingBudgetTable;
 }

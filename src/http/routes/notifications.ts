@@ -203,6 +203,7 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
         server: serverId,
         lastSuccess: present(health.lastSuccess),
         lastError: present(health.lastServerFailure),
+        ...(health.sendingLimits ? { sendingLimits: health.sendingLimits } : {}),
       };
     },
   });
