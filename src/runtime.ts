@@ -9,6 +9,7 @@ import { createDeliveryWorker, type WorkerLogger } from './delivery/worker.ts';
 import { createApiTokenService } from './domain/api-tokens.ts';
 import { createAuditService } from './domain/audit.ts';
 import { auditEmailServerTests } from './domain/audited-email-server-tests.ts';
+import { createCheckProbe } from './domain/check-probe.ts';
 import { createEmailServerCheckService } from './domain/email-server-check.ts';
 import { createEmailServerTestService } from './domain/email-server-test.ts';
 import { createEmailServerService } from './domain/email-servers.ts';
@@ -18,7 +19,6 @@ import { cryptoIds, type IdGenerator } from './domain/ids.ts';
 import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
 import { createServerHealthService } from './domain/server-health.ts';
-import { createVerifyProbe } from './domain/verify-probe.ts';
 import { createHookClient } from './hooks/hook-call.ts';
 import { createHookDispatcher } from './hooks/hook-dispatcher.ts';
 import { createMetrics } from './metrics.ts';
@@ -119,6 +119,8 @@ function createServices({
       now,
     }),
   );
+  // The staged check serves /check and the scheduled health probes alike.
+  const checkEngine = { secretBox, authStrategies, settings: config.smtp, dns, now };
   const settings = config.delivery;
   const metrics = createMetrics({
     outbox: store.outbox,
@@ -197,7 +199,7 @@ function createServices({
     ),
     emailServerChecks: createEmailServerCheckService({
       emailServers: store.emailServers,
-      engine: { secretBox, authStrategies, settings: config.smtp, dns, now },
+      engine: checkEngine,
       settings: config.smtp,
     }),
     eventHooks: createEventHookService({
@@ -232,15 +234,15 @@ function createServices({
       });
     },
     /**
-     * Scheduled health probes for this instance (main starts one with the worker). Today's probe
-     * connects and signs in as /test does, without sending mail.
+     * Scheduled health probes for this instance (main starts one with the worker): the full check
+     * without addresses, so no mail is sent.
      */
     createHealthProber(log: WorkerLogger) {
       return createHealthProber({
         emailServers: store.emailServers,
         store: store.serverHealth,
         health: serverHealth,
-        probe: createVerifyProbe({ secretBox, settings: config.smtp, authStrategies }),
+        probe: createCheckProbe(checkEngine),
         now,
         intervalMs: config.health.probeIntervalMs,
         log,

@@ -63,40 +63,6 @@ export function quittingTransport(options: SMTPTransport.Options): Transport<SMT
         });
       });
     },
-    /** Connects, secures and signs in as a send would, then says QUIT: a check that sends no mail. */
-    verify(): Promise<true> {
-      return new Promise((resolve, reject) => {
-        const connection = new SMTPConnection(options);
-        let settled = false;
-        const fail = (error: Error) => {
-          if (settled) return;
-          settled = true;
-          connection.close();
-          reject(error);
-        };
-        const succeed = () => {
-          if (settled) return;
-          settled = true;
-          connection.quit();
-          resolve(true);
-        };
-        // Kept for the whole session: a reset during QUIT must not become an unhandled error.
-        connection.on('error', fail);
-        connection.connect(() => {
-          const auth = (signInOf as unknown as { getAuth(a: unknown): unknown }).getAuth({});
-          if (!auth || !(connection.allowsAuth || options.forceAuth)) return succeed();
-          connection.login(auth as SMTPConnection.AuthenticationCredentials, (error) => {
-            if (!error) return succeed();
-            if (signInLeftSessionOpen(connection, error)) {
-              settled = true;
-              quitGracefully(connection);
-              return reject(error);
-            }
-            fail(error);
-          });
-        });
-      });
-    },
     close() {
       signInOf.close();
     },
