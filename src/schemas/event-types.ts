@@ -123,6 +123,17 @@ export const LOG_EVENT_TYPE_CATALOGUE = {
   },
   'mailroute.api_token.create': { severity: 'INFO', displayMessage: 'Create API token', auditType: 'api_token.create' },
   'mailroute.api_token.revoke': { severity: 'INFO', displayMessage: 'Revoke API token', auditType: 'api_token.revoke' },
+  'mailroute.notification.submit': {
+    severity: 'INFO',
+    displayMessage: 'Submit notification',
+    auditType: 'notification.submit',
+  },
+  'mailroute.notification.resend': {
+    severity: 'INFO',
+    displayMessage: 'Resend notification',
+    auditType: 'notification.resend',
+  },
+  'mailroute.sign_in.failure': { severity: 'WARN', displayMessage: 'Sign-in refused', auditType: 'sign_in.failure' },
   // Okta's event hook changes; Okta does not offer them to event hooks.
   'event_hook.created': { severity: 'INFO', displayMessage: 'Event hook created', auditType: 'event_hook.create' },
   'event_hook.updated': { severity: 'INFO', displayMessage: 'Event hook updated', auditType: 'event_hook.update' },
