@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Config } from './config.ts';
 import { createNotificationService } from './delivery/notifications.ts';
+import { createServerStates } from './delivery/server-states.ts';
 import { loadTemplateCatalog } from './delivery/template-catalog.ts';
 import { createTransportPool } from './delivery/transport-pool.ts';
 import { createDeliveryWorker, type WorkerLogger } from './delivery/worker.ts';
@@ -15,7 +16,7 @@ import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
 import { createHookClient } from './hooks/hook-call.ts';
 import { createHookDispatcher } from './hooks/hook-dispatcher.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, routeLabel } from './metrics.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
 import { createOAuthTokenClient } from './smtp/oauth/token-client.ts';
@@ -99,6 +100,12 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
   );
   const settings = config.delivery;
   const metrics = createMetrics({ outbox: store.outbox, now, cacheMs: settings.metricsCacheMs });
+  // This instance's throttle and circuit per server: its workers act on it, its stats endpoint shows it.
+  const serverStates = createServerStates(settings, now, {
+    onThrottleReply: (key) => metrics.throttleReplies.inc({ route: routeLabel(key) }),
+    onCircuitOpen: (key) => metrics.circuitOpens.inc({ route: routeLabel(key) }),
+  });
+  metrics.watchServers(serverStates.counts);
   // Submissions wake this instance's workers, so they need not wait for their next poll.
   const wakeListeners = new Set<() => void>();
 
@@ -152,6 +159,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
       orgs: store.orgs,
       operatorSender,
       audit,
+      serverStates,
       onQueued: () => {
         for (const wake of wakeListeners) wake();
       },
@@ -195,6 +203,7 @@ function createServices({ config, store, secretBox, ids, now }: Required<Omit<Ru
         now,
         settings,
         log,
+        serverStates,
       });
       wakeListeners.add(worker.wake);
       return {

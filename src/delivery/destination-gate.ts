@@ -1,16 +1,28 @@
 /**
- * At most `limit` sends at once per destination, first come first served. Claimed messages beyond
- * that wait here (their leases renewed) rather than in the transport's queue, so a send's deadline
- * starts when it really starts.
+ * At most `limit(key)` sends at once per destination, first come first served. Claimed messages
+ * beyond that wait here (their leases renewed) rather than in the transport's queue, so a send's
+ * deadline starts when it really starts. The limit may change (a throttled server gets fewer);
+ * a lowered limit takes effect as sends end.
  */
-export function createDestinationGate(limit: number) {
+export function createDestinationGate(limit: number | ((key: string) => number)) {
+  const limitOf = typeof limit === 'number' ? () => limit : limit;
   const active = new Map<string, number>();
   const waiting = new Map<string, Array<() => void>>();
+
+  /** Lets waiters in while the destination has room. */
+  function pump(key: string): void {
+    const queue = waiting.get(key);
+    while (queue && queue.length > 0 && (active.get(key) ?? 0) < limitOf(key)) {
+      active.set(key, (active.get(key) ?? 0) + 1);
+      queue.shift()?.();
+    }
+    if (queue && queue.length === 0) waiting.delete(key);
+  }
 
   return {
     async acquire(key: string): Promise<void> {
       const running = active.get(key) ?? 0;
-      if (running < limit) {
+      if (running < limitOf(key) && !waiting.has(key)) {
         active.set(key, running + 1);
         return;
       }
@@ -18,21 +30,16 @@ export function createDestinationGate(limit: number) {
         const queue = waiting.get(key) ?? [];
         queue.push(resolve);
         waiting.set(key, queue);
+        pump(key);
       });
     },
 
-    /** Hands the slot to the next waiter, if any. */
+    /** Frees a slot and lets the next waiters in, if the limit allows. */
     release(key: string): void {
-      const queue = waiting.get(key);
-      const next = queue?.shift();
-      if (queue && queue.length === 0) waiting.delete(key);
-      if (next) {
-        next();
-        return;
-      }
       const left = (active.get(key) ?? 1) - 1;
       if (left > 0) active.set(key, left);
       else active.delete(key);
+      pump(key);
     },
 
     /** Lets every waiter through at once (on stop: they see the worker stopping and send nothing). */

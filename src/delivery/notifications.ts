@@ -15,6 +15,7 @@ import type {
 import type { PageCursor } from '../store/page-cursor.ts';
 import type { EmailServerStore, OrgSender, OrgStore } from '../store/store.ts';
 import { sealContent } from './message-content.ts';
+import type { ServerStates } from './server-states.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
 import { renderTemplate } from './templates.ts';
 
@@ -44,6 +45,8 @@ export interface NotificationServiceDeps {
   onQueued: () => void;
   /** Submissions and resends are recorded: who asked for which message (never its content). */
   audit: Pick<AuditService, 'record'>;
+  /** This instance's throttle and circuit per server, shown with its health. */
+  serverStates?: Pick<ServerStates, 'view'>;
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
@@ -172,7 +175,10 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     list: (orgId: string, filter: MessageFilter, limit: number, after?: PageCursor) =>
       outbox.list(orgId, filter, limit, after),
 
-    serverHealth: (orgId: string, server: string) => outbox.serverHealth(orgId, server),
+    async serverHealth(orgId: string, server: string) {
+      const health = await outbox.serverHealth(orgId, server);
+      return { ...health, ...deps.serverStates?.view(orgId, server) };
+    },
 
     /** Puts a failed message back in the queue, with the same Message-ID, routed as it was. */
     async resend(orgId: string, id: string, context: ChangeContext = SYSTEM_CONTEXT): Promise<OutboxMessage> {

@@ -9,6 +9,7 @@ import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
 import type { DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
+import { createDeferrals } from './deferrals.ts';
 import { deliveryLogEvent } from './delivery-log-event.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { createDestinationGate } from './destination-gate.ts';
@@ -18,6 +19,9 @@ import { openContent } from './message-content.ts';
 import { giveUpBeforeSending, nextState } from './next-state.ts';
 import { type ClaimBase, createOutcomeRecorder, finalResult } from './outcome-recorder.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
+import { admitToServer, createSleeps, paceToServer } from './server-admission.ts';
+import { createServerStates, type ServerStates } from './server-states.ts';
+import { serverSignalOf } from './throttle-signal.ts';
 
 export interface WorkerLogger {
   debug(object: object, message: string): void;
@@ -36,6 +40,8 @@ export interface DeliveryWorkerDeps {
   settings: Omit<DeliveryConfig, 'defaultSmtp' | 'defaultSmtpCaFile' | 'captureDir' | 'templatesDir' | 'workers'>;
   log: WorkerLogger;
   random?: () => number;
+  /** Throttle and circuit per server, shared with the stats endpoint; a worker of its own otherwise. */
+  serverStates?: ServerStates;
 }
 
 const PURGE_EVERY_MS = 60_000;
@@ -65,8 +71,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     settings,
     onWarn: (error) => log.warn({ err: error }, 'delivery: renewing leases failed; retrying'),
   });
-  // One send per pooled connection: the rest wait here, where the deadline does not run yet.
-  const gate = createDestinationGate(settings.poolSize);
+  const states =
+    deps.serverStates ??
+    createServerStates(settings, now, {
+      onThrottleReply: (key) => metrics.throttleReplies.inc({ route: routeLabel(key) }),
+      onCircuitOpen: (key) => metrics.circuitOpens.inc({ route: routeLabel(key) }),
+    });
+  const sleeps = createSleeps();
+  // One send per pooled connection (fewer while throttled): the rest wait here, where the deadline does not run yet.
+  const gate = createDestinationGate((key) => states.connections(key));
   const recorder = createOutcomeRecorder({
     outbox,
     metrics,
@@ -80,6 +93,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     },
   });
   const { push, flush } = recorder;
+  const deferrals = createDeferrals({ states, push, logEventId, now, random, pollMs: settings.pollMs });
   // Server settings are read once per claimed batch, never kept across batches, so a change made
   // through any instance applies to the next claim without waiting for a cache to expire.
   const serverCache = new Map<string, Promise<EmailServerRecord | undefined>>();
@@ -174,23 +188,37 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
       return finish(base, message, label, 'failed', null, 'the message content is no longer available');
+    const admitted = await admitToServer(states, entry, now, () => running);
+    if (!admitted.go) return deferrals.unsent(entry, base, label, admitted.until, admitted.why);
     await gate.acquire(entry.destination);
+    let probing = admitted.probe;
     try {
+      const paced = await paceToServer(states, entry.destination, now, sleeps.sleep);
+      if (!paced.ok)
+        return deferrals.unsent(entry, base, label, paced.until + random() * (paced.until - now()), paced.why);
       // Stopping: the lease is handed back unsent. A lease we can no longer vouch for is left to
       // expire and be claimed again, never sent on a guess.
       if (!running || !held.vouched(entry)) {
         if (running) log.warn({ notification: message.id }, 'delivery: lease not confirmed; not sending');
         return letGo(entry);
       }
-      await attempt(entry, base, label, message.content);
+      probing = false;
+      await attempt(entry, base, label, message.content, admitted.probe);
     } finally {
+      if (probing) states.of(entry.destination).circuit.abandoned();
       gate.release(entry.destination);
     }
   }
 
-  async function attempt(entry: HeldMessage, base: ClaimBase, label: string, sealed: string): Promise<void> {
+  async function attempt(
+    entry: HeldMessage,
+    base: ClaimBase,
+    label: string,
+    sealed: string,
+    probe: boolean,
+  ): Promise<void> {
     const { message } = entry;
-    const started = now();
+    const started = states.started(entry.destination);
     const abort = new AbortController();
     let deadlineHit = false;
     const deadline = setTimeout(() => {
@@ -208,6 +236,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (message.route === 'custom') {
         record = await serverOf(message);
         if (!record) {
+          states.ended(entry.destination, started, { kind: 'none' }, false, probe);
           return finish(
             base,
             message,
@@ -253,6 +282,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       entry.abort = undefined;
     }
     const ended = now();
+    const signal = serverSignalOf(failure);
+    states.ended(entry.destination, started, signal, !failure || failure.reply !== undefined, probe);
+    // A throttle reply is the server's pace, not this message's fault: it costs no attempt.
+    const throttled = signal.kind === 'throttle' && ended - message.queuedAt <= settings.maxAgeMs;
     const next = nextState({
       failure,
       attempts: message.attempts,
@@ -281,21 +314,18 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       failureScope,
     };
     if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null, record);
-    if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason, record);
+    if (next.status === 'failed' && !throttled)
+      return finish(base, message, server, 'failed', attempt, next.reason, record);
+    const logged = !throttled || states.logDeferral(entry.destination);
     push({
       ...base,
       attempt,
-      logEvent: deliveryLogEvent({
-        uuid: logEventId(ended),
-        at: ended,
-        message,
-        server: record,
-        reason: 'DEFERRED',
-        reply,
-        route: server,
-      }),
+      ...(logged
+        ? { logEvent: deferrals.event(message, record, reply, server, throttled ? 'throttled' : undefined) }
+        : {}),
+      ...(throttled ? { refundAttempt: true } : {}),
       status: 'queued',
-      nextAttemptAt: next.at,
+      nextAttemptAt: throttled ? deferrals.afterThrottle(entry.destination) : next.status === 'retry' ? next.at : ended,
       finalAt: null,
       lastReplyCode: replyCode,
       lastReply: reply,
@@ -341,6 +371,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (!running) return;
       running = false;
       wake();
+      sleeps.wakeAll();
       await loop;
       gate.openAll();
       let timer: NodeJS.Timeout | undefined;
