@@ -1,4 +1,4 @@
-import type { ClaimResult, OutboxMessage } from '../store/outbox-store.ts';
+import type { ClaimResult, DeliveryAttempt, OutboxMessage } from '../store/outbox-store.ts';
 import type { EmailServerRecord } from '../store/store.ts';
 import { deliveryLogEvent } from './delivery-log-event.ts';
 import type { HeldMessage } from './held-messages.ts';
@@ -49,9 +49,50 @@ export function createDeferrals({ states, push, logEventId, now, random, pollMs 
       });
     },
 
-    /** When a message the server throttled comes back: about one paced slot later, spread out. */
-    afterThrottle(destination: string): number {
-      const perMinute = states.of(destination).throttle.snapshot(now()).messagesPerMinute;
+    /**
+     * A tried message goes back to the queue: at `retryAt` after its own failure, or, when the
+     * server held it back (a throttle reply, a failed probe), with its attempt refunded and one
+     * coalesced event per window.
+     */
+    tried(
+      entry: HeldMessage,
+      base: ClaimBase,
+      tried: {
+        attempt: DeliveryAttempt;
+        record?: EmailServerRecord;
+        reply: string;
+        replyCode: number | null;
+        route: string;
+      },
+      heldBack: 'throttle' | 'connection' | undefined,
+      retryAt: number,
+    ): void {
+      const { message } = entry;
+      const logged = !heldBack || states.logDeferral(entry.destination);
+      const why = heldBack === 'throttle' ? 'throttled' : heldBack ? 'circuit open' : undefined;
+      push({
+        ...base,
+        attempt: tried.attempt,
+        ...(logged ? { logEvent: event(message, tried.record, tried.reply, tried.route, why) } : {}),
+        ...(heldBack ? { refundAttempt: true } : {}),
+        status: 'queued',
+        nextAttemptAt: heldBack ? this.heldUntil(entry.destination) : retryAt,
+        finalAt: null,
+        lastReplyCode: tried.replyCode,
+        lastReply: tried.reply,
+        contentPurgeAt: null,
+      });
+    },
+
+    /**
+     * When a message the server held back comes back: at the next probe while its circuit is open,
+     * else about one paced slot later, spread out.
+     */
+    heldUntil(destination: string): number {
+      const { throttle, circuit } = states.of(destination);
+      const retryAt = circuit.snapshot().retryAt;
+      if (retryAt) return Date.parse(retryAt);
+      const perMinute = throttle.snapshot(now()).messagesPerMinute;
       const slot = perMinute ? 60_000 / perMinute : pollMs;
       return now() + Math.round(slot * (1 + random()));
     },

@@ -54,15 +54,24 @@ export async function admitToServer(
   }
 }
 
-/** Waits for the destination's next paced slot, or says when to come back if that is far off. */
+/**
+ * Waits for the destination's next paced slot, or says when to come back if that is far off or
+ * if its circuit opened while this message waited for a connection (only the probe goes then).
+ */
 export async function paceToServer(
   states: ServerStates,
   destination: string,
+  probe: boolean,
   now: () => number,
   sleep: (ms: number) => Promise<void>,
 ): Promise<{ ok: true } | { ok: false; until: number; why: string }> {
-  const { throttle } = states.of(destination);
+  const { throttle, circuit } = states.of(destination);
   const at = now();
+  if (!probe && circuit.state !== 'closed') {
+    const held = circuit.snapshot();
+    const until = held.retryAt ? Date.parse(held.retryAt) : at + (held.coolDownMs ?? 0);
+    return { ok: false, until, why: `circuit open: ${held.reason ?? 'unreachable'}` };
+  }
   const slot = throttle.reserve(at, PACE_WAIT_MAX_MS);
   if (!slot.booked) {
     const reason = throttle.snapshot(at).reason;

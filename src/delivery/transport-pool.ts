@@ -57,7 +57,9 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
     const smtp = await createSmtpTransport(
       server,
       { secretBox: deps.secretBox, settings: deps.smtp, authStrategies: deps.authStrategies, ...extra },
-      { pool: true, maxConnections: deps.poolSize, maxMessages: 1000 },
+      // One new connection for a message whose pooled connection closed under it (an idle close);
+      // a server that keeps hanging up is the circuit's business, not a reconnect loop's.
+      { pool: true, maxConnections: deps.poolSize, maxMessages: 1000, maxRequeues: 1 },
     );
     // A pooled transport reports connection trouble on each send; a stray event must not crash the process.
     smtp.transporter.on('error', () => {});

@@ -193,7 +193,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     await gate.acquire(entry.destination);
     let probing = admitted.probe;
     try {
-      const paced = await paceToServer(states, entry.destination, now, sleeps.sleep);
+      const paced = await paceToServer(states, entry.destination, admitted.probe, now, sleeps.sleep);
       if (!paced.ok)
         return deferrals.unsent(entry, base, label, paced.until + random() * (paced.until - now()), paced.why);
       // Stopping: the lease is handed back unsent. A lease we can no longer vouch for is left to
@@ -284,8 +284,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const ended = now();
     const signal = serverSignalOf(failure);
     states.ended(entry.destination, started, signal, !failure || failure.reply !== undefined, probe);
-    // A throttle reply is the server's pace, not this message's fault: it costs no attempt.
-    const throttled = signal.kind === 'throttle' && ended - message.queuedAt <= settings.maxAgeMs;
+    // A throttle reply, or a failed probe of a server that is down, is the server's state, not
+    // this message's fault: it costs no attempt.
+    const heldBack = signal.kind === 'throttle' || (signal.kind === 'connection' && probe);
+    const throttled = heldBack && ended - message.queuedAt <= settings.maxAgeMs ? signal.kind : undefined;
     const next = nextState({
       failure,
       attempts: message.attempts,
@@ -316,21 +318,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null, record);
     if (next.status === 'failed' && !throttled)
       return finish(base, message, server, 'failed', attempt, next.reason, record);
-    const logged = !throttled || states.logDeferral(entry.destination);
-    push({
-      ...base,
-      attempt,
-      ...(logged
-        ? { logEvent: deferrals.event(message, record, reply, server, throttled ? 'throttled' : undefined) }
-        : {}),
-      ...(throttled ? { refundAttempt: true } : {}),
-      status: 'queued',
-      nextAttemptAt: throttled ? deferrals.afterThrottle(entry.destination) : next.status === 'retry' ? next.at : ended,
-      finalAt: null,
-      lastReplyCode: replyCode,
-      lastReply: reply,
-      contentPurgeAt: null,
-    });
+    const retryAt = next.status === 'retry' ? next.at : ended;
+    deferrals.tried(entry, base, { attempt, record, reply, replyCode, route: server }, throttled, retryAt);
   }
 
   function finish(
