@@ -96,9 +96,43 @@ export function createMetrics({ outbox, serverHealth, now, cacheMs }: MetricsDep
       for (const state of SERVER_HEALTH_STATES) this.set({ state }, health[state]);
     },
   });
+  // The worker's view of its servers, read on scrape; unset on an instance without a worker.
+  let servers: (() => { throttled: number; open: number }) | undefined;
+  new Gauge({
+    name: 'mailroute_smtp_servers_throttled',
+    help: 'Servers this instance sends to at lowered limits after throttle replies',
+    registers: [registry],
+    collect() {
+      this.set(servers?.().throttled ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'mailroute_smtp_circuits_open',
+    help: 'Servers this instance holds mail for because they do not accept connections (circuit open or probing)',
+    registers: [registry],
+    collect() {
+      this.set(servers?.().open ?? 0);
+    },
+  });
 
   return {
     registry,
+    /** Where the server gauges read from. */
+    watchServers(source: () => { throttled: number; open: number }): void {
+      servers = source;
+    },
+    throttleReplies: new Counter({
+      name: 'mailroute_smtp_throttle_replies_total',
+      help: 'Throttle replies (421, 432, 450/451 4.7.x, 452 4.5.3, 454 4.7.0) received, by route',
+      labelNames: ['route'],
+      registers: [registry],
+    }),
+    circuitOpens: new Counter({
+      name: 'mailroute_smtp_circuit_opens_total',
+      help: 'Times a server circuit opened after connection failures (a failed probe opens it again), by route',
+      labelNames: ['route'],
+      registers: [registry],
+    }),
     accepted: new Counter({
       name: 'mailroute_notifications_accepted_total',
       help: 'Notifications accepted and durably queued by this instance',

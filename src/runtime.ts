@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createHealthAlertMailer } from './delivery/health-alerts.ts';
 import { createNotificationService } from './delivery/notifications.ts';
 import { createMemoryBudget, createSendingLimiter, createStoreBudget } from './delivery/sending-limiter.ts';
+import { createServerStates } from './delivery/server-states.ts';
 import { loadTemplateCatalog } from './delivery/template-catalog.ts';
 import { createTransportPool } from './delivery/transport-pool.ts';
 import { createDeliveryWorker, type WorkerLogger } from './delivery/worker.ts';
@@ -21,7 +22,7 @@ import { createOrgService } from './domain/orgs.ts';
 import { createServerHealthService } from './domain/server-health.ts';
 import { createHookClient } from './hooks/hook-call.ts';
 import { createHookDispatcher } from './hooks/hook-dispatcher.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, routeLabel } from './metrics.ts';
 import { SecretBox } from './secrets/secret-box.ts';
 import { openRedisSharedState, type SharedState } from './shared-state.ts';
 import { createDnsResolver } from './smtp/dns-resolver.ts';
@@ -136,6 +137,12 @@ function createServices({
       (store.kind === 'postgres' ? createStoreBudget(store.sendingBudgets) : createMemoryBudget()),
     now,
   });
+  // This instance's throttle and circuit per server: its workers act on it, its stats endpoint shows it.
+  const serverStates = createServerStates(settings, now, {
+    onThrottleReply: (key) => metrics.throttleReplies.inc({ route: routeLabel(key) }),
+    onCircuitOpen: (key) => metrics.circuitOpens.inc({ route: routeLabel(key) }),
+  });
+  metrics.watchServers(serverStates.counts);
   // Submissions wake this instance's workers, so they need not wait for their next poll.
   const wakeListeners = new Set<() => void>();
 
@@ -156,6 +163,7 @@ function createServices({
     orgs: store.orgs,
     operatorSender,
     audit,
+    serverStates,
     onQueued: () => {
       for (const wake of wakeListeners) wake();
     },
@@ -287,6 +295,7 @@ function createServices({
           },
         ],
         limiter,
+        serverStates,
       });
       wakeListeners.add(worker.wake);
       return {

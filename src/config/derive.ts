@@ -279,6 +279,12 @@ function deliveryConfig(settings: Settings, dataDir: string): DeliveryConfig {
     leaseMs: settings.MAILROUTE_DELIVERY_LEASE_MS,
     sendDeadlineMs: settings.MAILROUTE_DELIVERY_SEND_DEADLINE_MS,
     serverInFlight: settings.MAILROUTE_DELIVERY_SERVER_IN_FLIGHT,
+    throttleWindowMs: settings.MAILROUTE_DELIVERY_THROTTLE_WINDOW_MS,
+    circuitCoolDownMs: settings.MAILROUTE_DELIVERY_CIRCUIT_COOL_DOWN_MS,
+    circuitMaxCoolDownMs: Math.max(
+      settings.MAILROUTE_DELIVERY_CIRCUIT_MAX_COOL_DOWN_MS,
+      settings.MAILROUTE_DELIVERY_CIRCUIT_COOL_DOWN_MS,
+    ),
     orgInFlight: settings.MAILROUTE_DELIVERY_ORG_IN_FLIGHT,
     pollMs: settings.MAILROUTE_DELIVERY_POLL_MS,
     retryBaseMs: settings.MAILROUTE_DELIVERY_RETRY_BASE_MS,

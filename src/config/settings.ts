@@ -156,6 +156,24 @@ export const SETTINGS = Type.Object({
     DAY_MS,
     'Overall deadline of one delivery attempt; an attempt that misses it is retried later',
   ),
+  MAILROUTE_DELIVERY_THROTTLE_WINDOW_MS: integer(
+    60_000,
+    100,
+    DAY_MS,
+    "How long a server's throttle reply holds its lowered rate and connections before they recover step by step",
+  ),
+  MAILROUTE_DELIVERY_CIRCUIT_COOL_DOWN_MS: integer(
+    5_000,
+    100,
+    DAY_MS,
+    'First wait after a server stops accepting connections before one probe send tries it again; doubles per failed probe',
+  ),
+  MAILROUTE_DELIVERY_CIRCUIT_MAX_COOL_DOWN_MS: integer(
+    60_000,
+    100,
+    DAY_MS,
+    'Longest wait between probe sends to a server that does not accept connections',
+  ),
   MAILROUTE_DELIVERY_SERVER_IN_FLIGHT: integer(
     50,
     1,

@@ -144,6 +144,11 @@ export interface DeliveryConfig {
   leaseMs: number;
   /** Overall deadline of one delivery attempt; missing it is a transient failure. */
   sendDeadlineMs: number;
+  /** How long a throttle reply holds a server's lowered limits before they recover step by step. */
+  throttleWindowMs: number;
+  /** First and longest wait before a probe send to a server whose circuit is open. */
+  circuitCoolDownMs: number;
+  circuitMaxCoolDownMs: number;
   /** Messages one destination (a custom server, or the default route) may hold in flight per instance. */
   serverInFlight: number;
   /** Messages one org may hold in flight per instance. */

@@ -1,8 +1,9 @@
 import { cleanReply } from '../smtp/redact.ts';
 import { buildLogEvent } from '../store/log-event-build.ts';
 import type { LogEvent } from '../store/log-event-store.ts';
-import type { OutboxMessage } from '../store/outbox-store.ts';
+import type { DeliveryAttempt, OutboxMessage } from '../store/outbox-store.ts';
 import type { EmailServerRecord } from '../store/store.ts';
+import { expiryDebugData } from './deadline.ts';
 
 /** Okta's `system.email.delivery` outcome reasons. */
 export type DeliveryLogReason = 'delivered' | 'DEFERRED' | 'bounce' | 'dropped';
@@ -65,4 +66,30 @@ export function deliveryLogEvent({
     },
   });
   return { orgId: message.orgId, event };
+}
+
+export interface FinalOutcome {
+  uuid: string;
+  at: number;
+  message: OutboxMessage;
+  server: EmailServerRecord | undefined;
+  route: string;
+  status: 'sent' | 'failed' | 'expired';
+  /** The last attempt; null when the message ended without one (stale, content gone, expired). */
+  attempt: DeliveryAttempt | null;
+  /** Why it failed or expired. */
+  reason: string | null;
+}
+
+/** The event of a message's final outcome: delivered, bounced (a 5xx refusal) or dropped. */
+export function finalDeliveryLogEvent({ status, attempt, reason, message, ...rest }: FinalOutcome) {
+  const bounced = attempt?.outcome === 'permanent' && (attempt.replyCode ?? 0) >= 500;
+  return deliveryLogEvent({
+    ...rest,
+    message,
+    reason: status === 'sent' ? 'delivered' : bounced ? 'bounce' : 'dropped',
+    reply: attempt?.reply ?? reason,
+    failure: status === 'sent' ? null : reason,
+    debug: status === 'expired' ? expiryDebugData(message, attempt?.reply ?? message.lastReply) : undefined,
+  });
 }

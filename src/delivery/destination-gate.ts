@@ -1,20 +1,34 @@
 /**
- * At most `limit` sends at once per destination (or the destination's own, lower limit), first
- * come first served. Claimed messages beyond that wait here (their leases renewed) rather than in
- * the transport's queue, so a send's deadline starts when it really starts.
+ * At most `limit(key)` sends at once per destination (or the destination's own, lower limit: its
+ * sending limits), first come first served. Claimed messages beyond that wait here (their leases
+ * renewed) rather than in the transport's queue, so a send's deadline starts when it really starts.
+ * The limit may change (a throttled server gets fewer); a lowered limit takes effect as sends end.
  */
-export function createDestinationGate(limit: number) {
+export function createDestinationGate(limit: number | ((key: string) => number)) {
+  const limitOf = typeof limit === 'number' ? () => limit : limit;
   const active = new Map<string, number>();
-  const limits = new Map<string, number>();
+  const own = new Map<string, number>();
   const waiting = new Map<string, Array<() => void>>();
 
+  const capOf = (key: string) => Math.max(1, Math.min(limitOf(key), own.get(key) ?? Number.POSITIVE_INFINITY));
+
+  /** Lets waiters in while the destination has room. */
+  function pump(key: string): void {
+    const queue = waiting.get(key);
+    while (queue && queue.length > 0 && (active.get(key) ?? 0) < capOf(key)) {
+      active.set(key, (active.get(key) ?? 0) + 1);
+      queue.shift()?.();
+    }
+    if (queue && queue.length === 0) waiting.delete(key);
+    if (!active.has(key) && !waiting.has(key)) own.delete(key);
+  }
+
   return {
-    /** `own`: this destination's limit (its sending limits), if lower than the gate's. */
-    async acquire(key: string, own = limit): Promise<void> {
-      const cap = Math.max(1, Math.min(limit, own));
-      limits.set(key, cap);
+    /** `ownLimit`: this destination's own limit (its sending limits), if lower than the gate's. */
+    async acquire(key: string, ownLimit?: number): Promise<void> {
+      if (ownLimit !== undefined) own.set(key, ownLimit);
       const running = active.get(key) ?? 0;
-      if (running < cap && !waiting.has(key)) {
+      if (running < capOf(key) && !waiting.has(key)) {
         active.set(key, running + 1);
         return;
       }
@@ -22,26 +36,16 @@ export function createDestinationGate(limit: number) {
         const queue = waiting.get(key) ?? [];
         queue.push(resolve);
         waiting.set(key, queue);
+        pump(key);
       });
     },
 
-    /** Hands the slot to the next waiter, if any (and the destination's limit, lowered meanwhile, allows it). */
+    /** Frees a slot and lets the next waiters in, if the limit allows. */
     release(key: string): void {
       const left = (active.get(key) ?? 1) - 1;
-      const queue = waiting.get(key);
-      if (queue && left < (limits.get(key) ?? limit)) {
-        const next = queue.shift();
-        if (queue.length === 0) waiting.delete(key);
-        if (next) {
-          next();
-          return;
-        }
-      }
       if (left > 0) active.set(key, left);
-      else {
-        active.delete(key);
-        if (!waiting.has(key)) limits.delete(key);
-      }
+      else active.delete(key);
+      pump(key);
     },
 
     /** Lets every waiter through at once (on stop: they see the worker stopping and send nothing). */

@@ -17,6 +17,7 @@ import type { PageCursor } from '../store/page-cursor.ts';
 import type { EmailServerStore, OrgSender, OrgStore } from '../store/store.ts';
 import { resolveDeadline } from './deadline.ts';
 import { sealContent } from './message-content.ts';
+import type { ServerStates } from './server-states.ts';
 import type { TemplateCatalog } from './template-catalog.ts';
 import { renderTemplate } from './templates.ts';
 
@@ -50,6 +51,8 @@ export interface NotificationServiceDeps {
   onQueued: () => void;
   /** Submissions and resends are recorded: who asked for which message (never its content). */
   audit: Pick<AuditService, 'record'>;
+  /** This instance's throttle and circuit per server, shown with its health. */
+  serverStates?: Pick<ServerStates, 'view'>;
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;
@@ -187,13 +190,20 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     list: (orgId: string, filter: MessageFilter, limit: number, after?: PageCursor) =>
       outbox.list(orgId, filter, limit, after),
 
-    /** Attempts' health, and the sending limits the server is held to (its own or its host's preset), if any. */
+    /**
+     * Attempts' health, the sending limits the server is held to (its own or its host's preset), and
+     * this instance's throttle and circuit for it.
+     */
     async serverHealth(orgId: string, server: string) {
       const [health, record] = await Promise.all([
         outbox.serverHealth(orgId, server),
         server === 'default' ? undefined : deps.emailServers.get(orgId, server),
       ]);
-      return { ...health, sendingLimits: record && effectiveSendingLimits(record) };
+      return {
+        ...health,
+        sendingLimits: record && effectiveSendingLimits(record),
+        ...deps.serverStates?.view(orgId, server),
+      };
     },
 
     /** Puts a failed message back in the queue, with the same Message-ID, routed as it was. */

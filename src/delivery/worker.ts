@@ -11,8 +11,10 @@ import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
 import type { DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
-import { attemptBudgetMs, expiryDebugData, expiryReason, pastDeadline } from './deadline.ts';
-import { deliveryLogEvent } from './delivery-log-event.ts';
+import { createClaimedServers } from './claimed-servers.ts';
+import { attemptBudgetMs, expiryReason, pastDeadline } from './deadline.ts';
+import { createDeferrals } from './deferrals.ts';
+import { finalDeliveryLogEvent } from './delivery-log-event.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { createDestinationGate } from './destination-gate.ts';
 import { failureScopeOf } from './failure-scope.ts';
@@ -22,14 +24,13 @@ import { giveUpBeforeSending, nextState } from './next-state.ts';
 import { type ClaimBase, createOutcomeRecorder, finalResult } from './outcome-recorder.ts';
 import { createRetentionRound, type RetainedRecords } from './retention-round.ts';
 import { recordedReply, replyCodeOf } from './retry-policy.ts';
-import { createMemoryBudget, createSendingLimiter, type SendingLimiter } from './sending-limiter.ts';
+import type { SendingLimiter } from './sending-limiter.ts';
+import { admitToServer, createSleeps, paceToServer } from './server-admission.ts';
 import { createServerRoom } from './server-room.ts';
+import type { ServerStates } from './server-states.ts';
+import { serverSignalOf } from './throttle-signal.ts';
 
-export interface WorkerLogger {
-  debug(object: object, message: string): void;
-  warn(object: object, message: string): void;
-  error(object: object, message: string): void;
-}
+export type WorkerLogger = Record<'debug' | 'warn' | 'error', (object: object, message: string) => void>;
 
 export interface DeliveryWorkerDeps {
   outbox: OutboxStore;
@@ -46,8 +47,10 @@ export interface DeliveryWorkerDeps {
   onServerOutcome?: (orgId: string, serverId: string, outcome: DeliveryHealthOutcome) => void;
   /** Other records the retention round prunes, each after its own period (the System Log, hook calls). */
   alsoPrune?: RetainedRecords[];
-  /** Per-server sending limits; default: kept in this process alone. */
-  limiter?: SendingLimiter;
+  /** Per-server sending limits (shared across instances where the store or Redis allows). */
+  limiter: SendingLimiter;
+  /** This instance's throttle and circuit per server, shared with the stats endpoint. */
+  serverStates: ServerStates;
 }
 
 // Failures before any transport exists (the store, sealed content) name no destination.
@@ -73,9 +76,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     settings,
     onWarn: (error) => log.warn({ err: error }, 'delivery: renewing leases failed; retrying'),
   });
-  // One send per pooled connection: the rest wait here, where the deadline does not run yet.
-  const gate = createDestinationGate(settings.poolSize);
-  const limiter = deps.limiter ?? createSendingLimiter({ budget: createMemoryBudget(), now });
+  const { limiter, serverStates: states } = deps;
   const room = createServerRoom({
     limiter,
     outbox,
@@ -84,6 +85,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     maxWaitMs: Math.floor(settings.leaseMs / 2),
     onWarn: (error, text) => log.warn({ err: error }, text),
   });
+  const sleeps = createSleeps();
+  // One send per pooled connection (fewer while throttled): the rest wait here, where the deadline does not run yet.
+  const gate = createDestinationGate((key) => states.connections(key));
   const recorder = createOutcomeRecorder({
     outbox,
     metrics,
@@ -97,9 +101,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     },
   });
   const { push, flush } = recorder;
-  // Server settings are read once per claimed batch, never kept across batches, so a change made
-  // through any instance applies to the next claim without waiting for a cache to expire.
-  const serverCache = new Map<string, Promise<EmailServerRecord | undefined>>();
+  const deferrals = createDeferrals({ states, push, logEventId, now, random, pollMs: settings.pollMs });
+  const servers = createClaimedServers(deps.emailServers);
   let running = false;
   let loop: Promise<void> | undefined;
   let wakeUp: (() => void) | undefined;
@@ -138,7 +141,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       const at = now();
       try {
         claimed = await outbox.claim(owner, at, at + settings.leaseMs, limit, held.room());
-        serverCache.clear();
+        servers.clear();
       } catch (error) {
         log.warn({ err: error }, 'delivery: claiming messages failed; retrying');
         await pause(settings.pollMs);
@@ -165,16 +168,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (settings.concurrency - held.size === settings.batchSize || held.size === 0 || held.halfFreed(entry)) wake();
   }
 
-  function serverOf(message: OutboxMessage): Promise<EmailServerRecord | undefined> {
-    const key = `${message.orgId}/${message.serverId}`;
-    const hit = serverCache.get(key);
-    if (hit) return hit;
-    const server = deps.emailServers.get(message.orgId, message.serverId!);
-    serverCache.set(key, server);
-    server.catch(() => serverCache.delete(key));
-    return server;
-  }
-
   async function deliver(entry: HeldMessage): Promise<void> {
     const { message } = entry;
     const label = message.serverId ?? 'default';
@@ -184,10 +177,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (stale) return finish(base, message, label, 'failed', null, stale);
     if (!message.content)
       return finish(base, message, label, 'failed', null, 'the message content is no longer available');
-    const record = message.route === 'custom' ? await serverOf(message).catch(() => undefined) : undefined;
+    const admitted = await admitToServer(states, entry, now, () => running);
+    if (!admitted.go) return deferrals.unsent(entry, base, label, admitted.until, admitted.why);
+    const record = message.route === 'custom' ? await servers.of(message).catch(() => undefined) : undefined;
     const limits = record && effectiveSendingLimits(record);
     await gate.acquire(entry.destination, limiter.connections(limits, settings.poolSize));
+    let probing = admitted.probe;
     try {
+      const paced = await paceToServer(states, entry.destination, admitted.probe, now, sleeps.sleep);
+      if (!paced.ok)
+        return deferrals.unsent(entry, base, label, paced.until + random() * (paced.until - now()), paced.why);
       // Stopping: the lease is handed back unsent. A lease we can no longer vouch for is left to
       // expire and be claimed again, never sent on a guess.
       const sendable = () => {
@@ -196,17 +195,25 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         return false;
       };
       if (!sendable() || !(await room.waitForRoom(entry, limits, () => running)) || !sendable()) return letGo(entry);
-      // The wait at the gate or for a send slot may have outlasted the deadline.
+      // The waits at the gate, for a send slot or for the pace may have outlasted the deadline.
       if (pastDeadline(message, now())) return expire(base, message, label);
-      await attempt(entry, base, label, message.content);
+      probing = false;
+      await attempt(entry, base, label, message.content, admitted.probe);
     } finally {
+      if (probing) states.of(entry.destination).circuit.abandoned();
       gate.release(entry.destination);
     }
   }
 
-  async function attempt(entry: HeldMessage, base: ClaimBase, label: string, sealed: string): Promise<void> {
+  async function attempt(
+    entry: HeldMessage,
+    base: ClaimBase,
+    label: string,
+    sealed: string,
+    probe: boolean,
+  ): Promise<void> {
     const { message } = entry;
-    const started = now();
+    const started = states.started(entry.destination);
     const abort = new AbortController();
     let deadlineHit = false;
     const budgetMs = attemptBudgetMs(message, started, settings.sendDeadlineMs);
@@ -223,8 +230,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     let record: EmailServerRecord | undefined;
     try {
       if (message.route === 'custom') {
-        record = await serverOf(message);
+        record = await servers.of(message);
         if (!record) {
+          states.ended(entry.destination, started, { kind: 'none' }, false, probe);
           return finish(
             base,
             message,
@@ -270,6 +278,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       entry.abort = undefined;
     }
     const ended = now();
+    const signal = serverSignalOf(failure);
+    states.ended(entry.destination, started, signal, !failure || failure.reply !== undefined, probe);
+    // A throttle reply, or a failed probe of a server that is down, is the server's state, not
+    // this message's fault: it costs no attempt.
+    const heldBack = signal.kind === 'throttle' || (signal.kind === 'connection' && probe);
+    const throttled = heldBack && ended - message.queuedAt <= settings.maxAgeMs ? signal.kind : undefined;
     const next = nextState({
       failure,
       attempts: message.attempts,
@@ -308,27 +322,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       failureScope,
     };
     if (next.status === 'sent') return finish(base, message, server, 'sent', attempt, null, record);
-    if (next.status === 'failed') return finish(base, message, server, 'failed', attempt, next.reason, record);
     if (next.status === 'expired') return finish(base, message, server, 'expired', attempt, next.reason, record);
-    push({
-      ...base,
-      attempt,
-      logEvent: deliveryLogEvent({
-        uuid: logEventId(ended),
-        at: ended,
-        message,
-        server: record,
-        reason: 'DEFERRED',
-        reply,
-        route: server,
-      }),
-      status: 'queued',
-      nextAttemptAt: next.at,
-      finalAt: null,
-      lastReplyCode: replyCode,
-      lastReply: reply,
-      contentPurgeAt: null,
-    });
+    if (next.status === 'failed' && !throttled)
+      return finish(base, message, server, 'failed', attempt, next.reason, record);
+    const retryAt = next.status === 'retry' ? next.at : ended;
+    deferrals.tried(entry, base, { attempt, record, reply, replyCode, route: server }, throttled, retryAt);
   }
 
   function finish(
@@ -341,17 +339,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     record?: EmailServerRecord,
   ): void {
     const at = now();
-    const bounced = attempt?.outcome === 'permanent' && (attempt.replyCode ?? 0) >= 500;
-    const logEvent = deliveryLogEvent({
+    const logEvent = finalDeliveryLogEvent({
       uuid: logEventId(at),
       at,
       message,
       server: record,
-      reason: status === 'sent' ? 'delivered' : bounced ? 'bounce' : 'dropped',
-      reply: attempt?.reply ?? reason,
       route: server,
-      failure: status === 'sent' ? null : reason,
-      debug: status === 'expired' ? expiryDebugData(message, attempt?.reply ?? message.lastReply) : undefined,
+      status,
+      attempt,
+      reason,
     });
     push(finalResult({ base, message, status, attempt, reason, at, logEvent }, settings.resendWindowMs));
   }
@@ -374,6 +370,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (!running) return;
       running = false;
       wake();
+      sleeps.wakeAll();
       await loop;
       room.wakeAll();
       gate.openAll();

@@ -2,6 +2,7 @@ import Type, { type Static } from 'typebox';
 import { DELIVERY_EVENT_TYPES, EVENT_RESULTS } from './event-types.ts';
 import { UNSAFE_CHARACTERS } from './formats.ts';
 import { ATTEMPT_OUTCOMES, FAILURE_SCOPES, MESSAGE_ROUTES, MESSAGE_STATUSES } from './message-statuses.ts';
+import { CIRCUIT_STATES, THROTTLE_STATES } from './server-states.ts';
 import { stringEnum } from './string-enum.ts';
 
 // A pattern rather than `format`, so the request validator needs no extra format plugin.
@@ -220,10 +221,50 @@ const EffectiveSendingLimits = Type.Object(
   { description: 'The sending limits delivery keeps to for this server; absent when it has none' },
 );
 
+const Instant = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+const ThrottleState = Type.Object(
+  {
+    state: stringEnum(THROTTLE_STATES),
+    since: Instant,
+    reason: Type.Union([Type.String(), Type.Null()], {
+      description: 'The last throttle reply, as the server worded it',
+    }),
+    connections: Type.Integer({ description: 'Sends at once now allowed' }),
+    messagesPerMinute: Type.Union([Type.Number(), Type.Null()], {
+      description: 'The current paced rate; null: unpaced',
+    }),
+    replies: Type.Integer({ description: 'Throttle replies received in this spell' }),
+  },
+  {
+    title: 'ServerThrottleState',
+    description:
+      "This instance's throttle for the server (after 421, 432 4.3.2, 450/451 4.7.x, 452 4.5.3 or 454 4.7.0 replies); present once this instance has sent to it",
+  },
+);
+
+const CircuitState = Type.Object(
+  {
+    state: stringEnum(CIRCUIT_STATES),
+    since: Instant,
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'The last connection failure' }),
+    retryAt: Instant,
+    coolDownMs: Type.Union([Type.Integer(), Type.Null()]),
+    opens: Type.Integer({ description: 'Times this circuit opened' }),
+  },
+  {
+    title: 'ServerCircuitState',
+    description:
+      "This instance's circuit for the server: open after consecutive connection failures, then one probe send per cool-down",
+  },
+);
+
 export const ServerHealth = Type.Object(
   {
     server: Type.String(),
     sendingLimits: Type.Optional(EffectiveSendingLimits),
+    throttle: Type.Optional(ThrottleState),
+    circuit: Type.Optional(CircuitState),
     lastSuccess: Type.Union([HealthAttempt, Type.Null()]),
     lastError: Type.Union([HealthAttempt, Type.Null()], {
       description:

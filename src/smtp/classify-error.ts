@@ -1,6 +1,6 @@
 import type { TlsMode } from '../schemas/tls-modes.ts';
 import { type SmtpDiagnosis, SmtpFailure, type SmtpStage } from './diagnosis.ts';
-import { noSmtpDiagnosis, spokeNoSmtp } from './not-smtp.ts';
+import { busyGreetingDiagnosis, noSmtpDiagnosis, spokeNoSmtp } from './not-smtp.ts';
 import { cleanReply, redactCredentials, type SmtpCredentials } from './redact.ts';
 
 /**
@@ -71,6 +71,8 @@ export function diagnoseSmtpError(error: unknown, attempt: SmtpAttempt): SmtpDia
   const transient = reply ? reply.code >= 400 && reply.code < 500 : false;
   const local = [err.code, message].filter(Boolean).join(': ') || String(error);
   const base = { code: original || code, error: clean(local), ...(reply ? { reply } : {}) };
+  const busy = busyGreetingDiagnosis(err, where);
+  if (busy) return busy;
   if (spokeNoSmtp(err)) return noSmtpDiagnosis(where, original || code);
 
   if (code === 'EAUTH' || code === 'ENOAUTH' || code === 'EOAUTH2' || command.startsWith('AUTH')) {

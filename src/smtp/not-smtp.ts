@@ -36,6 +36,24 @@ export function spokeNoSmtp(err: EarlyError): boolean {
   return early && (err.code === 'ECONNECTION' || DROPPED.has(original));
 }
 
+/**
+ * A greeting of `421` or `432` (busy, too many connections) is a server turning this client away
+ * for now, not another protocol: it is reported with its code, in our words, never the peer's.
+ */
+export function busyGreetingDiagnosis(err: EarlyError, where: string): SmtpDiagnosis | undefined {
+  if (err.code !== 'EPROTOCOL' || !/^Invalid greeting/.test(err.message ?? '')) return undefined;
+  const code = /^(421|432)[ -]/.exec(err.response ?? '')?.[1];
+  if (!code) return undefined;
+  return {
+    kind: 'connection',
+    stage: 'greeting',
+    retryable: true,
+    reply: { code: Number(code), text: `${code} the server at ${where} turned the connection away for now` },
+    hint: `${code}: the server is busy or limits concurrent connections: try again later`,
+    code: 'EPROTOCOL',
+  };
+}
+
 export function noSmtpDiagnosis(where: string, code: string | undefined): SmtpDiagnosis {
   const hint = `nothing at ${where} answered as an SMTP server: check the host and port (587 for STARTTLS, 465 for implicit TLS), firewalls, and that the server is running`;
   // `code` stays for the operator's logs; `error` is what delivery records, so it says no more than the hint.

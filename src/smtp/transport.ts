@@ -75,6 +75,8 @@ export interface SmtpTransportOptions {
   pool?: boolean;
   maxConnections?: number;
   maxMessages?: number;
+  /** New connections a pooled message may take when its connection closes under it. */
+  maxRequeues?: number;
 }
 
 export interface SmtpTransport {
@@ -141,7 +143,14 @@ export async function createSmtpTransport(
     transactionLog: false,
     disableFileAccess: true,
     disableUrlAccess: true,
-    ...(options.pool ? { pool: true, maxConnections: options.maxConnections, maxMessages: options.maxMessages } : {}),
+    ...(options.pool
+      ? {
+          pool: true,
+          maxConnections: options.maxConnections,
+          maxMessages: options.maxMessages,
+          ...(options.maxRequeues === undefined ? {} : { maxRequeues: options.maxRequeues }),
+        }
+      : {}),
   };
   // Every session that ends cleanly ends with QUIT: a single send (/test) even when the server
   // refused the message, a pooled one (delivery) when the pool closes or replaces a connection.

@@ -86,6 +86,8 @@ export interface ClaimResult {
   contentPurgeAt: number | null;
   /** The System Log's record of this outcome or deferral, written with it. */
   logEvent?: { orgId: string; event: LogEvent };
+  /** A deferral the server asked for (throttle, open circuit): the claim's attempt is given back. */
+  refundAttempt?: boolean;
 }
 
 /**

@@ -119,7 +119,8 @@ export function outboxQueue(
         for (const r of results) {
           const update = await trx
             .updateTable('outbox_messages')
-            .set({
+            .set((eb) => ({
+              ...(r.refundAttempt ? { attempts: eb('attempts', '-', 1) } : {}),
               status: r.status,
               next_attempt_at: r.nextAttemptAt,
               lease_owner: null,
@@ -129,7 +130,7 @@ export function outboxQueue(
               content_purge_at: r.contentPurgeAt,
               updated_at: r.attempt?.attemptedAt ?? r.nextAttemptAt,
               ...(r.content === null ? { content: null } : {}),
-            })
+            }))
             .where('id', '=', r.id)
             .where('lease_owner', '=', r.leaseOwner)
             .where('attempts', '=', r.claimedAttempts)

@@ -188,7 +188,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
     config: config('notifications.read'),
     schema: {
       operationId: 'getServerHealth',
-      summary: "A server's delivery health: its latest success and latest server-level failure (mailroute extension)",
+      summary:
+        "A server's delivery health: its latest success and latest server-level failure, and this instance's throttle and circuit for it (mailroute extension)",
       description: `A refused recipient or refused content is that message's problem, not the server's, and is not its last error. ${scopeNote('notifications.read')}`,
       tags,
       params: ServerHealthParams,
@@ -201,6 +202,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<NotificationRoutesOpt
         a ? { at: new Date(a.attemptedAt).toISOString(), replyCode: a.replyCode, reply: a.reply } : null;
       return {
         server: serverId,
+        ...(health.throttle ? { throttle: health.throttle } : {}),
+        ...(health.circuit ? { circuit: health.circuit } : {}),
         lastSuccess: present(health.lastSuccess),
         lastError: present(health.lastServerFailure),
         ...(health.sendingLimits ? { sendingLimits: health.sendingLimits } : {}),
