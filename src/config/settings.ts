@@ -184,7 +184,7 @@ export const SETTINGS = Type.Object({
   MAILROUTE_DELIVERY_POLL_MS: integer(1000, 10, 60_000, 'How often an idle worker looks for due messages'),
   MAILROUTE_DELIVERY_RETRY_BASE_MS: integer(30_000, 1, DAY_MS, 'First retry delay'),
   MAILROUTE_DELIVERY_RETRY_MAX_MS: integer(3_600_000, 1, 7 * DAY_MS, 'Longest retry delay'),
-  MAILROUTE_DELIVERY_MAX_ATTEMPTS: integer(12, 1, 1000, 'Attempts before a message fails'),
+  MAILROUTE_DELIVERY_MAX_ATTEMPTS: integer(30, 1, 1000, 'Attempts before a message fails'),
   MAILROUTE_EVENT_HOOK_TIMEOUT_MS: integer(
     3_000,
     100,

@@ -49,9 +49,7 @@ export function nextState({
       reason: `${reply} (expired: the next attempt would come after its deadline ${deadline})`,
     };
   }
-  // A deadline is the message's own retry budget: it replaces the attempt count, not the age cap.
-  const outOfAttempts = expiresAt == null && attempts >= settings.maxAttempts;
-  if (outOfAttempts || at - queuedAt > settings.maxAgeMs) {
+  if (attempts >= settings.maxAttempts || at - queuedAt > settings.maxAgeMs) {
     return { status: 'failed', outcome: 'transient', reason: `${reply} (gave up after ${attempts} attempts)` };
   }
   return { status: 'retry', outcome: 'transient', at };
@@ -62,12 +60,11 @@ export function nextState({
  * crash or a lost lease can leave it), or undefined to send.
  */
 export function giveUpBeforeSending(
-  message: { attempts: number; queuedAt: number; expiresAt?: number | null },
+  message: { attempts: number; queuedAt: number },
   now: number,
   settings: Pick<RetrySettings, 'maxAttempts' | 'maxAgeMs'>,
 ): string | undefined {
-  const outOfAttempts = message.expiresAt == null && message.attempts > settings.maxAttempts;
-  if (outOfAttempts || now - message.queuedAt > settings.maxAgeMs) {
+  if (message.attempts > settings.maxAttempts || now - message.queuedAt > settings.maxAgeMs) {
     return `gave up after ${message.attempts - 1} attempts`;
   }
   return undefined;

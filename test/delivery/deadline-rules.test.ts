@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { attemptBudgetMs, pastDeadline, resolveDeadline } from '../../src/delivery/deadline.ts';
-import { giveUpBeforeSending, nextState } from '../../src/delivery/next-state.ts';
+import { nextState } from '../../src/delivery/next-state.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 import type { SmtpDiagnosis } from '../../src/smtp/diagnosis.ts';
 
@@ -69,14 +69,6 @@ describe('delivery deadlines: the next state never schedules a retry past the de
       expiresAt: now + 100,
     });
     assert.equal(next.status, 'expired');
-  });
-
-  it('a deadline replaces the attempt budget: past maxAttempts it still retries until the deadline', () => {
-    const base = { failure: connectionRefused, queuedAt, now, settings, random: top };
-    assert.equal(nextState({ ...base, attempts: 5 }).status, 'failed');
-    assert.equal(nextState({ ...base, attempts: 9, expiresAt: now + 3_000_000 }).status, 'retry');
-    assert.equal(giveUpBeforeSending({ attempts: 9, queuedAt, expiresAt: now + 3_000_000 }, now, settings), undefined);
-    assert.match(giveUpBeforeSending({ attempts: 9, queuedAt }, now, settings) ?? '', /gave up after 8 attempts/);
   });
 
   it('a permanent refusal still fails and a success is still sent, deadline or not', () => {
