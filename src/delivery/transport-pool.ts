@@ -68,7 +68,7 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
         lookup: deps.lookup,
         ...extra,
       },
-      { pool: true, maxConnections: Math.min(deps.poolSize, maxConnections), maxMessages: 1000 },
+      { maxConnections: Math.min(deps.poolSize, maxConnections), maxMessages: 1000 },
     );
     // A pooled transport reports connection trouble on each send; a stray event must not crash the process.
     smtp.transporter.on('error', () => {});

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SmtpSettings } from '../config.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
 import { mailboxProblem } from '../smtp/address.ts';
 import { type CheckDeps, runSmtpSession } from '../smtp/check/smtp-session.ts';
 import type { VettedDestination } from '../smtp/destination-guard.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { isNoSmtpDiagnosis } from '../smtp/not-smtp.ts';
 import { buildTestMessage } from '../smtp/test-message.ts';
-import type { TlsMode } from '../schemas/tls-modes.ts';
 import { probeImplicitTls, probeStartTls } from '../smtp/tls-probe.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { DomainError, type FieldProblem, invalidInput, notFound } from './errors.ts';

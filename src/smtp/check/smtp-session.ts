@@ -97,7 +97,13 @@ export async function runSmtpSession(input: SessionInput, deps: CheckDeps): Prom
     username: server.username,
     secrets: [],
   };
-  const result: SessionResult = { tlsMode, stages: [], ehlo: { extensions: [], mechanisms: [] }, startTlsOffered: false, authBeforeTls: false };
+  const result: SessionResult = {
+    tlsMode,
+    stages: [],
+    ehlo: { extensions: [], mechanisms: [] },
+    startTlsOffered: false,
+    authBeforeTls: false,
+  };
   const { stages } = result;
   const redacted = (reply: SmtpReply) => ({
     code: reply.code,
@@ -144,7 +150,11 @@ export async function runSmtpSession(input: SessionInput, deps: CheckDeps): Prom
     const socket = await dialogue!.upgrade(tlsOptions(destination), settings.connectionTimeoutMs).catch((error) => {
       // Implicit TLS is part of connecting: a port that stays silent has not proven to be SMTP.
       if (tlsMode === 'implicit' && error.timeoutType === 'UPGRADE_TIMEOUT')
-        throw dialogueError('Connection timeout', { code: 'ETIMEDOUT', timeoutType: 'CONNECT_TIMEOUT', command: 'CONN' });
+        throw dialogueError('Connection timeout', {
+          code: 'ETIMEDOUT',
+          timeoutType: 'CONNECT_TIMEOUT',
+          command: 'CONN',
+        });
       throw error;
     });
     result.tls = describeTls(socket, server.host, deps.now());
