@@ -195,11 +195,11 @@ function createServices({
       maxServersPerOrg: config.maxServersPerOrg,
       audit,
     }),
-    // The /test use case builds its transport exactly as delivery does, so a passed test means mail goes out.
+    // /test runs the check's staged session (then DATA), so /test and /check cannot disagree.
     emailServerTests: auditEmailServerTests(
       createEmailServerTestService({
         emailServers: store.emailServers,
-        transport: { secretBox, settings: config.smtp, authStrategies, lookup: dns.lookup },
+        engine: checkEngine,
         settings: config.smtp,
         now,
       }),

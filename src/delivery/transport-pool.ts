@@ -70,7 +70,7 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
       },
       // One new connection for a message whose pooled connection closed under it (an idle close);
       // a server that keeps hanging up is the circuit's business, not a reconnect loop's.
-      { pool: true, maxConnections: Math.min(deps.poolSize, maxConnections), maxMessages: 1000, maxRequeues: 1 },
+      { maxConnections: Math.min(deps.poolSize, maxConnections), maxMessages: 1000, maxRequeues: 1 },
     );
     // A pooled transport reports connection trouble on each send; a stray event must not crash the process.
     smtp.transporter.on('error', () => {});

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SmtpSettings } from '../config.ts';
+import type { TlsMode } from '../schemas/tls-modes.ts';
 import { mailboxProblem } from '../smtp/address.ts';
-import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
-import { type SmtpDiagnosis, SmtpFailure } from '../smtp/diagnosis.ts';
+import { type CheckDeps, runSmtpSession } from '../smtp/check/smtp-session.ts';
+import type { VettedDestination } from '../smtp/destination-guard.ts';
+import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { isNoSmtpDiagnosis } from '../smtp/not-smtp.ts';
 import { buildTestMessage } from '../smtp/test-message.ts';
-import { effectiveTlsMode } from '../smtp/tls-mode.ts';
 import { probeImplicitTls, probeStartTls } from '../smtp/tls-probe.ts';
-import { createSmtpTransport, type SmtpTransport, type SmtpTransportDeps } from '../smtp/transport.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { DomainError, type FieldProblem, invalidInput, notFound } from './errors.ts';
 import { SmtpTestFailure } from './smtp-test-failure.ts';
@@ -22,8 +22,8 @@ export interface EmailTestAddressesInput {
 
 export interface EmailServerTestDeps {
   emailServers: Pick<EmailServerStore, 'get'>;
-  /** The same dependencies delivery builds its transports with. */
-  transport: SmtpTransportDeps;
+  /** The staged session engine the check runs on, so /test and /check cannot disagree. */
+  engine: CheckDeps;
   settings: Pick<SmtpSettings, 'testDeadlineMs' | 'testsInFlightPerOrg' | 'greetingTimeoutMs' | 'connectionTimeoutMs'>;
   now: () => number;
 }
@@ -39,48 +39,34 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
   async function send(server: EmailServerRecord, from: string, to: string): Promise<void> {
     const started = deps.now();
     const deadline = started + settings.testDeadlineMs;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), settings.testDeadlineMs);
-    let transport: SmtpTransport | undefined;
-    try {
-      transport = await createSmtpTransport(server, deps.transport);
-      const message = buildTestMessage({
-        alias: server.alias,
-        host: server.host,
-        port: server.port,
-        from,
-        to,
-        now: new Date(deps.now()),
-      });
-      await transport.transporter.sendMail({ ...message, signal: abort.signal });
-    } catch (error) {
-      if (!isSmtpError(error)) throw error;
-      // Without a transport the error is an SmtpFailure, which carries its own diagnosis.
-      const attempt: SmtpAttempt = transport?.attempt ?? {
-        host: server.host,
-        port: server.port,
-        tlsMode: effectiveTlsMode(server),
-        customCa: Boolean(server.caCertificate),
-        username: server.username,
-      };
-      const diagnosis = diagnoseSmtpError(error, attempt);
-      if (transport)
-        await explain(
-          diagnosis,
-          transport,
-          Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)),
-          deps.transport.settings.ehloName,
-        );
-      if (isNoSmtpDiagnosis(diagnosis)) {
-        // Closed, filtered and silent ports answer at the same moment, so timing cannot tell them apart either.
-        const answerAt = Math.min(deadline, started + settings.connectionTimeoutMs + settings.greetingTimeoutMs);
-        if (answerAt > deps.now()) await sleep(answerAt - deps.now());
-      }
-      throw new SmtpTestFailure(diagnosis);
-    } finally {
-      clearTimeout(timer);
-      transport?.close();
+    const message = await buildTestMessage({
+      alias: server.alias,
+      host: server.host,
+      port: server.port,
+      from,
+      to,
+      now: new Date(deps.now()),
+    });
+    const session = await runSmtpSession(
+      { server, fromAddress: from, toAddress: to, message, deadlineMs: settings.testDeadlineMs },
+      deps.engine,
+    );
+    if (!session.failed) return;
+    const { diagnosis } = session.failed;
+    if (session.destination)
+      await explain(
+        diagnosis,
+        session.destination,
+        session.tlsMode,
+        Math.min(settings.greetingTimeoutMs, Math.max(deadline - deps.now(), 1)),
+        deps.engine.settings.ehloName,
+      );
+    if (isNoSmtpDiagnosis(diagnosis)) {
+      // Closed, filtered and silent ports answer at the same moment, so timing cannot tell them apart either.
+      const answerAt = Math.min(deadline, started + settings.connectionTimeoutMs + settings.greetingTimeoutMs);
+      if (answerAt > deps.now()) await sleep(answerAt - deps.now());
     }
+    throw new SmtpTestFailure(diagnosis);
   }
 
   return {
@@ -104,13 +90,6 @@ export function createEmailServerTestService(deps: EmailServerTestDeps) {
       }
     },
   };
-}
-
-/** nodemailer and Node errors carry a string code; anything else is a bug and must surface as one (500), not as a diagnosis. */
-function isSmtpError(error: unknown): boolean {
-  if (error instanceof SmtpFailure) return true;
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
-  return typeof code === 'string' || name === 'AbortError';
 }
 
 /**
@@ -139,11 +118,11 @@ function readAddresses(input: EmailTestAddressesInput): { from: string; to: stri
 /** After a failure: look closer (without credentials) to say who presented a refused certificate, or whether a silent port speaks TLS. */
 async function explain(
   diagnosis: SmtpDiagnosis,
-  transport: SmtpTransport,
+  destination: VettedDestination,
+  tlsMode: TlsMode,
   timeoutMs: number,
   ehloName: string | undefined,
 ): Promise<void> {
-  const { destination, tlsMode } = transport;
   if (
     diagnosis.stage === 'tls' &&
     diagnosis.tls?.reason &&

@@ -26,14 +26,15 @@ export type EmailServerCheckRequest = Static<typeof EmailServerCheckRequest>;
 /** The stages of a check, in the order they run. */
 export const CHECK_STAGES = [
   'dns',
+  'token',
   'connect',
   'greeting',
   'ehlo',
   'tls',
-  'token',
   'auth',
   'sender',
   'recipient',
+  'data',
   'reset',
   'quit',
 ] as const;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SendMailOptions } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { escapeHtml } from './escape-html.ts';
 
 export interface TestMessageInput {
@@ -12,10 +13,15 @@ export interface TestMessageInput {
 }
 
 /**
- * A small, well-formed test email: subject naming the server's alias, text and HTML parts, Date and
- * Message-ID. It names the server's host and port (already known to the admin) and nothing secret.
+ * A small, well-formed test email as the raw RFC 5322 message the session sends with DATA: subject
+ * naming the server's alias, text and HTML parts, Date and Message-ID. It names the server's host
+ * and port (already known to the admin) and nothing secret.
  */
-export function buildTestMessage(input: TestMessageInput): SendMailOptions {
+export function buildTestMessage(input: TestMessageInput): Promise<Buffer> {
+  return new MailComposer(testMessageOptions(input)).compile().build();
+}
+
+function testMessageOptions(input: TestMessageInput): SendMailOptions {
   const domain = input.from.slice(input.from.lastIndexOf('@') + 1).replace(/^\[|\]$/g, '') || 'mailroute.invalid';
   const when = input.now.toUTCString();
   const lines = [
@@ -28,7 +34,6 @@ export function buildTestMessage(input: TestMessageInput): SendMailOptions {
   return {
     from: input.from,
     to: input.to,
-    envelope: { from: input.from, to: [input.to] },
     subject: `mailroute test message for SMTP server "${input.alias}"`,
     date: input.now,
     messageId: `<test.${randomBytes(12).toString('hex')}@${domain}>`,

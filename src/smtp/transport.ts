@@ -1,8 +1,9 @@
 /**
- * THE send path: every message mailroute sends (the /test endpoint and real delivery) goes through
- * a transport built here, so "the test passes but real mail fails" cannot happen.
+ * Delivery's send path: every notification goes through a pooled transport built here. /test runs
+ * the staged session (check/smtp-session.ts) instead, which shares the destination guard, the TLS
+ * settings, the sign-in strategies (resolveAuth below) and the classifier with it.
  *
- * Stable API (/test, delivery and OAuth SMTP build on it):
+ * Stable API (delivery and OAuth SMTP build on it):
  *
  *   createSmtpTransport(server: SmtpServerConfig, deps: SmtpTransportDeps, options?: SmtpTransportOptions)
  *     → Promise<SmtpTransport>   { transporter, destination, tlsMode, secrets, attempt, close() }
@@ -14,8 +15,7 @@
  *   replaces the public roots for servers behind a private CA.
  * - Signs in with the strategy registered for `server.authType` (BASIC_SMTP_AUTH: the password,
  *   opened with SecretBox for exactly this destination). Register more (XOAUTH2) in `authStrategies`.
- * - Timeouts come from the SMTP settings; pass `pool: true` for a pooled transport (delivery).
- *   Sessions that end cleanly end with QUIT, pooled or not.
+ * - Timeouts come from the SMTP settings. Pooled connections that end cleanly end with QUIT.
  * - Throws SmtpFailure (see diagnosis.ts) when the destination is refused, does not resolve, or
  *   the stored secret cannot be opened. Failures while sending are nodemailer errors: hand them with
  *   `attempt` to `diagnoseSmtpError` for the stage, reply (credentials redacted), hint and whether a
@@ -42,7 +42,6 @@ import {
 } from './destination-guard.ts';
 import { SmtpFailure } from './diagnosis.ts';
 import { createQuittingPool } from './quitting-pool.ts';
-import { quittingTransport } from './quitting-transport.ts';
 import { effectiveTlsMode } from './tls-mode.ts';
 
 /** The stored fields the send path reads. An EmailServerRecord fits. */
@@ -70,9 +69,8 @@ export interface SmtpTransportDeps {
   authStrategies?: Readonly<Partial<Record<AuthType, SmtpAuthStrategy>>>;
 }
 
+/** The pool's bounds: connections kept open between messages, and messages per connection. */
 export interface SmtpTransportOptions {
-  /** A pooled transport that keeps connections open between messages (delivery). */
-  pool?: boolean;
   maxConnections?: number;
   maxMessages?: number;
   /** New connections a pooled message may take when its connection closes under it. */
@@ -143,20 +141,15 @@ export async function createSmtpTransport(
     transactionLog: false,
     disableFileAccess: true,
     disableUrlAccess: true,
-    ...(options.pool
-      ? {
-          pool: true,
-          maxConnections: options.maxConnections,
-          maxMessages: options.maxMessages,
-          ...(options.maxRequeues === undefined ? {} : { maxRequeues: options.maxRequeues }),
-        }
-      : {}),
+    pool: true,
+    maxConnections: options.maxConnections,
+    maxMessages: options.maxMessages,
+    ...(options.maxRequeues === undefined ? {} : { maxRequeues: options.maxRequeues }),
   };
-  // Every session that ends cleanly ends with QUIT: a single send (/test) even when the server
-  // refused the message, a pooled one (delivery) when the pool closes or replaces a connection.
-  const transporter = (options.pool
-    ? nodemailer.createTransport(createQuittingPool(transportOptions))
-    : nodemailer.createTransport(quittingTransport(transportOptions))) as unknown as Transporter<SMTPSentMessageInfo>;
+  // A connection the pool closes or replaces ends with QUIT.
+  const transporter = nodemailer.createTransport(
+    createQuittingPool(transportOptions),
+  ) as unknown as Transporter<SMTPSentMessageInfo>;
 
   // The same array as the strategy's: an XOAUTH2 strategy adds refreshed tokens to it.
   const secrets = signIn?.secrets ?? [];

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 
 /**
- * A minimal SMTP client for the check: one command, one reply, so every stage can be timed and
+ * A minimal SMTP client for the staged session (the check and /test): one command, one reply, so every stage can be timed and
  * stopped on its own (nodemailer's connection runs greeting, EHLO and STARTTLS as one step).
  * Its errors carry nodemailer's fields (code, command, response, responseCode, timeoutType), so
  * the one classifier reads them exactly as it reads a send's.
@@ -110,6 +110,13 @@ export class SmtpDialogue {
   send(line: string, name: string): Promise<SmtpReply> {
     this.command = name;
     this.socket.write(`${line}\r\n`);
+    return this.read();
+  }
+
+  /** Writes a DATA payload (dot-stuffed, ending with the lone dot) and reads the reply to it. */
+  sendData(payload: Buffer, name: string): Promise<SmtpReply> {
+    this.command = name;
+    this.socket.write(payload);
     return this.read();
   }
 
