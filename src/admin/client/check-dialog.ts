@@ -6,6 +6,7 @@ import type {
   TlsReport,
 } from '../../schemas/email-server-check.ts';
 import { ApiFailure, apiRequest } from './api.ts';
+import { replyText } from './deliveries.ts';
 import { byId, formatTime, h, replaceChildren } from './dom.ts';
 import type { EmailServer } from './types.ts';
 
@@ -53,7 +54,9 @@ function stageTable(stages: CheckStageReport[]): HTMLTableElement {
           h(
             'td',
             { class: 'reply' },
-            stage.reply ? h('code', {}, `${stage.reply.code} ${stage.reply.text}`) : h('span', { class: 'muted' }, '—'),
+            stage.reply
+              ? h('code', {}, replyText(stage.reply.code, stage.reply.text))
+              : h('span', { class: 'muted' }, '—'),
           ),
         ),
       ),
@@ -112,7 +115,11 @@ export function renderCheckReport(report: EmailServerCheckReport): HTMLElement {
   return h(
     'div',
     { class: `test-outcome test-outcome-${failed ? 'failed' : 'ok'}`, 'data-outcome': report.outcome },
-    h('h3', {}, failed ? `Check failed at: ${STAGE_LABELS[failure?.stage ?? 'dns'] ?? failure?.stage}` : 'Check passed'),
+    h(
+      'h3',
+      {},
+      failed ? `Check failed at: ${STAGE_LABELS[failure?.stage ?? 'dns'] ?? failure?.stage}` : 'Check passed',
+    ),
     h('p', { class: 'muted' }, `${report.host}:${report.port}, checked ${formatTime(report.checkedAt)}`),
     failure
       ? h(
@@ -121,7 +128,7 @@ export function renderCheckReport(report: EmailServerCheckReport): HTMLElement {
           h('h4', {}, 'Failure'),
           h('p', {}, h('span', { class: 'label' }, 'Stage: '), STAGE_LABELS[failure.stage] ?? failure.stage),
           failure.hint ? h('p', {}, h('span', { class: 'label' }, 'Hint: '), failure.hint) : null,
-          failure.reply ? h('pre', {}, h('code', {}, `${failure.reply.code} ${failure.reply.text}`)) : null,
+          failure.reply ? h('pre', {}, h('code', {}, replyText(failure.reply.code, failure.reply.text))) : null,
         )
       : null,
     stageTable(report.stages),

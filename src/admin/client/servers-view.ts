@@ -1,10 +1,10 @@
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { ApiFailure, apiRequest, unwrapList } from './api.ts';
+import { createCheckDialog } from './check-dialog.ts';
 import { type ServerHealth, serverHealth } from './deliveries.ts';
 import { confirmAction } from './dialogs.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { may } from './principal.ts';
-import { createCheckDialog } from './check-dialog.ts';
 import { sendingStateBlock } from './sending-state.ts';
 import { createServerForm } from './server-form.ts';
 import { type HealthSummary, healthBadge, serverHealthStates } from './server-health-badge.ts';
