@@ -88,7 +88,7 @@ describeUnless(chromiumMissing, 'admin page: org, scopes and layout in Chromium'
     await page.getByRole('rowheader', { name: LONG_ALIAS, exact: true }).waitFor();
     await page.locator('#org-access', { hasText: 'Read-only' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Enrol server' }).isVisible(), false);
-    for (const name of [/^Edit/, /^Send test email/, /^Enable/, /^Disable/, /^Delete/])
+    for (const name of [/^Edit/, /^Send test email/, /^Check .* now$/, /^Enable/, /^Disable/, /^Delete/])
       assert.equal(await page.getByRole('button', { name }).count(), 0, String(name));
     assert.match((await page.locator('#one-enabled-rule').textContent()) ?? '', /may only read/);
     await screenshot(page, 'servers-read-only');
@@ -97,6 +97,7 @@ describeUnless(chromiumMissing, 'admin page: org, scopes and layout in Chromium'
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, t.url, t.token);
     await page.getByRole('button', { name: `Edit ${LONG_ALIAS}` }).waitFor();
+    await page.getByRole('button', { name: `Check ${LONG_ALIAS} now` }).waitFor();
     assert.equal(await page.locator('#org-access').isVisible(), false);
   });
 

@@ -1,5 +1,6 @@
 import type { Notification, ServerHealth as ServerHealthResponse } from '../../schemas/notification.ts';
 import { apiPage, apiRequest } from './api.ts';
+import type { SendingState } from './sending-state.ts';
 
 export type { Notification };
 
@@ -35,8 +36,9 @@ export async function listNotifications(path: string): Promise<{ messages: Notif
   return { messages: Array.isArray(data) ? (data as Notification[]) : [], next };
 }
 
-/** Delivery health of one server: a refused recipient is its message's problem, so the API leaves it out. */
+/** Delivery health of one server (a refused recipient is its message's problem, so the API leaves it out), and its sending state. */
 export interface ServerHealth {
+  sending: SendingState;
   lastSuccessAt?: string;
   lastErrorAt?: string;
   lastError?: string;
@@ -48,6 +50,7 @@ export async function serverHealth(serverId: string): Promise<ServerHealth> {
     `${SERVER_HEALTH_PATH}/${encodeURIComponent(serverId)}`,
   )) as ServerHealthResponse;
   return {
+    sending: { sendingLimits: health.sendingLimits, throttle: health.throttle, circuit: health.circuit },
     lastSuccessAt: health.lastSuccess?.at,
     lastErrorAt: health.lastError?.at,
     lastError: health.lastError ? replyText(health.lastError.replyCode, health.lastError.reply) : undefined,

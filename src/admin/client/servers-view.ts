@@ -1,9 +1,11 @@
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
 import { ApiFailure, apiRequest, unwrapList } from './api.ts';
+import { createCheckDialog } from './check-dialog.ts';
 import { type ServerHealth, serverHealth } from './deliveries.ts';
 import { confirmAction } from './dialogs.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { may } from './principal.ts';
+import { sendingStateBlock } from './sending-state.ts';
 import { createServerForm } from './server-form.ts';
 import { type HealthSummary, healthBadge, serverHealthStates } from './server-health-badge.ts';
 import { createTestDialog } from './test-dialog.ts';
@@ -13,8 +15,16 @@ import { type EmailServer, effectiveTlsMode, TLS_MODE_LABELS } from './types.ts'
 function healthCell(health: ServerHealth | undefined, state?: HealthSummary): HTMLElement {
   const badge = healthBadge(state);
   if (!health) return badge ?? h('span', { class: 'muted' }, '—');
+  const sending = sendingStateBlock(health.sending);
   if (!health.lastSuccessAt && !health.lastErrorAt)
-    return h('div', { class: 'health' }, badge, badge ? ' ' : null, h('span', { class: 'muted' }, 'No deliveries yet'));
+    return h(
+      'div',
+      { class: 'health' },
+      badge,
+      badge ? ' ' : null,
+      h('span', { class: 'muted' }, 'No deliveries yet'),
+      sending,
+    );
   return h(
     'div',
     { class: 'health' },
@@ -29,6 +39,7 @@ function healthCell(health: ServerHealth | undefined, state?: HealthSummary): HT
           health.lastError ? ` — ${health.lastError}` : '',
         )
       : null,
+    sending,
   );
 }
 
@@ -52,6 +63,7 @@ export function createServersView() {
     void refresh();
   });
   const testDialog = createTestDialog();
+  const checkDialog = createCheckDialog();
   byId('enrol-server').addEventListener('click', () => form.open());
 
   function announce(message: string): void {
@@ -152,6 +164,7 @@ export function createServersView() {
             { class: 'actions' },
             action('Edit', `Edit ${server.alias}`, () => form.open(server)),
             action('Test', `Send test email through ${server.alias}`, () => testDialog.open(server)),
+            action('Check now', `Check ${server.alias} now`, () => checkDialog.open(server)),
             server.enabled
               ? action('Disable', `Disable ${server.alias}`, () => void setEnabled(server, false))
               : action('Enable', `Enable ${server.alias}`, () => void setEnabled(server, true)),
