@@ -20,6 +20,7 @@ const STAGE_LABELS: Record<CheckStage, string> = {
   auth: 'Authenticate',
   sender: 'Sender (MAIL FROM)',
   recipient: 'Recipient (RCPT TO)',
+  data: 'Message (DATA)',
   reset: 'Reset (RSET)',
   quit: 'Quit',
 };
