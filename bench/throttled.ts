@@ -11,8 +11,11 @@ import {
 import { format, type Report, verdict } from './report.ts';
 
 const MESSAGES = 300;
-/** Microsoft 365 (3 connections, 30 messages a minute) at a faster scale: 3 connections, 20 a second. */
-const SERVER_LIMITS = { maxConnections: 3, messagesPerWindow: 20, windowMs: 1000 };
+/**
+ * Microsoft 365 (3 connections, 30 messages a minute) at a faster scale: 3 connections, 10 a second,
+ * the scale the delivery tests use (at 20 a second the loaded 2-core machine lagged behind its slots).
+ */
+const SERVER_LIMITS = { maxConnections: 3, messagesPerWindow: 10, windowMs: 1000 };
 const ALLOWED_PER_MINUTE = (SERVER_LIMITS.messagesPerWindow * 60_000) / SERVER_LIMITS.windowMs;
 const RATE_TOLERANCE = 0.1;
 /** Replies within this long of the first one are the first wave; what follows shows whether mailroute slowed down. */
@@ -55,7 +58,7 @@ export async function throttledSection(report: Report): Promise<void> {
   report.add({
     area,
     measure: `${MESSAGES} notifications to a server allowing 3 connections and ${ALLOWED_PER_MINUTE.toLocaleString('en-US')} msg/min (4th connection 432 4.3.2, over the rate 421 4.7.0); sendingLimits match it (${ENV_NOTE})`,
-    mailroute: `${limited.delivered}/${MESSAGES} delivered in ${limited.seconds.toFixed(1)} s; ${replies(limited)} throttle replies; peak ${limited.peakConnections} connections; ${format.rate(limited.perMinute, 'msg/min')}; ${(limited.attempts.attempts / MESSAGES).toFixed(2)} attempts/message`,
+    mailroute: `${limited.delivered}/${MESSAGES} delivered in ${limited.seconds.toFixed(1)} s; ${replies(limited)} throttle replies (${limited.throttled.connections} × 432, ${limited.throttled.messages} × 421); peak ${limited.peakConnections} connections; ${format.rate(limited.perMinute, 'msg/min')}; ${(limited.attempts.attempts / MESSAGES).toFixed(2)} attempts/message`,
     baseline: `allowed ${ALLOWED_PER_MINUTE.toLocaleString('en-US')} msg/min`,
     ratio: format.percent(ratio),
     target: `0 throttle replies, rate within ${format.percent(RATE_TOLERANCE)}`,
