@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { apiSection } from './api-section.ts';
+import { deadServerSection } from './dead-server.ts';
 import { deliverySection } from './delivery.ts';
 import { hooksSection } from './hooks.ts';
 import { logsSection, postgresLogsDatabase, sqliteLogsDatabase } from './logs.ts';
@@ -12,6 +13,7 @@ import { openBenchDatabase } from './postgres.ts';
 import { ROOT, stopAllChildren } from './processes.ts';
 import { Report } from './report.ts';
 import { testEndpointSection } from './test-endpoint.ts';
+import { throttledSection } from './throttled.ts';
 
 /** Interleaved rounds per API figure and seconds per round; `BENCH_ROUNDS=1` makes a quick trial run. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -45,6 +47,8 @@ async function main(): Promise<void> {
     ],
     ['logs-postgres', 'System Log (PostgreSQL)', () => postgresLogsSection(report), 240_000],
     ['hooks', 'Event hooks (SQLite)', () => hooksSection(report)],
+    ['throttled', 'Throttled server', () => throttledSection(report), 180_000],
+    ['dead-server', 'Dead server', () => deadServerSection(report), 240_000],
   ];
 
   for (const [name, area, run, timeoutMs = PART_TIMEOUT_MS] of parts) {
