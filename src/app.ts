@@ -106,7 +106,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditEventRoutes, { audit: services.audit });
   await app.register(systemLogRoutes, { audit: services.audit, now: options.now });
   await app.register(notificationRoutes, { notifications: services.notifications });
-  await app.register(orgRoutes, { orgs: services.orgs, orgSender: services.orgSender });
+  await app.register(orgRoutes, { orgs: services.orgs, orgSender: services.orgSender, orgAlerts: services.orgAlerts });
   await app.register(metricsRoutes, { metrics: options.delivery.metrics });
   await app.register(serverHealthRoutes, { serverHealth: services.serverHealth });
   await app.register(eventHookRoutes, { eventHooks: services.eventHooks, publicUrl: config.publicUrl });

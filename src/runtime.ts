@@ -17,6 +17,7 @@ import { createEmailServerService } from './domain/email-servers.ts';
 import { createEventHookService } from './domain/event-hooks.ts';
 import { createHealthProber } from './domain/health-prober.ts';
 import { cryptoIds, type IdGenerator } from './domain/ids.ts';
+import { createOrgAlertService } from './domain/org-alerts.ts';
 import { createOrgSenderService, parseMailbox } from './domain/org-sender.ts';
 import { createOrgService } from './domain/orgs.ts';
 import { createServerHealthService } from './domain/server-health.ts';
@@ -172,7 +173,7 @@ function createServices({
     store: store.serverHealth,
     emailServers: store.emailServers,
     audit,
-    notify: createHealthAlertMailer({ notifications, orgs: store.orgs, recipients: config.health.alertEmails }),
+    notify: createHealthAlertMailer({ notifications, orgs: store.orgs, operatorRecipients: config.health.alertEmails }),
     now,
     reminderMs: 24 * 3_600_000,
   });
@@ -180,6 +181,7 @@ function createServices({
     audit,
     orgs: createOrgService({ orgs: store.orgs, ids, now }),
     orgSender: createOrgSenderService({ orgs: store.orgs, emailServers: store.emailServers, operator: operatorSender }),
+    orgAlerts: createOrgAlertService({ orgs: store.orgs }),
     apiTokens: createApiTokenService({
       apiTokens: store.apiTokens,
       ids,

@@ -5,14 +5,22 @@ import type { NotificationService } from './notifications.ts';
 
 export const HEALTH_ALERT_TEMPLATE = 'server-health-alert';
 
-/** Queues the alert email to each address, through the operator's default server. */
+/**
+ * Queues the alert email to the org's alert addresses and the operator's own copy, through the
+ * operator's default server: the org's server may be the one in trouble.
+ */
 export function createHealthAlertMailer(deps: {
   notifications: Pick<NotificationService, 'submit'>;
-  orgs: Pick<OrgStore, 'get'>;
-  recipients: readonly string[];
+  orgs: Pick<OrgStore, 'get' | 'getHealthAlertEmails'>;
+  operatorRecipients: readonly string[];
 }) {
   return async ({ server, state, failure }: HealthAlert): Promise<void> => {
-    if (deps.recipients.length === 0) return;
+    const orgRecipients = await deps.orgs.getHealthAlertEmails(server.orgId);
+    // An operator who is also on the org's list gets one copy.
+    const recipients = [
+      ...new Map([...orgRecipients, ...deps.operatorRecipients].map((r) => [r.toLowerCase(), r])).values(),
+    ];
+    if (recipients.length === 0) return;
     const org = await deps.orgs.get(server.orgId);
     const variables = {
       serverAlias: server.alias,
@@ -23,7 +31,7 @@ export function createHealthAlertMailer(deps: {
       reply: failure?.reply ?? 'none',
       hint: failure?.hint ?? (state === 'healthy' ? 'nothing: it works again' : 'see the server health page'),
     };
-    for (const recipient of deps.recipients) {
+    for (const recipient of recipients) {
       await deps.notifications.submit(
         server.orgId,
         { template: HEALTH_ALERT_TEMPLATE, recipient, variables },

@@ -39,7 +39,7 @@ export interface ServerHealthDeps {
   store: ServerHealthStore;
   emailServers: Pick<EmailServerStore, 'get' | 'list'>;
   audit: Pick<AuditService, 'record'>;
-  /** Sends the alert email, when alert addresses are configured. */
+  /** Sends the alert email to the org's and the operator's alert addresses, if any. */
   notify?: (alert: HealthAlert) => Promise<void>;
   now: () => number;
   reminderMs: number;

@@ -14,6 +14,7 @@ import * as logEventIndexes from './migrations/013-log-event-indexes.ts';
 import * as messageDeadline from './migrations/014-message-deadline.ts';
 import * as sendingLimits from './migrations/015-sending-limits.ts';
 import * as serverHealth from './migrations/016-server-health.ts';
+import * as orgAlertEmails from './migrations/017-org-alert-emails.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '014-message-deadline': messageDeadline,
   '015-sending-limits': sendingLimits,
   '016-server-health': serverHealth,
+  '017-org-alert-emails': orgAlertEmails,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

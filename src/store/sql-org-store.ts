@@ -53,5 +53,21 @@ export function orgStore(db: Kysely<Database>, dialect: SqlDialect): OrgStore {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
+    async getHealthAlertEmails(orgId) {
+      const row = await db
+        .selectFrom('orgs')
+        .select('health_alert_emails')
+        .where('id', '=', orgId)
+        .executeTakeFirst();
+      return row?.health_alert_emails ? (JSON.parse(row.health_alert_emails) as string[]) : [];
+    },
+    async setHealthAlertEmails(orgId, emails) {
+      const result = await db
+        .updateTable('orgs')
+        .set({ health_alert_emails: emails.length > 0 ? JSON.stringify(emails) : null })
+        .where('id', '=', orgId)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
   };
 }

@@ -90,6 +90,10 @@ export interface OrgStore {
   getSender(orgId: string): Promise<OrgSender | undefined>;
   /** Sets (or, with null, clears) the org's sender; false when the org does not exist. */
   setSender(orgId: string, sender: OrgSender | null): Promise<boolean>;
+  /** The addresses the org's server health alerts go to; empty when none are set. */
+  getHealthAlertEmails(orgId: string): Promise<string[]>;
+  /** Replaces them (an empty list clears them); false when the org does not exist. */
+  setHealthAlertEmails(orgId: string, emails: readonly string[]): Promise<boolean>;
 }
 
 export interface ApiTokenStore {

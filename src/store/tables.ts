@@ -12,6 +12,8 @@ export interface OrgTable {
   /** The org's sender; null: the default one. */
   sender_name: ColumnType<string | null, string | null | undefined, string | null>;
   sender_address: ColumnType<string | null, string | null | undefined, string | null>;
+  /** JSON array of the org's health alert addresses; null: none. */
+  health_alert_emails: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApiTokenTable {
