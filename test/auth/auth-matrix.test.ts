@@ -20,6 +20,7 @@ const NOTIFICATIONS_READ: Scope = 'mailroute.notifications.read';
 const NOTIFICATIONS_SEND: Scope = 'mailroute.notifications.send';
 const NOTIFICATIONS = '/api/v1/mailroute/notifications';
 const SENDER = '/api/v1/mailroute/org/sender';
+const HEALTH_ALERTS = '/api/v1/mailroute/org/health-alerts';
 const ALGS = 'RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA';
 const LIMIT = '100000';
 
@@ -500,6 +501,29 @@ describe('auth: every endpoint × every credential', () => {
       prepare: async () => ({ method: 'DELETE', path: SENDER }),
       assertSuccess: (res) => assert.equal(res.status, 204, res.text),
       assertOtherOrg: async (res) => assert.equal(res.status, 204, res.text),
+    },
+    {
+      name: 'GET /api/v1/mailroute/org/health-alerts',
+      group: 'org.read',
+      prepare: async () => ({ method: 'GET', path: HEALTH_ALERTS }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.ok(Array.isArray(res.body.healthAlertEmails), res.text);
+      },
+      assertOtherOrg: async (res) => assert.equal(res.status, 200, res.text),
+    },
+    {
+      name: 'PUT /api/v1/mailroute/org/health-alerts',
+      group: 'org.manage',
+      prepare: async () => ({ method: 'PUT', path: HEALTH_ALERTS, body: { healthAlertEmails: ['matrix@example.com'] } }),
+      assertSuccess: (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body.healthAlertEmails, ['matrix@example.com']);
+      },
+      assertOtherOrg: async (res) => {
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual((await t.services.orgAlerts.get(otherOrg.id)).healthAlertEmails, ['matrix@example.com']);
+      },
     },
   ];
 
