@@ -73,6 +73,8 @@ function messageFor(error: ErrorObject): string {
       return 'The field cannot be left blank';
     case 'maxLength':
       return `The field cannot be longer than ${params.limit} characters`;
+    case 'maxItems':
+      return `The field cannot hold more than ${params.limit} items`;
     case 'minimum':
     case 'maximum':
       return `The field must be between ${schema.minimum} and ${schema.maximum}`;

@@ -107,21 +107,25 @@ describe("server health: alerts to the org's own addresses, through the default 
     assert.deepEqual(readBeta.body, { healthAlertEmails: ['oncall@beta.example'] }, 'each org has its own');
 
     const tooMany = Array.from({ length: 21 }, (_, i) => `a${i}@acme.example`);
-    for (const body of [
-      { healthAlertEmails: ['not an address'] },
-      { healthAlertEmails: ['ok@acme.example', 'evil@acme.example\r\nBcc: x@evil.example'] },
-      { healthAlertEmails: tooMany },
-      { healthAlertEmails: 'oncall@acme.example' },
-      { healthAlertEmails: [42] },
-      {},
-      { healthAlertEmails: [], extra: true },
-    ]) {
+    const cases: [unknown, RegExp][] = [
+      [{ healthAlertEmails: ['not an address'] }, /^healthAlertEmails: Address 1: .*valid email address/],
+      [
+        { healthAlertEmails: ['ok@acme.example', 'evil@acme.example\r\nBcc: x@evil.example'] },
+        /^healthAlertEmails: Address 2: .*control characters/,
+      ],
+      [{ healthAlertEmails: tooMany }, /^healthAlertEmails: .*more than 20/],
+      [{ healthAlertEmails: 'oncall@acme.example' }, /^healthAlertEmails: The field must be an array/],
+      [{ healthAlertEmails: [42] }, /^healthAlertEmails\.0: The field must be a string/],
+      [{}, /^healthAlertEmails: The field cannot be left blank/],
+      [{ healthAlertEmails: [], extra: true }, /no property extra/],
+    ];
+    for (const [body, summary] of cases) {
       const res = await t.api(ALERTS, { method: 'PUT', body });
       assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);
       assert.equal(res.body.errorCode, 'E0000001');
       assert.ok(
-        res.body.errorCauses.some((c: { errorSummary: string }) => /healthAlertEmails|extra/.test(c.errorSummary)),
-        res.text,
+        res.body.errorCauses.some((c: { errorSummary: string }) => summary.test(c.errorSummary)),
+        `${JSON.stringify(body)}: ${res.text}`,
       );
     }
     assert.deepEqual((await t.api(ALERTS)).body, { healthAlertEmails: ['oncall@acme.example'] }, 'nothing changed');
