@@ -113,6 +113,19 @@ for (const adapter of STORE_ADAPTERS) {
       assert.deepEqual(Object.keys((await store.orgs.get(a)) ?? {}).sort(), ['createdAt', 'id', 'name']);
     });
 
+    test('orgs: health alert addresses are set, replaced and cleared per org, in order', async () => {
+      const [a, b] = [await newOrg(), await newOrg()];
+      assert.deepEqual(await store.orgs.getHealthAlertEmails(a), []);
+      assert.equal(await store.orgs.setHealthAlertEmails(a, ['z@acme.example', 'a@acme.example']), true);
+      assert.deepEqual(await store.orgs.getHealthAlertEmails(a), ['z@acme.example', 'a@acme.example']);
+      assert.deepEqual(await store.orgs.getHealthAlertEmails(b), []);
+      assert.equal(await store.orgs.setHealthAlertEmails(a, ['ops@acme.example']), true);
+      assert.deepEqual(await store.orgs.getHealthAlertEmails(a), ['ops@acme.example']);
+      assert.equal(await store.orgs.setHealthAlertEmails(a, []), true);
+      assert.deepEqual(await store.orgs.getHealthAlertEmails(a), []);
+      assert.equal(await store.orgs.setHealthAlertEmails(unique('org'), ['x@example.com']), false);
+    });
+
     test('api tokens: create and find by hash round-trip every field', async () => {
       const orgId = await newOrg();
       const scoped = apiToken(orgId, { scopes: ['okta.emailServers.read'], expiresAt: 1_800_000_000_000 });
