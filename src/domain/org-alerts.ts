@@ -6,7 +6,11 @@ import { invalidInput, notFound } from './errors.ts';
 export type OrgAlertService = ReturnType<typeof createOrgAlertService>;
 
 /** The addresses an org's server health alerts go to (besides the operator's own copy). */
-export function createOrgAlertService({ orgs }: { orgs: Pick<OrgStore, 'getHealthAlertEmails' | 'setHealthAlertEmails'> }) {
+export function createOrgAlertService({
+  orgs,
+}: {
+  orgs: Pick<OrgStore, 'getHealthAlertEmails' | 'setHealthAlertEmails'>;
+}) {
   const describe = async (orgId: string) => ({ healthAlertEmails: await orgs.getHealthAlertEmails(orgId) });
   return {
     get: describe,

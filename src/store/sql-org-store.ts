@@ -54,11 +54,7 @@ export function orgStore(db: Kysely<Database>, dialect: SqlDialect): OrgStore {
       return Number(result.numUpdatedRows) > 0;
     },
     async getHealthAlertEmails(orgId) {
-      const row = await db
-        .selectFrom('orgs')
-        .select('health_alert_emails')
-        .where('id', '=', orgId)
-        .executeTakeFirst();
+      const row = await db.selectFrom('orgs').select('health_alert_emails').where('id', '=', orgId).executeTakeFirst();
       return row?.health_alert_emails ? (JSON.parse(row.health_alert_emails) as string[]) : [];
     },
     async setHealthAlertEmails(orgId, emails) {

@@ -515,7 +515,11 @@ describe('auth: every endpoint × every credential', () => {
     {
       name: 'PUT /api/v1/mailroute/org/health-alerts',
       group: 'org.manage',
-      prepare: async () => ({ method: 'PUT', path: HEALTH_ALERTS, body: { healthAlertEmails: ['matrix@example.com'] } }),
+      prepare: async () => ({
+        method: 'PUT',
+        path: HEALTH_ALERTS,
+        body: { healthAlertEmails: ['matrix@example.com'] },
+      }),
       assertSuccess: (res) => {
         assert.equal(res.status, 200, res.text);
         assert.deepEqual(res.body.healthAlertEmails, ['matrix@example.com']);

@@ -155,7 +155,10 @@ describe("server health: alerts to the org's own addresses, through the default 
     await waitForState(acmeServer, 'healthy');
     acmeUsers.relay = 'rotated-under-it';
     await waitForState(acmeServer, 'failing');
-    const [alert] = await waitFor('the alert to Acme', () => alertsTo('oncall@acme.example').length > 0 && alertsTo('oncall@acme.example'));
+    const [alert] = await waitFor(
+      'the alert to Acme',
+      () => alertsTo('oncall@acme.example').length > 0 && alertsTo('oncall@acme.example'),
+    );
     assert.match(alert.parsed.subject ?? '', /Acme relay is failing/);
     assert.match(alert.parsed.text ?? '', /Stage: auth/);
     await waitFor('the operator copy', () =>
@@ -163,7 +166,8 @@ describe("server health: alerts to the org's own addresses, through the default 
     );
     // Beta's degraded alert went to Beta's addresses: every message each list got is its own org's.
     await waitFor('the alert to Beta', () => alertsTo('oncall@beta.example').length > 0);
-    for (const message of alertsTo('oncall@beta.example')) assert.match(message.parsed.subject ?? '', /^Email server Beta relay is degraded$/);
+    for (const message of alertsTo('oncall@beta.example'))
+      assert.match(message.parsed.subject ?? '', /^Email server Beta relay is degraded$/);
     for (const message of alertsTo('oncall@acme.example'))
       assert.match(message.parsed.subject ?? '', /^Email server Acme relay is failing$/);
     assert.equal(acmeSmtp.messages.length, 0, 'nothing went through the failing server');
