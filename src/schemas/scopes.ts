@@ -34,7 +34,7 @@ export const SCOPE_CATALOGUE = {
   },
   'okta.emailServers.manage': {
     description:
-      "Read, create, change, test and delete email servers, set the org's sender, and read the audit trail (Okta)",
+      "Read, create, change, test and delete email servers, set the org's sender and health alert addresses, and read the audit trail (Okta)",
     opens: ['emailServers.read', 'emailServers.manage', 'auditEvents.read', 'org.read', 'org.manage'],
     adminPage: true,
   },
