@@ -146,8 +146,11 @@ class QuittingSmtpPool extends SMTPPool {
   }
 
   _failDeliveryOnConnectionClose(resource: PoolResource): void {
-    const entry = resource.queueEntry;
-    if (!entry || !entry.refusal) return poolInternals._failDeliveryOnConnectionClose.call(this, resource);
+    const entry = resource.queueEntry || undefined;
+    if (!entry?.refusal) {
+      poolInternals._failDeliveryOnConnectionClose.call(this, resource);
+      return;
+    }
     resource.queueEntry = false;
     entry.callback(entry.refusal);
   }
