@@ -12,9 +12,16 @@ interface PoolConnection {
   quit(): void;
   close(): void;
   login(auth: unknown, callback: (error?: Error | null) => void): void;
+  send(envelope: unknown, message: unknown, callback: (error: Error | null, info?: unknown) => void): void;
+}
+/** A message in the pool: its callback, and the server's reply if one refused it and closed. */
+interface QueueEntry {
+  callback(error: Error | null): void;
+  refusal?: Error;
 }
 interface PoolResource {
   connection?: PoolConnection;
+  queueEntry?: QueueEntry | false;
   messages: number;
   options: { maxMessages: number };
   _connected?: boolean;
@@ -63,6 +70,20 @@ function quitAfterRefusedSignIn(connection: PoolConnection): void {
     });
 }
 
+const sendWrapped = new WeakSet<PoolConnection>();
+/** Notes on the message the reply that refused it, should the pool then try to retry it in secret. */
+function keepRefusals(resource: PoolResource, connection: PoolConnection): void {
+  if (sendWrapped.has(connection)) return;
+  sendWrapped.add(connection);
+  const send = connection.send.bind(connection);
+  connection.send = (envelope, message, callback) =>
+    send(envelope, message, (error, info) => {
+      const entry = resource.queueEntry;
+      if (error && (error as { responseCode?: number }).responseCode && entry) entry.refusal = error;
+      callback(error, info);
+    });
+}
+
 /** Ends the session with QUIT; the socket closes on the server's 221 (or after a grace period). */
 export function quitGracefully(connection: Pick<PoolConnection, 'quit' | 'close'>): void {
   connection.quit();
@@ -88,7 +109,10 @@ class QuittingSmtpPool extends SMTPPool {
       enumerable: true,
       get: () => current,
       set(connection: PoolConnection | undefined) {
-        if (connection) quitAfterRefusedSignIn(connection);
+        if (connection) {
+          quitAfterRefusedSignIn(connection);
+          keepRefusals(resource, connection);
+        }
         current = connection;
       },
     });
@@ -110,7 +134,33 @@ class QuittingSmtpPool extends SMTPPool {
     };
     return resource;
   }
+
+  /**
+   * A reused connection refused with 421 before the message went out is closed and the message
+   * quietly retried on a new one. A reply such as `421 4.7.0 slow down` is the sender's to hear
+   * (its throttle counts it and slows down), so such a message fails with that reply instead.
+   */
+  _shouldRequeuOnConnectionClose(entry: QueueEntry): boolean {
+    if (entry.refusal) return false;
+    return poolInternals._shouldRequeuOnConnectionClose.call(this, entry);
+  }
+
+  _failDeliveryOnConnectionClose(resource: PoolResource): void {
+    const entry = resource.queueEntry || undefined;
+    if (!entry?.refusal) {
+      poolInternals._failDeliveryOnConnectionClose.call(this, resource);
+      return;
+    }
+    resource.queueEntry = false;
+    entry.callback(entry.refusal);
+  }
 }
+
+/** The pool's own methods this overrides; nodemailer does not type them. */
+const poolInternals = SMTPPool.prototype as unknown as {
+  _shouldRequeuOnConnectionClose(entry: QueueEntry): boolean;
+  _failDeliveryOnConnectionClose(resource: PoolResource): void;
+};
 
 export function createQuittingPool(options: SMTPPoolOptions): SMTPPool {
   return new QuittingSmtpPool(options);

@@ -137,8 +137,11 @@ describe('delivery to a server that throttles like Microsoft 365, with no limits
     assert.equal(health.body.circuit.state, 'closed');
     const metrics = await t.api('/metrics');
     const counted = Number(/mailroute_smtp_throttle_replies_total\{route="custom"\} (\d+)/.exec(metrics.text)?.[1]);
-    // The pool may retry a refused connection on its own before the worker hears of it.
-    assert.ok(counted >= 1 && counted <= smtp.refusals.length, `${counted} counted, ${smtp.refusals.length} sent`);
+    // Every reply reaches the throttle; the scheduled health probe's own connection may draw one it does not count.
+    assert.ok(
+      counted >= Math.max(1, smtp.refusals.length - 1) && counted <= smtp.refusals.length,
+      `${counted} counted, ${smtp.refusals.length} sent`,
+    );
   });
 });
 
