@@ -1,3 +1,4 @@
+import { h, showAlert } from './dom.ts';
 import { authorizationFor, getToken } from './session.ts';
 
 /** One entry of Okta's `errorCauses`, split into `field: message` when it has that form. */
@@ -126,4 +127,21 @@ export function unwrapList<T>(data: unknown, key: string): T[] {
   if (Array.isArray(data)) return data as T[];
   const wrapped = (data as Record<string, unknown> | undefined)?.[key];
   return Array.isArray(wrapped) ? (wrapped as T[]) : [];
+}
+
+/** Shows a failed call in an alert region: what was being done, Okta's code and summary, each cause. */
+export function showApiError(region: HTMLElement, error: unknown, context: string): void {
+  const text =
+    error instanceof ApiFailure
+      ? error.errorCode
+        ? `${error.errorCode}: ${error.summary}`
+        : error.summary
+      : String(error);
+  const causes = error instanceof ApiFailure ? error.causes : [];
+  showAlert(
+    region,
+    h('strong', {}, `${context}: `),
+    text,
+    ...causes.map((c) => h('div', {}, c.field ? `${c.field}: ${c.message}` : c.message)),
+  );
 }

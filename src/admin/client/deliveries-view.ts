@@ -1,6 +1,6 @@
 import { MESSAGE_STATUSES } from '../../schemas/message-statuses.ts';
 import { ROUTE_SCOPES } from '../../schemas/scopes.ts';
-import { ApiFailure, apiRequest, unwrapList } from './api.ts';
+import { ApiFailure, apiRequest, showApiError, unwrapList } from './api.ts';
 import {
   HOURLY_PATH,
   listNotifications,
@@ -62,19 +62,7 @@ export function createDeliveriesView() {
   });
 
   function showError(error: unknown, context: string): void {
-    const text =
-      error instanceof ApiFailure
-        ? error.errorCode
-          ? `${error.errorCode}: ${error.summary}`
-          : error.summary
-        : String(error);
-    const causes = error instanceof ApiFailure ? error.causes : [];
-    showAlert(
-      alert,
-      h('strong', {}, `${context}: `),
-      text,
-      ...causes.map((c) => h('div', {}, c.field ? `${c.field}: ${c.message}` : c.message)),
-    );
+    showApiError(alert, error, context);
   }
 
   function serverName(message: Notification): string {

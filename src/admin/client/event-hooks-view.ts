@@ -1,5 +1,5 @@
 import type { EventHookResponse } from '../../schemas/event-hook.ts';
-import { ApiFailure, apiRequest } from './api.ts';
+import { ApiFailure, apiRequest, showApiError } from './api.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { may } from './principal.ts';
 
@@ -38,19 +38,7 @@ export function createEventHooksView() {
   byId('hooks-refresh').addEventListener('click', () => void refresh());
 
   function showError(error: unknown, context: string): void {
-    const text =
-      error instanceof ApiFailure
-        ? error.errorCode
-          ? `${error.errorCode}: ${error.summary}`
-          : error.summary
-        : String(error);
-    const causes = error instanceof ApiFailure ? error.causes : [];
-    showAlert(
-      alert,
-      h('strong', {}, `${context}: `),
-      text,
-      ...causes.map((c) => h('div', {}, c.field ? `${c.field}: ${c.message}` : c.message)),
-    );
+    showApiError(alert, error, context);
   }
 
   async function lifecycle(hook: EventHook, action: LifecycleAction): Promise<void> {

@@ -1,5 +1,5 @@
 import { EVENT_RESULTS, LOG_EVENT_TYPE_CATALOGUE } from '../../schemas/event-types.ts';
-import { ApiFailure } from './api.ts';
+import { ApiFailure, showApiError } from './api.ts';
 import { byId, formatTime, h, replaceChildren, showAlert } from './dom.ts';
 import { type LogEvent, listLogEvents, logsPath, partyText } from './system-log.ts';
 
@@ -44,19 +44,7 @@ export function createSystemLogView() {
   });
 
   function showError(error: unknown): void {
-    const text =
-      error instanceof ApiFailure
-        ? error.errorCode
-          ? `${error.errorCode}: ${error.summary}`
-          : error.summary
-        : String(error);
-    const causes = error instanceof ApiFailure ? error.causes : [];
-    showAlert(
-      alert,
-      h('strong', {}, 'Could not load the System Log: '),
-      text,
-      ...causes.map((c) => h('div', {}, c.field ? `${c.field}: ${c.message}` : c.message)),
-    );
+    showApiError(alert, error, 'Could not load the System Log');
   }
 
   function debugRow(event: LogEvent, id: string): HTMLTableRowElement {
