@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { databaseFiles } from '../helpers/database-files.ts';
+import { readDatabaseFiles } from '../helpers/database-files.ts';
 import { startSmtpServer, TEST_TLS, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import {
   createCustomServer,
@@ -70,8 +69,7 @@ describe('delivery: a refused sign-in is recorded without the credentials the se
     const recorded = [JSON.stringify(failed), events.text, ...t.logs];
     for (const text of recorded) for (const secret of FORBIDDEN) assert.ok(!text.includes(secret), text);
     // The username is configuration and stored as such; the password is stored sealed, the blob never.
-    for (const file of await databaseFiles(t)) {
-      const bytes = fs.readFileSync(file);
+    for (const { file, bytes } of await readDatabaseFiles(t)) {
       for (const secret of [PASSWORD, AUTH_PLAIN]) assert.ok(!bytes.includes(secret), `${secret} in ${file}`);
     }
   });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ApiResponse, request, startTestApp, type TestApp } from '../helpers/app.ts';
-import { databaseFiles } from '../helpers/database-files.ts';
+import { readDatabaseFiles } from '../helpers/database-files.ts';
 
 /** Every encoding a careless implementation might store or print a password in. */
 function encodingsOf(secret: string): string[] {
@@ -176,12 +176,11 @@ describe('passwords never leave in plaintext: responses, logs, database files', 
 
 /** On PostgreSQL (npm run test:pg) the rows live in the server's data directory: scan its files. */
 async function assertAbsentFromPostgresFiles(t: TestApp, passwords: string[], keptId: string): Promise<void> {
-  const files = await databaseFiles(t);
+  const files = await readDatabaseFiles(t);
   const record = await t.store.emailServers.get(t.orgId, keptId);
   assert.ok(record?.passwordSealed);
   let ciphertextFound = false;
-  for (const file of files) {
-    const bytes = fs.readFileSync(file);
+  for (const { file, bytes } of files) {
     assertAbsent(bytes, passwords, file);
     ciphertextFound ||= bytes.includes(record.passwordSealed!);
   }

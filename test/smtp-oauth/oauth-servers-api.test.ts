@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import okta from '@okta/okta-sdk-nodejs';
 import { type ApiResponse, startTestApp, type TestApp } from '../helpers/app.ts';
-import { databaseFiles } from '../helpers/database-files.ts';
+import { readDatabaseFiles } from '../helpers/database-files.ts';
 import { assertOktaError } from '../helpers/okta-error.ts';
 import { TEST_TLS } from '../helpers/smtp-server.ts';
 import { rsaKeyPair, startTokenEndpoint, type TestTokenEndpoint } from './helpers/token-endpoint.ts';
@@ -362,13 +361,12 @@ describe('OAuth 2.0 email servers over the API: fields, validation, PATCH rules,
     const logs = t.logs.join('\n');
     assert.ok(logs.length > 0);
     for (const secret of secrets) assert.ok(!logs.includes(secret), `the logs contain ${secret.slice(0, 6)}…`);
-    const files = await databaseFiles(t);
+    const files = await readDatabaseFiles(t);
     assert.ok(files.length > 0);
     const sealed = (await t.store.emailServers.get(t.orgId, created.body.id))?.clientSecretSealed;
     assert.ok(sealed);
     let ciphertextSeen = false;
-    for (const file of files) {
-      const bytes = fs.readFileSync(file);
+    for (const { file, bytes } of files) {
       for (const secret of secrets)
         assert.equal(bytes.indexOf(secret), -1, `${path.basename(file)} contains ${secret.slice(0, 6)}…`);
       ciphertextSeen ||= bytes.includes(sealed);
