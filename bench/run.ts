@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     ],
     ['logs-postgres', 'System Log (PostgreSQL)', () => postgresLogsSection(report), 240_000],
     ['hooks', 'Event hooks (SQLite)', () => hooksSection(report)],
-    ['throttled', 'Throttled server', () => throttledSection(report), 180_000],
+    ['throttled', 'Throttled server', () => throttledSection(report), 420_000],
     ['dead-server', 'Dead server', () => deadServerSection(report), 240_000],
   ];
 

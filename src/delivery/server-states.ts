@@ -83,7 +83,7 @@ export function createServerStates(settings: ServerStateSettings, now: () => num
       entry.inFlight = Math.max(0, entry.inFlight - 1);
       if (signal.kind === 'throttle') {
         events.onThrottleReply?.(destination);
-        entry.throttle.throttled(at, startedAt, inFlight, signal.reason);
+        entry.throttle.throttled(at, startedAt, inFlight, signal);
       }
       if (signal.kind === 'connection') {
         if (entry.circuit.failed(at, signal.reason, probe)) events.onCircuitOpen?.(destination);
@@ -117,7 +117,8 @@ export function createServerStates(settings: ServerStateSettings, now: () => num
       let open = 0;
       const at = now();
       for (const entry of entries.values()) {
-        if (entry.throttle.snapshot(at).state !== 'normal') throttled++;
+        const { state } = entry.throttle.snapshot(at);
+        if (state === 'throttled' || state === 'recovering') throttled++;
         if (entry.circuit.state !== 'closed') open++;
       }
       return { throttled, open };

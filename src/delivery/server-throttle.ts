@@ -1,11 +1,16 @@
 import type { ThrottleStateName } from '../schemas/server-states.ts';
+import type { ThrottledLimit } from './throttle-signal.ts';
 
 /**
  * Additive increase, multiplicative decrease per server. A throttle reply halves the connections
- * and the send rate (from the rate actually observed), and a later reply to a send that started
+ * and, unless it objected only to the number of connections, the send rate (from the rate actually
+ * observed); a later reply to a send that started
  * before that cut does not cut again: one decrease per wave. The limits then hold for a window
  * with no new reply, and recover a step per quarter window, up to just below where the server
- * pushed back; after four quiet windows at that level the server is unpaced again.
+ * pushed back. After four quiet windows the spell ends but that learnt level stays (`paced`):
+ * going back to full speed would only meet the same limit again, in a burst of replies. The server
+ * is unpaced once it has sent no throttle reply for a long memory (sixty windows: an hour by
+ * default), so a provider that raised its limits is not held down for ever.
  */
 export interface ThrottleSettings {
   /** How long a throttle reply holds the lowered limits. */
@@ -33,7 +38,8 @@ const MIN_RATE_PER_S = 1 / 60;
 // Rates are measured over at least this span, so a first burst does not look infinitely fast.
 const MIN_SPAN_MS = 1000;
 const RECENT_STARTS = 256;
-const QUIET_WINDOWS_TO_NORMAL = 4;
+const QUIET_WINDOWS_TO_PACED = 4;
+const QUIET_WINDOWS_TO_UNPACED = 60;
 const RECOVERY_STEPS_PER_WINDOW = 4;
 
 export function createServerThrottle(settings: ThrottleSettings) {
@@ -65,6 +71,11 @@ export function createServerThrottle(settings: ThrottleSettings) {
   /** Applies the recovery steps due by `now`. */
   function recover(now: number): void {
     if (state === 'normal') return;
+    const quietMs = now - lastReplyAt;
+    if (state === 'paced') {
+      if (quietMs >= settings.windowMs * QUIET_WINDOWS_TO_UNPACED) unpace();
+      return;
+    }
     const holdEnds = lastReplyAt + settings.windowMs;
     if (now < holdEnds) return;
     steppedUntil = Math.max(steppedUntil, holdEnds);
@@ -75,15 +86,21 @@ export function createServerThrottle(settings: ThrottleSettings) {
       if (rate !== null) rate = Math.min(ceilingRate, rate + (steps * floorRate) / RECOVERY_STEPS_PER_WINDOW);
       state = 'recovering';
     }
-    if (now - lastReplyAt >= settings.windowMs * (1 + QUIET_WINDOWS_TO_NORMAL)) {
-      state = 'normal';
-      since = null;
+    if (quietMs >= settings.windowMs * (1 + QUIET_WINDOWS_TO_PACED)) {
+      state = 'paced';
       replies = 0;
-      connections = settings.maxConnections;
-      rate = null;
-      ceilingConnections = settings.maxConnections;
-      ceilingRate = Number.POSITIVE_INFINITY;
+      connections = ceilingConnections;
+      if (rate !== null) rate = ceilingRate;
     }
+  }
+
+  function unpace(): void {
+    state = 'normal';
+    since = null;
+    connections = settings.maxConnections;
+    rate = null;
+    ceilingConnections = settings.maxConnections;
+    ceilingRate = Number.POSITIVE_INFINITY;
   }
 
   return {
@@ -116,25 +133,32 @@ export function createServerThrottle(settings: ThrottleSettings) {
      * A throttle reply to a send that started at `startedAt` while `inFlight` sends were running.
      * Returns whether this reply lowered the limits (the first of its wave).
      */
-    throttled(now: number, startedAt: number, inFlight: number, why: string): boolean {
+    throttled(
+      now: number,
+      startedAt: number,
+      inFlight: number,
+      reply: { reason: string; limit: ThrottledLimit },
+    ): boolean {
       recover(now);
       replies++;
-      reason = why;
+      reason = reply.reason;
       lastReplyAt = now;
       steppedUntil = 0;
-      if (state === 'normal') since = now;
+      if (state === 'normal' || state === 'paced') since = now;
       state = 'throttled';
       // Whatever its wave, the reply says this many at once was too many.
       ceilingConnections = Math.max(1, Math.min(ceilingConnections, inFlight - 1, settings.maxConnections));
       connections = Math.min(connections, ceilingConnections);
       if (startedAt < lastDecreaseAt) return false;
       lastDecreaseAt = now;
-      const observed = observedRate(now);
       connections = Math.max(1, Math.floor(Math.min(connections, inFlight) / 2));
-      ceilingRate = Math.max(MIN_RATE_PER_S, Math.min(ceilingRate, observed * 0.9));
-      rate = Math.max(MIN_RATE_PER_S, Math.min(rate ?? observed, observed) / 2);
-      floorRate = rate;
-      nextSlotAt = Math.max(nextSlotAt, now + 1000 / rate);
+      if (reply.limit === 'rate') {
+        const observed = observedRate(now);
+        ceilingRate = Math.max(MIN_RATE_PER_S, Math.min(ceilingRate, observed * 0.9));
+        rate = Math.max(MIN_RATE_PER_S, Math.min(rate ?? observed, observed) / 2);
+        floorRate = rate;
+        nextSlotAt = Math.max(nextSlotAt, now + 1000 / rate);
+      }
       return true;
     },
 

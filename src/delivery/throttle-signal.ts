@@ -1,14 +1,21 @@
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 
+/**
+ * What a throttle reply objects to: too many sessions at once (`432 4.3.2`, "concurrent connections
+ * limit"), which says nothing about the send rate, or anything else, read as sending too fast.
+ */
+export type ThrottledLimit = 'connections' | 'rate';
+
 /** What a failed attempt says about its server, beyond this one message. */
 export type ServerSignal =
-  | { kind: 'throttle'; reason: string }
+  | { kind: 'throttle'; reason: string; limit: ThrottledLimit }
   | { kind: 'connection'; reason: string }
   | { kind: 'none' };
 
 // Provider wording for "slow down", whatever reply code carries it.
 const THROTTLE_TEXT =
   /concurrent connections? limit|too many (concurrent )?(connections|messages|sessions)|rate limit|throttl|submission rate|sending quota|try again later/i;
+const CONNECTION_LIMIT_TEXT = /concurrent connections? limit|too many (concurrent )?(connections|sessions)/i;
 // Stages at which no SMTP session was set up yet: the server, not the message, is unreachable.
 const CONNECTION_STAGES = new Set(['connect', 'dns', 'tls', 'greeting']);
 
@@ -36,7 +43,11 @@ export function serverSignalOf(failure: SmtpDiagnosis | undefined): ServerSignal
       (code === 452 && enhanced === '4.5.3') ||
       (code === 454 && enhanced === '4.7.0') ||
       THROTTLE_TEXT.test(reply.text);
-    if (throttle) return { kind: 'throttle', reason: `${code} ${reply.text}`.slice(0, 200) };
+    if (throttle) {
+      const limit =
+        code === 432 || enhanced === '4.3.2' || CONNECTION_LIMIT_TEXT.test(reply.text) ? 'connections' : 'rate';
+      return { kind: 'throttle', reason: `${code} ${reply.text}`.slice(0, 200), limit };
+    }
     return { kind: 'none' };
   }
   if (reply) return { kind: 'none' };

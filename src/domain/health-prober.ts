@@ -4,7 +4,7 @@ import type { ServerHealthService, ServerProbe } from './server-health.ts';
 
 export interface HealthProberDeps {
   emailServers: Pick<EmailServerStore, 'listAll'>;
-  store: Pick<ServerHealthStore, 'ensure' | 'claimProbe'>;
+  store: Pick<ServerHealthStore, 'ensure' | 'claimProbe' | 'get'>;
   health: Pick<ServerHealthService, 'recordProbe'>;
   probe: ServerProbe;
   now: () => number;
@@ -13,10 +13,19 @@ export interface HealthProberDeps {
   log: { warn(object: object, message: string): void };
 }
 
+type ProbedServer = Awaited<ReturnType<HealthProberDeps['emailServers']['listAll']>>[number];
+
+const ADVISORY_REFRESH_MS = 24 * 60 * 60 * 1000;
+
 /**
  * Probes every enabled server about once per interval. Instances share the schedule in the
  * database: a probe is claimed by moving its next time forward while it is still due, so only one
  * instance probes a server per interval. The interval is jittered so servers drift apart.
+ *
+ * A server that delivered mail since its last probe and within the interval is not probed: its
+ * deliveries already say it works, and a probe's extra connection would count against the
+ * server's connection limit while the pool holds its connections. It is still probed once a day,
+ * which keeps its advisories (a lapsing certificate) current.
  */
 export function createHealthProber(deps: HealthProberDeps) {
   const { now, intervalMs } = deps;
@@ -26,15 +35,24 @@ export function createHealthProber(deps: HealthProberDeps) {
   let running = false;
   let round: Promise<void> | undefined;
 
-  async function probeOne(server: Awaited<ReturnType<HealthProberDeps['emailServers']['listAll']>>[number]) {
+  async function probeOne(server: ProbedServer) {
     const at = now();
     const next = at + Math.round(intervalMs * (0.9 + 0.2 * random()));
     if (!(await deps.store.claimProbe(server.id, at, next))) return;
+    if (await deliveringRecently(server, at)) return;
     const result = await deps.probe(server).catch((error: unknown) => {
       deps.log.warn({ err: error, server: server.id }, 'health: the probe itself failed');
       return { ok: false, stage: 'connect', hint: 'the probe could not run' };
     });
     await deps.health.recordProbe(server, result);
+  }
+
+  async function deliveringRecently(server: ProbedServer, at: number): Promise<boolean> {
+    const record = await deps.store.get(server.orgId, server.id);
+    if (!record?.lastSuccessAt) return false;
+    const lastProbeAt = record.lastProbeAt ?? 0;
+    const deliveredSinceProbe = record.lastSuccessAt > lastProbeAt && at - record.lastSuccessAt < intervalMs;
+    return deliveredSinceProbe && at - Math.max(lastProbeAt, server.createdAt) < ADVISORY_REFRESH_MS;
   }
 
   async function tick(): Promise<void> {

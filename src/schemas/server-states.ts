@@ -1,5 +1,8 @@
-/** How a server's throttle stands: unpaced, lowered after a throttle reply, or stepping back up. */
-export const THROTTLE_STATES = ['normal', 'throttled', 'recovering'] as const;
+/**
+ * How a server's throttle stands: unpaced, lowered after a throttle reply, stepping back up, or
+ * held at the level the server last accepted once the spell is over.
+ */
+export const THROTTLE_STATES = ['normal', 'throttled', 'recovering', 'paced'] as const;
 export type ThrottleStateName = (typeof THROTTLE_STATES)[number];
 
 /** A server's circuit: sending, holding mail after connection failures, or one probe out. */

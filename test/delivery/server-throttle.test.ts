@@ -15,6 +15,9 @@ const replied = (code: number, text: string, stage: SmtpDiagnosis['stage'] = 'se
   reply: { code, text },
 });
 
+const tooFast = (reason: string) => ({ reason, limit: 'rate' as const });
+const tooMany = (reason: string) => ({ reason, limit: 'connections' as const });
+
 describe('throttle signals', () => {
   it('reads the throttle replies the providers send', () => {
     for (const [code, text] of [
@@ -29,6 +32,12 @@ describe('throttle signals', () => {
       assert.equal(serverSignalOf(replied(code, text)).kind, 'throttle', text);
     }
     assert.match((serverSignalOf(replied(432, '432 4.3.2 limit')) as { reason: string }).reason, /^432/);
+    // Which limit each reply objects to: the number of sessions, or the pace.
+    const limitOf = (code: number, text: string) => (serverSignalOf(replied(code, text)) as { limit: string }).limit;
+    assert.equal(limitOf(432, '432 4.3.2 Concurrent connections limit exceeded'), 'connections');
+    assert.equal(limitOf(421, '421 4.7.0 too many connections from your host'), 'connections');
+    assert.equal(limitOf(421, '421 4.7.0 Message submission rate exceeded'), 'rate');
+    assert.equal(limitOf(454, '454 4.7.0 Temporary server error'), 'rate');
   });
 
   it('leaves other temporary replies, refusals and 5xx to the message', () => {
@@ -55,14 +64,14 @@ describe('throttle signals', () => {
 });
 
 describe('AIMD throttle', () => {
-  it('halves connections and rate once per wave, holds a window, then recovers step by step', () => {
+  it('halves connections and rate once per wave, holds a window, recovers step by step, keeps the learnt level', () => {
     const throttle = createServerThrottle({ windowMs: WINDOW, maxConnections: 5 });
     assert.equal(throttle.connections(T0), 5);
     assert.deepEqual(throttle.reserve(T0, 1000), { waitMs: 0, booked: true });
     // 40 sends in 2 s: 20 a second observed.
     for (let i = 0; i < 40; i++) throttle.started(T0 + i * 50);
     const at = T0 + 2000;
-    assert.equal(throttle.throttled(at, T0 + 1900, 5, '421 4.7.0 slow down'), true);
+    assert.equal(throttle.throttled(at, T0 + 1900, 5, tooFast('421 4.7.0 slow down')), true);
     let snapshot = throttle.snapshot(at);
     assert.equal(snapshot.state, 'throttled');
     assert.equal(snapshot.connections, 2);
@@ -74,7 +83,7 @@ describe('AIMD throttle', () => {
     const lowered = snapshot.messagesPerMinute;
 
     // Replies to sends that started before the cut are the same wave: counted, no second cut.
-    assert.equal(throttle.throttled(at + 10, T0 + 1950, 4, '432 4.3.2 too many connections'), false);
+    assert.equal(throttle.throttled(at + 10, T0 + 1950, 4, tooMany('432 4.3.2 too many connections')), false);
     snapshot = throttle.snapshot(at + 10);
     assert.equal(snapshot.connections, 2);
     assert.equal(snapshot.messagesPerMinute, lowered);
@@ -95,12 +104,40 @@ describe('AIMD throttle', () => {
     assert.ok((stepped.messagesPerMinute ?? 0) > (lowered ?? 0));
     const far = throttle.snapshot(at + 10 + WINDOW + WINDOW);
     assert.equal(far.connections, 3, 'never above the level the server refused (4 in flight, less one)');
-    // Four quiet windows later: unpaced again.
-    const normal = throttle.snapshot(at + 10 + WINDOW * 5);
+    // Four quiet windows later the spell is over, but the level the server accepted is kept.
+    const paced = throttle.snapshot(at + 10 + WINDOW * 5);
+    assert.equal(paced.state, 'paced');
+    assert.equal(paced.connections, 3);
+    assert.equal(paced.replies, 0);
+    assert.equal(paced.reason, '432 4.3.2 too many connections');
+    assert.ok(paced.messagesPerMinute !== null && paced.messagesPerMinute < 20 * 60 * 0.9 + 1);
+    assert.ok(paced.messagesPerMinute >= (far.messagesPerMinute ?? 0));
+    // A reply while paced starts a new spell, halving from the learnt level.
+    const spell = createServerThrottle({ windowMs: WINDOW, maxConnections: 5 });
+    spell.throttled(at, at - 10, 5, tooFast('421 busy'));
+    const learnt = spell.snapshot(at + WINDOW * 6);
+    assert.deepEqual([learnt.state, learnt.connections], ['paced', 4]);
+    assert.equal(spell.throttled(at + WINDOW * 6, at + WINDOW * 6 - 10, 4, tooFast('421 busy again')), true);
+    const again = spell.snapshot(at + WINDOW * 6);
+    // Four at once was refused: the ceiling is three, and the cut halves that.
+    assert.deepEqual([again.state, again.connections, again.replies], ['throttled', 1, 1]);
+    // Sixty quiet windows after the last reply: unpaced again.
+    const normal = throttle.snapshot(at + 10 + WINDOW * 60);
     assert.deepEqual(
       { state: normal.state, connections: normal.connections, rate: normal.messagesPerMinute, reason: normal.reason },
       { state: 'normal', connections: 5, rate: null, reason: null },
     );
+  });
+
+  it('a reply about too many connections lowers the connections and leaves the pace alone', () => {
+    const throttle = createServerThrottle({ windowMs: WINDOW, maxConnections: 5 });
+    for (let i = 0; i < 40; i++) throttle.started(T0 + i * 50);
+    assert.equal(throttle.throttled(T0 + 2000, T0 + 1990, 5, tooMany('432 4.3.2 limit')), true);
+    const cut = throttle.snapshot(T0 + 2000);
+    assert.deepEqual([cut.state, cut.connections, cut.messagesPerMinute], ['throttled', 2, null]);
+    assert.deepEqual(throttle.reserve(T0 + 2000, 0), { waitMs: 0, booked: true });
+    const learnt = throttle.snapshot(T0 + 2000 + WINDOW * 5);
+    assert.deepEqual([learnt.state, learnt.connections, learnt.messagesPerMinute], ['paced', 4, null]);
   });
 
   it('a reply to a send started after the cut cuts again, never below one connection or one a minute', () => {
@@ -109,7 +146,7 @@ describe('AIMD throttle', () => {
     for (let round = 0; round < 20; round++) {
       throttle.started(at);
       at += 100;
-      assert.equal(throttle.throttled(at, at - 50, 1, '421 busy'), true);
+      assert.equal(throttle.throttled(at, at - 50, 1, tooFast('421 busy')), true);
     }
     const snapshot = throttle.snapshot(at);
     assert.equal(snapshot.connections, 1);

@@ -86,4 +86,35 @@ describe('server health: probe results with advisories degrade, and each change 
     assert.equal(failingEvents[0].debugContext.debugData.stage, 'tls');
     assert.equal(failingEvents[0].debugContext.debugData.hint, 'the certificate expired: renew it');
   });
+
+  it('a server that delivered since its last probe is left alone, except for the daily refresh', async () => {
+    const DAY = 24 * 60 * 60 * 1000;
+    let clock = Date.now() + 2 * DAY;
+    const patient = createHealthProber({
+      emailServers: t.store.emailServers,
+      store: t.store.serverHealth,
+      health: t.services.serverHealth,
+      probe: async () => {
+        probes++;
+        return { ok: true };
+      },
+      now: () => clock,
+      intervalMs: 300_000,
+      log: t.app.log,
+    });
+    // Probed a minute ago, delivered a second ago: the deliveries say enough.
+    await t.store.serverHealth.recordFacts(serverId, { lastProbeAt: clock - 60_000, lastSuccessAt: clock - 1000 });
+    const before = probes;
+    await patient.tick();
+    assert.equal(probes, before, 'no probe beside the deliveries');
+    // The last probe is a day old: probed, however busy.
+    clock += 600_000;
+    await t.store.serverHealth.recordFacts(serverId, { lastProbeAt: clock - DAY - 1, lastSuccessAt: clock - 1000 });
+    await patient.tick();
+    assert.equal(probes, before + 1, 'the daily probe refreshes the advisories');
+    // Nothing delivered since that probe: probed on schedule.
+    clock += 600_000;
+    await patient.tick();
+    assert.equal(probes, before + 2);
+  });
 });
