@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Config } from './config.ts';
+import { createMemorySenderLeases } from './delivery/exclusive-senders.ts';
 import { createHealthAlertMailer } from './delivery/health-alerts.ts';
 import { createNotificationService } from './delivery/notifications.ts';
 import { createMemoryBudget, createSendingLimiter, createStoreBudget } from './delivery/sending-limiter.ts';
@@ -138,6 +139,8 @@ function createServices({
       (store.kind === 'postgres' ? createStoreBudget(store.sendingBudgets) : createMemoryBudget()),
     now,
   });
+  const senderLeases =
+    sharedState?.senderLeases ?? (store.kind === 'postgres' ? store.senderLeases : createMemorySenderLeases());
   // This instance's throttle and circuit per server: its workers act on it, its stats endpoint shows it.
   const serverStates = createServerStates(settings, now, {
     onThrottleReply: (key) => metrics.throttleReplies.inc({ route: routeLabel(key) }),
@@ -298,6 +301,7 @@ function createServices({
         ],
         limiter,
         serverStates,
+        senderLeases,
       });
       wakeListeners.add(worker.wake);
       return {

@@ -2,7 +2,9 @@ import { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createMemoryReplayCache, type ReplayCache } from './auth/replay-cache.ts';
 import type { Config } from './config.ts';
+import { createMemorySenderLeases } from './delivery/exclusive-senders.ts';
 import { createMemoryBudget, type SendingBudget } from './delivery/sending-limiter.ts';
+import type { SenderLeaseStore } from './store/sending-budget-store.ts';
 
 /** State several instances must share: rate-limit counters and used DPoP proof ids. */
 export interface SharedState {
@@ -11,6 +13,8 @@ export interface SharedState {
   dpopReplayCache: ReplayCache;
   /** Each limited server's send slots, one budget for every instance. */
   sendingBudget: SendingBudget;
+  /** Which instance sends to each connection-limited server. */
+  senderLeases: SenderLeaseStore;
   close(): Promise<void>;
 }
 
@@ -31,6 +35,20 @@ if perDay >= 0 and count >= perDay then return {tostring(d + day), 0} end
 redis.call('HSET', KEYS[1], 'next', tostring(at + interval), 'day', tostring(d), 'count', tostring(count + 1))
 redis.call('PEXPIRE', KEYS[1], 2 * day)
 return {tostring(at), 1}
+`;
+
+// Takes the lease when it is free, lapsed or already ours, by the callers' clock as in the database;
+// the key's own expiry only clears leases nobody renews.
+const CLAIM_LEASE_SCRIPT = `
+local s = redis.call('HMGET', KEYS[1], 'holder', 'until')
+if s[1] and s[1] ~= ARGV[1] and tonumber(s[2]) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'holder', ARGV[1], 'until', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[2]) - tonumber(ARGV[3])) + 60000)
+return 1
+`;
+const RELEASE_LEASE_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'holder') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
 `;
 
 /**
@@ -94,10 +112,28 @@ export function openRedisSharedState(config: Pick<Config, 'redisUrl' | 'redisKey
     },
   };
 
+  const memoryLeases = createMemorySenderLeases();
+  const senderLeases: SenderLeaseStore = {
+    async claim(key, holder, until, now) {
+      try {
+        const claimed = await redis.eval(CLAIM_LEASE_SCRIPT, 1, `${prefix}sender:${key}`, holder, until, now);
+        return claimed === 1;
+      } catch {
+        // Redis down: this instance sends on its own until it is back, as with the budget.
+        return memoryLeases.claim(key, holder, until, now);
+      }
+    },
+    async release(key, holder) {
+      await redis.eval(RELEASE_LEASE_SCRIPT, 1, `${prefix}sender:${key}`, holder).catch(() => undefined);
+      await memoryLeases.release(key, holder);
+    },
+  };
+
   return {
     rateLimitBackend,
     dpopReplayCache,
     sendingBudget,
+    senderLeases,
     async close() {
       if (redis.status === 'wait' || redis.status === 'end') redis.disconnect();
       else await redis.quit().catch(() => redis.disconnect());

@@ -32,10 +32,13 @@ export function createDeferrals({ states, push, logEventId, now, random, pollMs 
   return {
     event,
 
-    /** Gives a message back to the queue unsent, its attempt refunded: the server is not taking mail now. */
-    unsent(entry: HeldMessage, base: ClaimBase, route: string, until: number, why: string): void {
+    /**
+     * Gives a message back to the queue unsent, its attempt refunded: the server is not taking mail
+     * now (a coalesced `DEFERRED` event says why), or, without `why`, another instance is sending to it.
+     */
+    unsent(entry: HeldMessage, base: ClaimBase, route: string, until: number, why?: string): void {
       const { message } = entry;
-      const logged = states.logDeferral(entry.destination);
+      const logged = why !== undefined && states.logDeferral(entry.destination);
       push({
         ...base,
         ...(logged ? { logEvent: event(message, undefined, why, route, why) } : {}),

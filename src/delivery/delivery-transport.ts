@@ -30,5 +30,7 @@ export interface TransportPool {
   forServer(server: EmailServerRecord): Promise<DeliveryTransport>;
   /** The operator's default server, or the capture directory when there is none. */
   forDefault(): Promise<DeliveryTransport>;
+  /** Closes a custom server's pooled connections (with QUIT); the next send opens new ones. */
+  closeServer(serverId: string): void;
   closeAll(): void;
 }

@@ -48,6 +48,11 @@ export function createDestinationGate(limit: number | ((key: string) => number))
       pump(key);
     },
 
+    /** Whether no send to the destination is running or waiting here. */
+    idle(key: string): boolean {
+      return !active.has(key) && !waiting.has(key);
+    },
+
     /** Lets every waiter through at once (on stop: they see the worker stopping and send nothing). */
     openAll(): void {
       for (const [key, queue] of waiting) {

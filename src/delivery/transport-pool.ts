@@ -131,6 +131,15 @@ export function createTransportPool(deps: TransportPoolDeps): TransportPool {
       });
     },
 
+    closeServer(serverId: string): void {
+      const hit = cache.get(`custom:${serverId}`);
+      cache.delete(`custom:${serverId}`);
+      void hit?.transport.then(
+        (t) => t.close(),
+        () => {},
+      );
+    },
+
     closeAll(): void {
       for (const { transport } of cache.values())
         void transport.then(

@@ -10,6 +10,7 @@ import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
 import type { DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
+import type { SenderLeaseStore } from '../store/sending-budget-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { createClaimedServers } from './claimed-servers.ts';
 import { attemptBudgetMs, expiryReason, pastDeadline } from './deadline.ts';
@@ -17,6 +18,7 @@ import { createDeferrals } from './deferrals.ts';
 import { finalDeliveryLogEvent } from './delivery-log-event.ts';
 import type { DeliveryTransport, TransportPool } from './delivery-transport.ts';
 import { createDestinationGate } from './destination-gate.ts';
+import { createExclusiveSenders } from './exclusive-senders.ts';
 import { failureScopeOf } from './failure-scope.ts';
 import { createHeldMessages, type HeldMessage } from './held-messages.ts';
 import { openContent } from './message-content.ts';
@@ -51,8 +53,11 @@ export interface DeliveryWorkerDeps {
   limiter: SendingLimiter;
   /** This instance's throttle and circuit per server, shared with the stats endpoint. */
   serverStates: ServerStates;
+  /** Which worker, of every instance, sends to each connection-limited server. */
+  senderLeases: SenderLeaseStore;
 }
 
+const SERVER_DELETED = 'the email server this message was routed to was deleted';
 // Failures before any transport exists (the store, sealed content) name no destination.
 const NO_DESTINATION: SmtpAttempt = { host: 'the server', port: 0, tlsMode: 'starttls' };
 
@@ -88,6 +93,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const sleeps = createSleeps();
   // One send per pooled connection (fewer while throttled): the rest wait here, where the deadline does not run yet.
   const gate = createDestinationGate((key) => states.connections(key));
+  const senders = createExclusiveSenders({
+    leases: deps.senderLeases,
+    holder: owner,
+    now,
+    busy: (key) => !gate.idle(key),
+    closeConnections: (key) => deps.transports.closeServer(key),
+    onWarn: (error) => log.warn({ err: error }, 'delivery: renewing a sender lease failed; retrying'),
+  });
   const recorder = createOutcomeRecorder({
     outbox,
     metrics,
@@ -114,9 +127,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     log,
   });
 
-  function wake(): void {
-    wakeUp?.();
-  }
+  const wake = (): void => wakeUp?.();
 
   function pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -181,6 +192,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (!admitted.go) return deferrals.unsent(entry, base, label, admitted.until, admitted.why);
     const record = message.route === 'custom' ? await servers.of(message).catch(() => undefined) : undefined;
     const limits = record && effectiveSendingLimits(record);
+    if (limits?.maxConnections !== undefined && !(await senders.hold(entry.destination)))
+      return deferrals.unsent(entry, base, label, senders.retryAt(entry.destination));
     await gate.acquire(entry.destination, limiter.connections(limits, settings.poolSize));
     let probing = admitted.probe;
     try {
@@ -233,14 +246,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         record = await servers.of(message);
         if (!record) {
           states.ended(entry.destination, started, { kind: 'none' }, false, probe);
-          return finish(
-            base,
-            message,
-            label,
-            'failed',
-            null,
-            'the email server this message was routed to was deleted',
-          );
+          return finish(base, message, label, 'failed', null, SERVER_DELETED);
         }
         transport = await deps.transports.forServer(record);
       } else {
@@ -298,14 +304,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     metrics.sendSeconds.observe({ outcome: next.outcome }, (ended - started) / 1000);
     (next.outcome === 'sent' ? metrics.lastSuccess : metrics.lastError).set({ route }, ended / 1000);
     const failureScope = failure ? failureScopeOf(failure) : null;
-    if (routeLabel(server) === 'custom' && (!failure || failureScope === 'server')) {
-      deps.onServerOutcome?.(
-        message.orgId,
-        server,
-        failure
-          ? { ok: false, stage: failure.stage ?? 'connect', reply: reply, hint: failure.hint ?? null }
-          : { ok: true },
-      );
+    if (route === 'custom' && (!failure || failureScope === 'server')) {
+      const outcome = failure && { ok: false, stage: failure.stage ?? 'connect', reply, hint: failure.hint ?? null };
+      deps.onServerOutcome?.(message.orgId, server, outcome || { ok: true });
     }
     log.debug({ notification: message.id, server, outcome: next.outcome, replyCode }, 'delivery attempt');
 
@@ -363,6 +364,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (running) return;
       running = true;
       held.start();
+      senders.start();
       loop = run();
     },
     /** Stops claiming, lets in-flight sends finish (up to `graceMs`), records them, and gives back the rest. */
@@ -390,6 +392,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         log.warn({ err: error }, 'delivery: releasing leases failed; they expire on their own');
       }
       deps.transports.closeAll();
+      await senders.stop();
     },
   };
 }

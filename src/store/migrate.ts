@@ -15,6 +15,7 @@ import * as messageDeadline from './migrations/014-message-deadline.ts';
 import * as sendingLimits from './migrations/015-sending-limits.ts';
 import * as serverHealth from './migrations/016-server-health.ts';
 import * as orgAlertEmails from './migrations/017-org-alert-emails.ts';
+import * as senderLeases from './migrations/018-sender-leases.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '015-sending-limits': sendingLimits,
   '016-server-health': serverHealth,
   '017-org-alert-emails': orgAlertEmails,
+  '018-sender-leases': senderLeases,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { SendingBudgetStore } from './sending-budget-store.ts';
+import type { SenderLeaseStore, SendingBudgetStore } from './sending-budget-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import type { Database } from './tables.ts';
 
@@ -32,6 +32,28 @@ export function sendingBudgetStore(db: Kysely<Database>, dialect: SqlDialect): S
           .execute();
         return result;
       });
+    },
+  };
+}
+
+export function senderLeaseStore(db: Kysely<Database>): SenderLeaseStore {
+  return {
+    async claim(key, holder, until, now) {
+      // One statement: an upsert that only takes a free, expired or own lease, so two claims never both win.
+      const taken = await db
+        .insertInto('sender_leases')
+        .values({ server_key: key, holder, expires_at: until })
+        .onConflict((oc) =>
+          oc
+            .column('server_key')
+            .doUpdateSet({ holder, expires_at: until })
+            .where((eb) => eb.or([eb('sender_leases.holder', '=', holder), eb('sender_leases.expires_at', '<=', now)])),
+        )
+        .executeTakeFirst();
+      return Number(taken.numInsertedOrUpdatedRows ?? 0) > 0;
+    },
+    async release(key, holder) {
+      await db.deleteFrom('sender_leases').where('server_key', '=', key).where('holder', '=', holder).execute();
     },
   };
 }

@@ -8,7 +8,7 @@ import { integrityProblems, sealedKeyIds } from './sql-integrity.ts';
 import { logEventStore } from './sql-log-event-store.ts';
 import { orgStore } from './sql-org-store.ts';
 import { outboxStore } from './sql-outbox-store.ts';
-import { sendingBudgetStore } from './sql-sending-budgets.ts';
+import { senderLeaseStore, sendingBudgetStore } from './sql-sending-budgets.ts';
 import { serverHealthStore } from './sql-server-health-store.ts';
 import type { Store } from './store.ts';
 import type { Database } from './tables.ts';
@@ -29,6 +29,7 @@ export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close:
     hookDeliveries: hookDeliveryStore(db, dialect),
     serverHealth: serverHealthStore(db),
     sendingBudgets: sendingBudgetStore(db, dialect),
+    senderLeases: senderLeaseStore(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -4,7 +4,7 @@ import type { TlsMode } from '../schemas/tls-modes.ts';
 import type { EventHookStore, HookDeliveryStore } from './event-hook-store.ts';
 import type { LogEventStore } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
-import type { SendingBudgetStore } from './sending-budget-store.ts';
+import type { SenderLeaseStore, SendingBudgetStore } from './sending-budget-store.ts';
 import type { ServerHealthStore } from './server-health-store.ts';
 
 /** The storage ports: records and interfaces, no SQL. Both engines implement them through one SQL adapter. */
@@ -147,6 +147,8 @@ export interface Store {
   serverHealth: ServerHealthStore;
   /** Each limited server's pacing, shared by the instances on one database. */
   sendingBudgets: SendingBudgetStore;
+  /** Which instance sends to each connection-limited server. */
+  senderLeases: SenderLeaseStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */

@@ -69,6 +69,13 @@ export interface SendingBudgetTable {
   day_count: number;
 }
 
+/** The instance now sending to one connection-limited server, until its lease expires. */
+export interface SenderLeaseTable {
+  server_key: string;
+  holder: string;
+  expires_at: ColumnType<number | string, number, number>;
+}
+
 /** Times are bigint columns: PostgreSQL returns them as strings. */
 export interface ServerHealthTable {
   server_id: string;
@@ -101,4 +108,5 @@ export interface Database {
   hook_calls: HookCallTable;
   server_health: ServerHealthTable;
   sending_budgets: SendingBudgetTable;
+  sender_leases: SenderLeaseTable;
 }

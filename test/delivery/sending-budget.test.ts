@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import { loadConfig } from '../../src/config.ts';
+import { createMemorySenderLeases } from '../../src/delivery/exclusive-senders.ts';
 import { createMemoryBudget, createStoreBudget, type SendingBudget } from '../../src/delivery/sending-limiter.ts';
 import { openRedisSharedState, type SharedState } from '../../src/shared-state.ts';
+import type { SenderLeaseStore } from '../../src/store/sending-budget-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { type RedisServer, redisSkipReason, startRedisServer } from '../helpers/redis-server.ts';
 import { describeUnless } from '../helpers/skip.ts';
@@ -58,28 +60,69 @@ function budgetContract(open: () => Promise<{ first: SendingBudget; second: Send
   });
 }
 
+/** One holder per server at a time, whichever instance asks; `second` is another instance's view. */
+function leaseContract(open: () => Promise<{ first: SenderLeaseStore; second: SenderLeaseStore }>) {
+  let leases: Awaited<ReturnType<typeof open>>;
+  before(async () => {
+    leases = await open();
+  });
+
+  it('sender leases: one holder until it lets go or its lease lapses; the holder renews', async () => {
+    const key = `lease-${randomBytes(3).toString('hex')}`;
+    const now = Date.now();
+    assert.equal(await leases.first.claim(key, 'a', now + 5000, now), true);
+    assert.equal(await leases.second.claim(key, 'b', now + 5000, now), false);
+    assert.equal(await leases.first.claim(key, 'a', now + 10_000, now + 4000), true, 'renewed');
+    assert.equal(await leases.second.claim(key, 'b', now + 15_000, now + 6000), false, 'the renewal holds');
+    assert.equal(await leases.second.claim(key, 'b', now + 20_000, now + 10_000), true, 'lapsed: taken over');
+    await leases.first.release(key, 'a');
+    assert.equal(await leases.first.claim(key, 'a', now + 20_000, now + 11_000), false, 'not released by another');
+    await leases.second.release(key, 'b');
+    assert.equal(await leases.first.claim(key, 'a', now + 20_000, now + 11_000), true);
+  });
+
+  it('sender leases: of many claims at once, exactly one wins', async () => {
+    const key = `race-${randomBytes(3).toString('hex')}`;
+    const now = Date.now();
+    const won = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? leases.second : leases.first).claim(key, `h${i}`, now + 5000, now)),
+    );
+    assert.equal(won.filter(Boolean).length, 1);
+  });
+}
+
 describeUnless(false, 'sending budget: in this process', () => {
   budgetContract(async () => {
     const budget = createMemoryBudget();
     return { first: budget, second: budget, close: async () => {} };
   });
+  leaseContract(async () => {
+    const leases = createMemorySenderLeases();
+    return { first: leases, second: leases };
+  });
 });
 
 for (const adapter of STORE_ADAPTERS) {
   describeUnless(adapter.skip, `sending budget: in the ${adapter.name} store`, () => {
+    const stores: Store[] = [];
     budgetContract(async () => {
       const store: Store = await adapter.open();
+      stores.push(store);
       return {
         first: createStoreBudget(store.sendingBudgets),
         second: createStoreBudget(store.sendingBudgets),
-        close: () => store.close(),
+        close: async () => {},
       };
     });
+    leaseContract(async () => ({ first: stores[0].senderLeases, second: stores[0].senderLeases }));
+    after(() => stores[0]?.close());
   });
 }
 
 describeUnless(process.env.TEST_REDIS_URL ? undefined : redisSkipReason(), 'sending budget: in Redis', () => {
   let redis: RedisServer | undefined;
+  let first: SharedState;
+  let second: SharedState;
   budgetContract(async () => {
     let url = process.env.TEST_REDIS_URL;
     if (!url) {
@@ -90,8 +133,8 @@ describeUnless(process.env.TEST_REDIS_URL ? undefined : redisSkipReason(), 'send
       REDIS_URL: url,
       MAILROUTE_REDIS_KEY_PREFIX: `budget-${randomBytes(4).toString('hex')}:`,
     });
-    const first: SharedState = openRedisSharedState(config)!;
-    const second: SharedState = openRedisSharedState(config)!;
+    first = openRedisSharedState(config)!;
+    second = openRedisSharedState(config)!;
     return {
       first: first.sendingBudget,
       second: second.sendingBudget,
@@ -102,4 +145,5 @@ describeUnless(process.env.TEST_REDIS_URL ? undefined : redisSkipReason(), 'send
       },
     };
   });
+  leaseContract(async () => ({ first: first.senderLeases, second: second.senderLeases }));
 });

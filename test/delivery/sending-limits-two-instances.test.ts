@@ -31,8 +31,15 @@ describeUnless(
     before(async () => {
       if (!process.env.TEST_DATABASE_URL) cluster = await startPostgresCluster();
       const databaseUrl = await createDatabase(process.env.TEST_DATABASE_URL ?? cluster!.url());
-      // 5 a second; one connection per instance, plus the one a scheduled health probe opens.
-      smtp = await startThrottlingSmtpServer({ maxConnections: 3, messagesPerWindow: 5, windowMs: 1000 });
+      // 5 a second and 3 connections: the limit set below (2) plus the one a scheduled health probe
+      // opens. Each send takes half a second, so a sender keeps its connections busy: two instances
+      // with 2 connections each would meet a 432 on the fourth.
+      smtp = await startThrottlingSmtpServer({
+        maxConnections: 3,
+        messagesPerWindow: 5,
+        windowMs: 1000,
+        replyDelayMs: 500,
+      });
       const env = {
         ...FAST_DELIVERY_ENV,
         DATABASE_URL: databaseUrl,
@@ -56,7 +63,7 @@ describeUnless(
       await cluster?.destroy();
     });
 
-    it(`${TOTAL} messages through both instances: no throttle reply, the rate kept`, async () => {
+    it(`${TOTAL} messages through both instances: no throttle reply, the rate and the connection limit kept`, async () => {
       const token = await waitFor('the bootstrap token', () => a!.bootstrapToken ?? b!.bootstrapToken, 10_000);
       const created = await a!.api('/api/v1/email-servers', token, {
         method: 'POST',
@@ -68,7 +75,7 @@ describeUnless(
           password: '',
           tlsMode: 'none',
           enabled: true,
-          sendingLimits: { maxConnections: 1, messagesPerMinute: PER_MINUTE },
+          sendingLimits: { maxConnections: 2, messagesPerMinute: PER_MINUTE },
         },
       });
       assert.equal(created.status, 201, created.text);
@@ -83,6 +90,7 @@ describeUnless(
       }
       await smtp.waitForMessages(TOTAL, 120_000);
       assert.deepEqual(smtp.throttled, { connections: 0, messages: 0 });
+      assert.ok(smtp.peakConnections <= 3, `${smtp.peakConnections} connections at once`);
       const spanMs = smtp.acceptedAt[TOTAL - 1] - smtp.acceptedAt[0];
       const rate = ((TOTAL - 1) * 60_000) / spanMs;
       assert.ok(rate <= PER_MINUTE * 1.1, `sent ${rate.toFixed(1)} a minute together`);

@@ -6,6 +6,8 @@ export interface ThrottlingSmtpOptions {
   /** Messages per `windowMs`, as a token bucket refilled evenly; past it MAIL FROM gets `421 4.7.0`. */
   messagesPerWindow: number;
   windowMs: number;
+  /** How long each accepted MAIL FROM takes to answer: a slow server, so sends overlap. */
+  replyDelayMs?: number;
 }
 
 export interface ThrottlingSmtpServer extends TestSmtpServer {
@@ -61,7 +63,7 @@ export async function startThrottlingSmtpServer(opts: ThrottlingSmtpOptions): Pr
         }
         tokens -= 1;
         acceptedAt.push(at);
-        callback();
+        setTimeout(callback, opts.replyDelayMs ?? 0);
       },
     },
   });
