@@ -12,21 +12,15 @@ import {
 import { format, type Report, verdict } from './report.ts';
 
 const MESSAGES = 1000;
-/** How long the server stays dead after the whole backlog is queued; the issue's 2 minutes, shortened. */
-const DEAD_WINDOW_MS = 40_000;
+/** How long the server stays dead after the whole backlog is queued. */
+const DEAD_WINDOW_MS = 120_000;
 const DELIVERY_TIMEOUT_MS = 90_000;
 /** Targets from the issue: at most tens of connection attempts in 2 minutes; all delivered within a minute. */
 const TARGET_ATTEMPTS_PER_TWO_MINUTES = 50;
 const TARGET_RECOVERY_SECONDS = 60;
-/** Short cool-downs and retries so the run fits its part; stated in the row. */
-const DEAD_SERVER_ENV = {
-  MAILROUTE_DELIVERY_CIRCUIT_COOL_DOWN_MS: '1000',
-  MAILROUTE_DELIVERY_CIRCUIT_MAX_COOL_DOWN_MS: '10000',
-  MAILROUTE_DELIVERY_RETRY_BASE_MS: '1000',
-  MAILROUTE_DELIVERY_RETRY_MAX_MS: '10000',
-  MAILROUTE_DELIVERY_POLL_MS: '200',
-};
-const ENV_NOTE = 'circuit cool-down 1 s doubling to 10 s, retry 1–10 s, poll 200 ms';
+/** The production defaults (circuit cool-down 5 s doubling to 30 s, retries from 30 s, poll 1 s). */
+const DEAD_SERVER_ENV = {};
+const ENV_NOTE = 'default settings';
 
 /**
  * 1,000 notifications queued for a server whose port accepts connections and closes them at once

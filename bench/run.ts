@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     ['logs-postgres', 'System Log (PostgreSQL)', () => postgresLogsSection(report), 240_000],
     ['hooks', 'Event hooks (SQLite)', () => hooksSection(report)],
     ['throttled', 'Throttled server', () => throttledSection(report), 420_000],
-    ['dead-server', 'Dead server', () => deadServerSection(report), 240_000],
+    ['dead-server', 'Dead server', () => deadServerSection(report), 330_000],
   ];
 
   for (const [name, area, run, timeoutMs = PART_TIMEOUT_MS] of parts) {

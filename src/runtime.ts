@@ -141,15 +141,24 @@ function createServices({
   });
   const senderLeases =
     sharedState?.senderLeases ?? (store.kind === 'postgres' ? store.senderLeases : createMemorySenderLeases());
+  // Submissions wake this instance's workers, so they need not wait for their next poll.
+  const wakeListeners = new Set<() => void>();
+  const wakeWorkers = (): void => {
+    for (const wake of wakeListeners) wake();
+  };
   // This instance's throttle and circuit per server: its workers act on it, its stats endpoint shows it.
   const serverStates = createServerStates(settings, now, {
     onThrottleReply: (key) => metrics.throttleReplies.inc({ route: routeLabel(key) }),
     onCircuitOpen: (key) => metrics.circuitOpens.inc({ route: routeLabel(key) }),
+    // The server is back: what waits out a backoff for it goes now (the pace and limits still apply).
+    // Should the store refuse, those messages just keep their own retry times.
+    onCircuitClosed: (key) =>
+      void store.outbox.dueNow(key, now()).then(
+        (count) => count > 0 && wakeWorkers(),
+        () => undefined,
+      ),
   });
   metrics.watchServers(serverStates.counts);
-  // Submissions wake this instance's workers, so they need not wait for their next poll.
-  const wakeListeners = new Set<() => void>();
-
   const operatorSender = parseMailbox(settings.fromAddress);
   const hookClient = createHookClient({
     guard: config.smtp,
@@ -168,9 +177,7 @@ function createServices({
     operatorSender,
     audit,
     serverStates,
-    onQueued: () => {
-      for (const wake of wakeListeners) wake();
-    },
+    onQueued: wakeWorkers,
   });
   const serverHealth = createServerHealthService({
     store: store.serverHealth,

@@ -169,7 +169,7 @@ export const SETTINGS = Type.Object({
     'First wait after a server stops accepting connections before one probe send tries it again; doubles per failed probe',
   ),
   MAILROUTE_DELIVERY_CIRCUIT_MAX_COOL_DOWN_MS: integer(
-    60_000,
+    30_000,
     100,
     DAY_MS,
     'Longest wait between probe sends to a server that does not accept connections',

@@ -72,15 +72,16 @@ export function createCircuit(settings: CircuitSettings) {
     },
 
     /** The server answered (any SMTP reply, success or not): it is reachable. */
-    reachable(): void {
+    /** Returns whether this closed the circuit (the server is back). */
+    reachable(): boolean {
       failures = 0;
-      if (state !== 'closed') {
-        state = 'closed';
-        since = null;
-        reason = null;
-        coolDownMs = settings.coolDownMs;
-      }
       settleProbe();
+      if (state === 'closed') return false;
+      state = 'closed';
+      since = null;
+      reason = null;
+      coolDownMs = settings.coolDownMs;
+      return true;
     },
 
     /** A connection-level failure. Returns whether it opened the circuit. */

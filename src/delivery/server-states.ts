@@ -14,6 +14,8 @@ export interface ServerStateEvents {
   onThrottleReply?: (destination: string) => void;
   /** A circuit opened (or opened again after a failed probe). */
   onCircuitOpen?: (destination: string) => void;
+  /** A circuit closed: the server answers again. */
+  onCircuitClosed?: (destination: string) => void;
 }
 
 interface Entry {
@@ -87,8 +89,9 @@ export function createServerStates(settings: ServerStateSettings, now: () => num
       }
       if (signal.kind === 'connection') {
         if (entry.circuit.failed(at, signal.reason, probe)) events.onCircuitOpen?.(destination);
-      } else if (answered) entry.circuit.reachable();
-      else if (probe) entry.circuit.abandoned();
+      } else if (answered) {
+        if (entry.circuit.reachable()) events.onCircuitClosed?.(destination);
+      } else if (probe) entry.circuit.abandoned();
     },
 
     /**

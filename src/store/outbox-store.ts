@@ -159,6 +159,11 @@ export interface OutboxStore {
   postpone(owner: string, lease: HeldLease, at: number): Promise<boolean>;
   /** Gives back every message `owner` still leases, due at `now`. */
   release(owner: string, now: number): Promise<number>;
+  /**
+   * Makes every queued message for the destination (a custom server id, or `default`) that is due
+   * later than `now` due now: its server came back, so waiting out each one's backoff only delays it.
+   */
+  dueNow(destination: string, now: number): Promise<number>;
   /** Puts a failed message (with its content) back in the queue. */
   requeue(orgId: string, id: string, now: number, requestId?: string | null): Promise<OutboxMessage | undefined>;
   purgeExpiredContent(now: number): Promise<number>;

@@ -46,7 +46,7 @@ function withinRoom(
 export function outboxQueue(
   db: Kysely<Database>,
   dialect: SqlDialect,
-): Pick<OutboxStore, 'claim' | 'renew' | 'complete' | 'postpone' | 'release' | 'queueStats'> {
+): Pick<OutboxStore, 'claim' | 'renew' | 'complete' | 'postpone' | 'release' | 'dueNow' | 'queueStats'> {
   return {
     async claim(owner, now, leaseUntil, limit, room) {
       return db.transaction().execute(async (trx) => {
@@ -159,6 +159,19 @@ export function outboxQueue(
         .where('attempts', '=', lease.claimedAttempts)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
+    },
+
+    async dueNow(destination, now) {
+      const onRoute =
+        destination === DEFAULT_DESTINATION
+          ? db.updateTable('outbox_messages').where('route', '=', 'default')
+          : db.updateTable('outbox_messages').where('route', '=', 'custom').where('server_id', '=', destination);
+      const result = await onRoute
+        .set({ next_attempt_at: now })
+        .where('status', '=', 'queued')
+        .where('next_attempt_at', '>', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     async release(owner, now) {

@@ -131,6 +131,31 @@ for (const adapter of STORE_ADAPTERS) {
       assert.deepEqual([...(await store.outbox.replaceContent([]))], []);
     });
 
+    test('due now: only queued messages for that destination due later are brought forward', async () => {
+      const own = await adapter.open();
+      try {
+        const org = unique('org');
+        await own.orgs.create({ id: org, name: org, createdAt: 1 });
+        const at = 1_700_000_000_000;
+        const [back, other] = [unique('ems'), unique('ems')];
+        const later = message(org, { route: 'custom', serverId: back, nextAttemptAt: at + 60_000 });
+        const alreadyDue = message(org, { route: 'custom', serverId: back, nextAttemptAt: at - 5 });
+        const sent = message(org, { route: 'custom', serverId: back, status: 'sent', nextAttemptAt: at + 60_000 });
+        const otherServer = message(org, { route: 'custom', serverId: other, nextAttemptAt: at + 60_000 });
+        const defaultRoute = message(org, { nextAttemptAt: at + 60_000 });
+        const all = [later, alreadyDue, sent, otherServer, defaultRoute];
+        for (const m of all) await own.outbox.insert(m, 0);
+        const dueAt = async () => Promise.all(all.map(async (m) => (await own.outbox.get(org, m.id))?.nextAttemptAt));
+
+        assert.equal(await own.outbox.dueNow(back, at), 1);
+        assert.deepEqual(await dueAt(), [at, at - 5, at + 60_000, at + 60_000, at + 60_000]);
+        assert.equal(await own.outbox.dueNow('default', at), 1);
+        assert.deepEqual(await dueAt(), [at, at - 5, at + 60_000, at + 60_000, at]);
+      } finally {
+        await own.close();
+      }
+    });
+
     test('claim with room: full orgs and destinations are skipped, the rest capped per org and destination', async () => {
       const own = await adapter.open();
       try {
