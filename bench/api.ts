@@ -37,7 +37,7 @@ export const BENCH_SERVICE_ENV: Record<string, string> = {
   MAILROUTE_SMTP_ALLOW: '127.0.0.1',
 };
 
-const SAMPLE_SERVER = {
+export const SAMPLE_SERVER = {
   alias: 'Bench server',
   enabled: false,
   // Never contacted: creating a server does not connect to it.
@@ -134,7 +134,7 @@ function safeId(body: string): string | undefined {
   }
 }
 
-async function createServer(service: ServiceProcess, body: typeof SAMPLE_SERVER): Promise<string> {
+export async function createServer(service: ServiceProcess, body: typeof SAMPLE_SERVER): Promise<string> {
   const response = await fetch(`${service.url}/api/v1/email-servers`, {
     method: 'POST',
     headers: { authorization: `SSWS ${service.token}`, 'content-type': 'application/json' },

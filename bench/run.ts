@@ -12,6 +12,7 @@ import { describeMachine } from './machine.ts';
 import { openBenchDatabase } from './postgres.ts';
 import { ROOT, stopAllChildren } from './processes.ts';
 import { Report } from './report.ts';
+import { stagesSection } from './stages-section.ts';
 import { testEndpointSection } from './test-endpoint.ts';
 import { throttledSection } from './throttled.ts';
 
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     ['hooks', 'Event hooks (SQLite)', () => hooksSection(report)],
     ['throttled', 'Throttled server', () => throttledSection(report), 420_000],
     ['dead-server', 'Dead server', () => deadServerSection(report), 330_000],
+    ['stages', 'Stages', () => stagesSection(report), 300_000],
   ];
 
   for (const [name, area, run, timeoutMs = PART_TIMEOUT_MS] of parts) {
