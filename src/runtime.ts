@@ -72,7 +72,7 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const { store, keys } = await openStoreAndKeys(config, options);
   const { keyring, source, file, generated } = keys;
-  const sharedState = openRedisSharedState(config);
+  const sharedState = await openRedisSharedState(config);
   return {
     ...composeRuntime({ config, store, secretBox: new SecretBox(keyring, { source }), sharedState }),
     keyFile: file,

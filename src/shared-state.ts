@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createMemoryReplayCache, type ReplayCache } from './auth/replay-cache.ts';
 import type { Config } from './config.ts';
@@ -56,8 +55,12 @@ return 1
  * balancer spends one budget per org and refuses a proof another instance has seen. Without it each
  * instance counts alone (the app's in-memory defaults).
  */
-export function openRedisSharedState(config: Pick<Config, 'redisUrl' | 'redisKeyPrefix'>): SharedState | undefined {
+export async function openRedisSharedState(
+  config: Pick<Config, 'redisUrl' | 'redisKeyPrefix'>,
+): Promise<SharedState | undefined> {
   if (!config.redisUrl) return undefined;
+  // Loaded only when configured: a single instance without Redis never holds the client in memory.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(config.redisUrl, {
     // Connect on first use, so commands that never meter requests (the CLI) open no connection.
     lazyConnect: true,

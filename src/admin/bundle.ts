@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { build } from 'esbuild';
 import { PROJECT_ROOT } from '../project-root.ts';
 
 const CLIENT_ENTRY = path.join(PROJECT_ROOT, 'src', 'admin', 'client', 'main.ts');
@@ -11,15 +10,20 @@ const CLIENT_ENTRY = path.join(PROJECT_ROOT, 'src', 'admin', 'client', 'main.ts'
 export function createAdminBundle(): () => Promise<string> {
   let bundle: Promise<string> | undefined;
   return () => {
-    bundle ??= build({
-      entryPoints: [CLIENT_ENTRY],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      target: 'es2022',
-      legalComments: 'none',
-      logLevel: 'silent',
-    }).then((result) => result.outputFiles[0].text);
+    // esbuild is loaded by the first build, so a service whose admin page is never opened does without it.
+    bundle ??= import('esbuild')
+      .then(({ build }) =>
+        build({
+          entryPoints: [CLIENT_ENTRY],
+          bundle: true,
+          write: false,
+          format: 'esm',
+          target: 'es2022',
+          legalComments: 'none',
+          logLevel: 'silent',
+        }),
+      )
+      .then((result) => result.outputFiles[0].text);
     // A failed build is retried on the next request rather than cached.
     bundle.catch(() => {
       bundle = undefined;

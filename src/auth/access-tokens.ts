@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeJwt, errors, type JWTPayload, jwtVerify } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { OAuthConfig, OAuthIssuerConfig } from '../config.ts';
 
 /** A verified OAuth 2.0 access token, reduced to what authorization needs. */
@@ -27,23 +27,33 @@ export class KeySetUnavailableError extends Error {}
 
 export type AccessTokenVerifier = ReturnType<typeof createAccessTokenVerifier>;
 
+type KeySet = ReturnType<typeof import('jose').createRemoteJWKSet>;
+
 export function createAccessTokenVerifier(config: OAuthConfig) {
-  // createRemoteJWKSet caches the key set and refetches it when a token names an unknown `kid`.
-  const keySets = new Map(
-    config.issuers.map((issuer) => [
-      issuer.issuer,
-      createRemoteJWKSet(new URL(issuer.jwksUri), {
-        cacheMaxAge: config.jwksCacheMaxAgeSeconds * 1000,
-        cooldownDuration: config.jwksCooldownSeconds * 1000,
-        timeoutDuration: 5000,
-      }),
-    ]),
-  );
+  // jose is loaded with the first token, so a deployment without OAuth never holds it in memory.
+  let loaded: Promise<{ jose: typeof import('jose'); keySets: Map<string, KeySet> }> | undefined;
+  const load = () =>
+    (loaded ??= import('jose').then((jose) => ({
+      jose,
+      // createRemoteJWKSet caches the key set and refetches it when a token names an unknown `kid`.
+      keySets: new Map(
+        config.issuers.map((issuer) => [
+          issuer.issuer,
+          jose.createRemoteJWKSet(new URL(issuer.jwksUri), {
+            cacheMaxAge: config.jwksCacheMaxAgeSeconds * 1000,
+            cooldownDuration: config.jwksCooldownSeconds * 1000,
+            timeoutDuration: 5000,
+          }),
+        ]),
+      ),
+    })));
 
   return {
     enabled: config.issuers.length > 0,
 
     async verify(token: string): Promise<VerifiedAccessToken> {
+      const { jose, keySets } = await load();
+      const { decodeJwt, errors, jwtVerify } = jose;
       let unverified: JWTPayload;
       try {
         unverified = decodeJwt(token);

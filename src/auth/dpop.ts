@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
+import type { calculateJwkThumbprint } from 'jose';
 import type { ReplayCache } from './replay-cache.ts';
 
 /** A DPoP proof (RFC 9449) that cannot be accepted; `reason` is for logs only. */
@@ -42,6 +42,8 @@ export function createDpopVerifier({
     algorithms,
 
     async verify(request: DpopRequest): Promise<void> {
+      // Loaded with the first proof, so a deployment without OAuth never holds jose in memory.
+      const { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } = await import('jose');
       let payload: Record<string, unknown>;
       let jwk: Parameters<typeof calculateJwkThumbprint>[0];
       try {

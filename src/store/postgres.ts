@@ -1,13 +1,9 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import { migrateToLatest } from './migrate.ts';
 import { createSqlStore } from './sql-store.ts';
 import type { Store } from './store.ts';
 import type { Database as Schema } from './tables.ts';
 import { mapUnavailable } from './unavailable.ts';
-
-// Times are stored as bigint epoch milliseconds; they fit a JS number exactly.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 function ignoreLostConnection(): void {}
 
@@ -16,6 +12,10 @@ function ignoreLostConnection(): void {}
  * made through one instance is what every other instance reads on its next request.
  */
 export async function openPostgresStore(databaseUrl: string): Promise<Store> {
+  // Loaded here, not at start-up: a deployment on the embedded store never holds the driver in memory.
+  const { default: pg } = await import('pg');
+  // Times are stored as bigint epoch milliseconds; they fit a JS number exactly.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
   // A connection lost while idle is reported on the pool. One lost while checked out (a query in
   // flight, or between the queries of a transaction) is reported on the client, where pg emits

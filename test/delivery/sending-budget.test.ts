@@ -133,8 +133,8 @@ describeUnless(process.env.TEST_REDIS_URL ? undefined : redisSkipReason(), 'send
       REDIS_URL: url,
       MAILROUTE_REDIS_KEY_PREFIX: `budget-${randomBytes(4).toString('hex')}:`,
     });
-    first = openRedisSharedState(config)!;
-    second = openRedisSharedState(config)!;
+    first = (await openRedisSharedState(config))!;
+    second = (await openRedisSharedState(config))!;
     return {
       first: first.sendingBudget,
       second: second.sendingBudget,

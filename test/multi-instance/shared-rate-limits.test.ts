@@ -90,8 +90,8 @@ describeUnless(skip, 'rate limits across two instances', () => {
   test('DPoP proof ids are single-use across instances; with Redis down each instance still refuses its own replays', async () => {
     const config = (prefix: string) => loadConfig({ REDIS_URL: redisUrl, MAILROUTE_REDIS_KEY_PREFIX: prefix });
     const prefix = `replay-${randomBytes(4).toString('hex')}:`;
-    const first: SharedState = openRedisSharedState(config(prefix))!;
-    const second: SharedState = openRedisSharedState(config(prefix))!;
+    const first: SharedState = (await openRedisSharedState(config(prefix)))!;
+    const second: SharedState = (await openRedisSharedState(config(prefix)))!;
     try {
       assert.equal(await first.dpopReplayCache.claim('proof-1', 60_000), true);
       assert.equal(await second.dpopReplayCache.claim('proof-1', 60_000), false, 'seen by the other instance');
@@ -101,9 +101,9 @@ describeUnless(skip, 'rate limits across two instances', () => {
       await second.close();
     }
     // An unreachable Redis: the in-memory fallback keeps working rather than failing requests.
-    const unreachable = openRedisSharedState(
+    const unreachable = (await openRedisSharedState(
       loadConfig({ REDIS_URL: 'redis://127.0.0.1:1', MAILROUTE_REDIS_KEY_PREFIX: prefix }),
-    )!;
+    ))!;
     try {
       assert.equal(await unreachable.dpopReplayCache.claim('proof-3', 60_000), true);
       assert.equal(await unreachable.dpopReplayCache.claim('proof-3', 60_000), false);

@@ -1,14 +1,9 @@
 import { createRequire } from 'node:module';
-import { spf } from 'mailauth';
 import { type SenderAuthenticationReport, SPF_RESULTS } from '../../schemas/email-server-check.ts';
 import type { DnsResolver } from '../dns-resolver.ts';
 
 type DmarcRecord = false | { p?: string; rr: string };
-// mailauth's DMARC lookup (with its fallback to the organisational domain) has no type declarations.
-const getDmarcRecord = createRequire(import.meta.url)('mailauth/lib/dmarc/get-dmarc-record.js') as (
-  domain: string,
-  resolve: DnsResolver['resolve'],
-) => Promise<DmarcRecord>;
+type GetDmarcRecord = (domain: string, resolve: DnsResolver['resolve']) => Promise<DmarcRecord>;
 
 type SpfResult = (typeof SPF_RESULTS)[number];
 
@@ -23,6 +18,10 @@ export async function checkSenderAuthentication(input: {
   ehloName?: string;
   dns: DnsResolver;
 }): Promise<SenderAuthenticationReport> {
+  // mailauth (with its HTTP client and schema library) is loaded by the first check, not at start-up.
+  const { spf } = await import('mailauth');
+  // mailauth's DMARC lookup (with its fallback to the organisational domain) has no type declarations.
+  const getDmarcRecord = createRequire(import.meta.url)('mailauth/lib/dmarc/get-dmarc-record.js') as GetDmarcRecord;
   const domain = input.fromAddress.slice(input.fromAddress.lastIndexOf('@') + 1).toLowerCase();
   let record: string | undefined;
   const results: SenderAuthenticationReport['spf']['results'] = [];

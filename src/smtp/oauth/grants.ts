@@ -1,5 +1,4 @@
 import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import type { EmailServerRecord } from '../../store/store.ts';
 import type { OAuthSignInFields } from '../auth-strategy.ts';
 
@@ -50,6 +49,8 @@ export function readRsaPrivateKey(pem: string): KeyObject {
  * Google reads them) and in the `scope` parameter (RFC 7523 §2.1 allows it).
  */
 export async function jwtBearerRequest(server: OAuthServer, privateKeyPem: string, now: number): Promise<TokenRequest> {
+  // Loaded on the first signed assertion: most deployments never sign one.
+  const { SignJWT } = await import('jose');
   const issuedAt = Math.floor(now / 1000);
   const scope = server.scopes?.join(' ');
   const assertion = await new SignJWT(scope ? { scope } : {})
