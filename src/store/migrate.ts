@@ -16,6 +16,7 @@ import * as sendingLimits from './migrations/015-sending-limits.ts';
 import * as serverHealth from './migrations/016-server-health.ts';
 import * as orgAlertEmails from './migrations/017-org-alert-emails.ts';
 import * as senderLeases from './migrations/018-sender-leases.ts';
+import * as changeNotifications from './migrations/019-change-notifications.ts';
 
 /** Migrations in order; add new ones at the end, never edit a released one. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '016-server-health': serverHealth,
   '017-org-alert-emails': orgAlertEmails,
   '018-sender-leases': senderLeases,
+  '019-change-notifications': changeNotifications,
 };
 
 /** Runs pending migrations. Kysely takes a database lock first, so instances starting together don't race. */

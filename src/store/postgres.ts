@@ -1,5 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import { migrateToLatest } from './migrate.ts';
+import { watchPostgresChanges } from './postgres-changes.ts';
+import { withReadCache } from './read-cache.ts';
 import { createSqlStore } from './sql-store.ts';
 import type { Store } from './store.ts';
 import type { Database as Schema } from './tables.ts';
@@ -8,8 +10,9 @@ import { mapUnavailable } from './unavailable.ts';
 function ignoreLostConnection(): void {}
 
 /**
- * PostgreSQL, for several instances sharing one database. Nothing is cached in memory, so a change
- * made through one instance is what every other instance reads on its next request.
+ * PostgreSQL, for several instances sharing one database. What every request reads (tokens,
+ * servers) is cached until a notification says it changed, so a change made through one instance
+ * is what every other instance reads next.
  */
 export async function openPostgresStore(databaseUrl: string): Promise<Store> {
   // Loaded here, not at start-up: a deployment on the embedded store never holds the driver in memory.
@@ -32,5 +35,11 @@ export async function openPostgresStore(databaseUrl: string): Promise<Store> {
     await db.destroy();
     throw error;
   }
-  return mapUnavailable(createSqlStore(db, 'postgres', () => db.destroy()));
+  const watch = await watchPostgresChanges(pg, databaseUrl);
+  return mapUnavailable(
+    withReadCache(
+      createSqlStore(db, 'postgres', () => db.destroy()),
+      watch,
+    ),
+  );
 }

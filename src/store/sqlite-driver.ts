@@ -70,6 +70,9 @@ class SqliteConnection implements DatabaseConnection {
   #database: LibsqlDatabase;
   #statements = new Map<string, Statement>();
   #stale = false;
+  #dataVersion?: Statement;
+  #lastDataVersion: number | undefined;
+  #changes = 0;
 
   constructor(
     readonly file: string,
@@ -112,7 +115,30 @@ class SqliteConnection implements DatabaseConnection {
 
   close(): void {
     this.#statements.clear();
+    this.#dataVersion = undefined;
+    this.#lastDataVersion = undefined;
     this.#database.close();
+  }
+
+  /**
+   * Counts the commits of other connections (other processes) seen so far, through SQLite's
+   * data_version, which this connection's own commits leave alone; a reopened connection counts as
+   * a change. Undefined while the connection is stale (its snapshot may be old) or cannot tell.
+   */
+  changeCount(): number | undefined {
+    if (this.#stale) return undefined;
+    try {
+      this.#dataVersion ??= this.#database.prepare('PRAGMA data_version');
+      const { data_version: version } = this.#dataVersion.get([]) as { data_version: number };
+      if (version !== this.#lastDataVersion) {
+        this.#lastDataVersion = version;
+        this.#changes++;
+      }
+      return this.#changes;
+    } catch {
+      this.#dataVersion = undefined;
+      return undefined;
+    }
   }
 
   #execute<R>(sql: string, parameters: unknown[]): QueryResult<R> {
@@ -196,6 +222,10 @@ class SqliteFileDriver implements Driver {
     this.#connection?.close();
     this.#connection = undefined;
   }
+
+  changeCount(): number | undefined {
+    return this.#connection?.changeCount();
+  }
 }
 
 /** SQLite runs DDL in transactions, so migrations run inside BEGIN IMMEDIATE: processes starting together take turns. */
@@ -207,12 +237,20 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 
 /** Kysely's SQLite dialect over a libsql file, with the connection and driver above. */
 export class SqliteFileDialect extends SqliteDialect {
+  #driver?: SqliteFileDriver;
+
   constructor(readonly file: string) {
     super({ database: {} as never });
   }
 
   override createDriver(): Driver {
-    return new SqliteFileDriver(this.file);
+    this.#driver = new SqliteFileDriver(this.file);
+    return this.#driver;
+  }
+
+  /** Moves whenever another process committed to the file; undefined when that cannot be told now. */
+  changeCount(): number | undefined {
+    return this.#driver?.changeCount();
   }
 
   override createAdapter(): SqliteAdapter {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kysely, sql } from 'kysely';
 import { migrateToLatest } from './migrate.ts';
+import { withReadCache } from './read-cache.ts';
 import { createSqlStore } from './sql-store.ts';
 import { SqliteFileDialect } from './sqlite-driver.ts';
 import type { Store } from './store.ts';
@@ -20,10 +21,13 @@ export async function openSqliteStore(file: string): Promise<Store> {
     // file's mode, so creating it 0600 first keeps all three private.
     fs.closeSync(fs.openSync(file, 'a', 0o600));
   }
-  const db = new Kysely<Schema>({ dialect: new SqliteFileDialect(file) });
+  const dialect = new SqliteFileDialect(file);
+  const db = new Kysely<Schema>({ dialect });
   await migrateToLatest(db as Kysely<unknown>);
   const store = createSqlStore(db, 'sqlite', () => db.destroy());
-  return { ...store, ping: rateLimited(() => writeProbe(db), WRITE_PROBE_INTERVAL_MS) };
+  // Another process on the file (the CLI) is seen through SQLite's data_version, checked at every cached read.
+  const watch = { version: () => dialect.changeCount(), close: async () => {} };
+  return withReadCache({ ...store, ping: rateLimited(() => writeProbe(db), WRITE_PROBE_INTERVAL_MS) }, watch);
 }
 
 /**

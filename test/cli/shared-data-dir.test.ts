@@ -126,6 +126,17 @@ describe('two processes on one SQLite data directory', () => {
     assert.equal(after.status, 201, after.text);
   });
 
+  it('a token the service has cached is refused on the next request after the CLI revokes it, with no other write between', async () => {
+    const created = await runCli(['tokens', 'create', '--name', 'cached', '--org', orgId], env);
+    const secret = /Authorization: SSWS (\S+)/.exec(created.stdout)?.[1] ?? '';
+    const tokenId = /Created API token (\S+)/.exec(created.stdout)?.[1] ?? '';
+    for (let i = 0; i < 3; i++) assert.equal((await service.api('/api/v1/email-servers', secret)).status, 200);
+    assert.equal((await runCli(['tokens', 'revoke', tokenId], env)).code, 0);
+    const refused = await service.api('/api/v1/email-servers', secret);
+    assert.equal(refused.status, 401, refused.text);
+    assert.equal(refused.body.errorCode, 'E0000011');
+  });
+
   it('/readyz answers 503 while the store cannot write, and 200 again once it can', async () => {
     assert.equal((await request(`${service.url}/readyz`)).status, 200);
     // Another process holds the write lock (a stuck writer, a long manual session).

@@ -12,6 +12,13 @@ export interface StoreAdapter {
   skip?: string;
   /** A store on a fresh, empty, migrated database. */
   open(): Promise<Store>;
+  /** Two stores on one fresh database, as two instances (or a service and the CLI) hold them. */
+  openTwo(): Promise<[Store, Store]>;
+  /**
+   * How soon a write through one store is read through another: at once on SQLite (data_version is
+   * read with every cached read), within a notification's delivery on PostgreSQL.
+   */
+  changesSeenWithinMs: number;
 }
 
 /**
@@ -21,16 +28,13 @@ export interface StoreAdapter {
 export const STORE_ADAPTERS: StoreAdapter[] = [
   {
     name: 'sqlite',
+    changesSeenWithinMs: 0,
     async open() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-store-'));
-      const store = await openSqliteStore(path.join(dir, 'store.db'));
-      const close = store.close.bind(store);
-      return Object.assign(store, {
-        async close() {
-          await close();
-          fs.rmSync(dir, { recursive: true, force: true });
-        },
-      });
+      return (await openSqliteStores(1))[0];
+    },
+    async openTwo() {
+      const [first, second] = await openSqliteStores(2);
+      return [first, second];
     },
   },
   {
@@ -38,8 +42,34 @@ export const STORE_ADAPTERS: StoreAdapter[] = [
     skip: process.env.TEST_DATABASE_URL
       ? undefined
       : 'TEST_DATABASE_URL is not set, so the PostgreSQL adapter is not tested in this run (`npm run test:all` runs both)',
+    changesSeenWithinMs: 2000,
     async open() {
       return openPostgresStore(await createDatabase(process.env.TEST_DATABASE_URL!));
     },
+    async openTwo() {
+      const url = await createDatabase(process.env.TEST_DATABASE_URL!);
+      const first = await openPostgresStore(url);
+      return [first, await openPostgresStore(url)];
+    },
   },
 ];
+
+/** Stores on one file in a temp directory, which goes when the last of them is closed. */
+async function openSqliteStores(count: number): Promise<Store[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroute-store-'));
+  let open = count;
+  const stores: Store[] = [];
+  for (let i = 0; i < count; i++) {
+    const store = await openSqliteStore(path.join(dir, 'store.db'));
+    const close = store.close.bind(store);
+    stores.push(
+      Object.assign(store, {
+        async close() {
+          await close();
+          if (--open === 0) fs.rmSync(dir, { recursive: true, force: true });
+        },
+      }),
+    );
+  }
+  return stores;
+}

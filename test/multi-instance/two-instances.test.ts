@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import type { Store } from '../../src/store/store.ts';
 import {
@@ -26,6 +27,14 @@ const serverBody = (alias: string) => ({
   username: 'mailer',
   password: `secret-${alias}`,
 });
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 describeUnless(skip, 'two instances on one PostgreSQL database', () => {
   let cluster: PostgresCluster | undefined;
@@ -86,6 +95,40 @@ describeUnless(skip, 'two instances on one PostgreSQL database', () => {
     assert.equal(gone.body.errorCode, 'E0000007');
   });
 
+  test('a server changed while an instance’s change channel is cut is what that instance answers next', async () => {
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    const listenersOfB = async () =>
+      (
+        await admin.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [
+          `mailroute store changes ${b.process.pid}`,
+        ])
+      ).rows.map((row) => row.pid);
+    try {
+      const created = await a.api(SERVERS, token, { method: 'POST', body: serverBody('before the cut') });
+      assert.equal(created.status, 201);
+      const path = `${SERVERS}/${created.body.id}`;
+      // Okta answers a server by id as a one-item list.
+      const aliasOnB = async () => (await b.api(path, token)).body['email-servers'][0].alias;
+      for (let i = 0; i < 3; i++) assert.equal(await aliasOnB(), 'before the cut');
+
+      const cut = await listenersOfB();
+      assert.equal(cut.length, 1);
+      await admin.query('select pg_terminate_backend($1)', [cut[0]]);
+      await until(async () => !(await listenersOfB()).includes(cut[0]), 'the cut');
+      assert.equal((await a.api(path, token, { method: 'PATCH', body: { alias: 'changed while cut' } })).status, 200);
+      assert.equal(await aliasOnB(), 'changed while cut');
+
+      await until(async () => (await listenersOfB()).length === 1, 'B listening again');
+      for (let i = 0; i < 3; i++) assert.equal(await aliasOnB(), 'changed while cut');
+      assert.equal((await a.api(path, token, { method: 'PATCH', body: { alias: 'changed after' } })).status, 200);
+      assert.equal(await aliasOnB(), 'changed after');
+      assert.equal((await a.api(path, token, { method: 'DELETE' })).status, 204);
+    } finally {
+      await admin.end();
+    }
+  });
+
   test('20 concurrent PATCHes enabling different servers, spread over both, leave exactly one enabled', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -131,12 +174,12 @@ describeUnless(skip, 'two instances on one PostgreSQL database', () => {
     assert.equal((listed.body['email-servers'] ?? listed.body).length, MAX_SERVERS_PER_ORG);
   });
 
-  test('a token revoked with the CLI is refused by both instances on their next request', async () => {
+  test('a token revoked with the CLI is refused by both instances on their next request, though they had it cached', async () => {
     const created = await runCli(['tokens', 'create', '--name', 'to be revoked'], env);
     const id = /Created API token (\S+)/.exec(created)?.[1];
     const secret = /Authorization: SSWS (\S+)/.exec(created)?.[1];
     assert.ok(id && secret, created);
-    for (const instance of [a, b]) assert.equal((await instance.api(SERVERS, secret)).status, 200);
+    for (const instance of [a, b, a, b]) assert.equal((await instance.api(SERVERS, secret)).status, 200);
 
     assert.match(await runCli(['tokens', 'revoke', id], env), /Revoked API token/);
 
