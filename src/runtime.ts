@@ -31,6 +31,7 @@ import { createDnsResolver } from './smtp/dns-resolver.ts';
 import { createOAuthTokenClient } from './smtp/oauth/token-client.ts';
 import { createXOAuth2Strategies } from './smtp/oauth/xoauth2-strategy.ts';
 import { openStoreAndKeys } from './start-checks.ts';
+import type { MessageRouting } from './store/outbox-store.ts';
 import type { Store } from './store/store.ts';
 
 /** What the runtime is built from: opened resources, and the clock and ids (tests may pick their own). */
@@ -142,9 +143,9 @@ function createServices({
   const senderLeases =
     sharedState?.senderLeases ?? (store.kind === 'postgres' ? store.senderLeases : createMemorySenderLeases());
   // Submissions wake this instance's workers, so they need not wait for their next poll.
-  const wakeListeners = new Set<() => void>();
-  const wakeWorkers = (): void => {
-    for (const wake of wakeListeners) wake();
+  const wakeListeners = new Set<(queued?: MessageRouting) => void>();
+  const wakeWorkers = (queued?: MessageRouting): void => {
+    for (const wake of wakeListeners) wake(queued);
   };
   // This instance's throttle and circuit per server: its workers act on it, its stats endpoint shows it.
   const serverStates = createServerStates(settings, now, {

@@ -96,6 +96,14 @@ export function createHeldMessages(deps: HeldMessagesDeps) {
       return true;
     },
 
+    /** Whether a message for this org and destination could be claimed now, as far as the caps go. */
+    hasRoomFor(orgId: string, destination: string): boolean {
+      return (
+        (byOrg.get(orgId) ?? 0) < settings.orgInFlight &&
+        (byDestination.get(destination) ?? 0) < settings.serverInFlight
+      );
+    },
+
     /** Whether removing `entry` just left its org or destination half empty: worth claiming for again. */
     halfFreed(entry: HeldMessage): boolean {
       return (

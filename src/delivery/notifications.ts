@@ -10,6 +10,7 @@ import type {
   DeliveryAttempt,
   DeliveryEvent,
   MessageFilter,
+  MessageRouting,
   OutboxMessage,
   OutboxStore,
 } from '../store/outbox-store.ts';
@@ -47,8 +48,8 @@ export interface NotificationServiceDeps {
   orgs: Pick<OrgStore, 'getSender'>;
   /** The operator's default sender; Message-IDs are named after the chosen sender's domain. */
   operatorSender: OrgSender;
-  /** Tells local workers there is work, so they need not wait for their next poll. */
-  onQueued: () => void;
+  /** Tells local workers there is work for this message's org and server, so they need not wait for their next poll. */
+  onQueued: (message: MessageRouting) => void;
   /** Submissions and resends are recorded: who asked for which message (never its content). */
   audit: Pick<AuditService, 'record'>;
   /** This instance's throttle and circuit per server, shown with its health. */
@@ -92,7 +93,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         },
       ]);
     }
-    deps.onQueued();
+    deps.onQueued(requeued);
     return requeued;
   }
 
@@ -172,7 +173,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       }
       if (result.created) {
         deps.metrics.accepted.inc();
-        deps.onQueued();
+        deps.onQueued(message);
         // A replay under the same idempotency key is the same submission, recorded once.
         await deps.audit.record(orgId, context, {
           eventType: 'notification.submit',

@@ -4,12 +4,13 @@ import { orderedEventIds } from '../domain/event-ids.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { DeliveryHealthOutcome } from '../domain/server-health.ts';
 import { type Metrics, routeLabel } from '../metrics.ts';
+import { messageDestination } from '../schemas/message-statuses.ts';
 import { effectiveSendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
 import type { SmtpDiagnosis } from '../smtp/diagnosis.ts';
 import { cleanReply } from '../smtp/redact.ts';
-import type { DeliveryAttempt, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
+import type { DeliveryAttempt, MessageRouting, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 import type { SenderLeaseStore } from '../store/sending-budget-store.ts';
 import type { EmailServerRecord, EmailServerStore } from '../store/store.ts';
 import { createClaimedServers } from './claimed-servers.ts';
@@ -127,7 +128,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     log,
   });
 
-  const wake = (): void => wakeUp?.();
+  /**
+   * Claims at once rather than at the next poll; given the message that was queued, only if its org
+   * and destination have room here, since a claim for a capped org finds nothing and costs a scan.
+   */
+  const wake = (queued?: MessageRouting): void => {
+    if (queued && !held.hasRoomFor(queued.orgId, messageDestination(queued))) return;
+    wakeUp?.();
+  };
 
   function pause(ms: number): Promise<void> {
     return new Promise((resolve) => {

@@ -3,6 +3,9 @@ import type { AttemptOutcome, FailureScope, MessageRoute, MessageStatus } from '
 import type { LogEvent } from './log-event-store.ts';
 import type { PageCursor } from './page-cursor.ts';
 
+/** Whose message it is and which way it goes: enough to tell whether a worker has room for it. */
+export type MessageRouting = Pick<OutboxMessage, 'orgId' | 'route' | 'serverId'>;
+
 export interface OutboxMessage {
   id: string;
   orgId: string;

@@ -1,4 +1,4 @@
-import type { ApiTokenStore, EmailServerRecord, EmailServerStore, Store } from './store.ts';
+import type { ApiTokenStore, EmailServerRecord, EmailServerStore, OrgSender, OrgStore, Store } from './store.ts';
 
 /**
  * Says whether a read cache may still be trusted. `version()` moves whenever the cached tables may
@@ -14,7 +14,8 @@ export interface ChangeWatch {
 const CACHE_LIMIT = 10_000;
 
 /**
- * The reads every API request makes (the token by hash, the server by id, an org's list) served
+ * The reads every API request makes (the token by hash, the server by id, an org's list, its
+ * enabled server and sender) served
  * from memory while nobody has written: caches are dropped whenever `watch` or a write through this
  * store says something changed, never on a timer. Unknown tokens and missing servers are not kept,
  * so guessing cannot fill memory.
@@ -23,8 +24,10 @@ export function withReadCache(store: Store, watch: ChangeWatch): Store {
   const tokens = new Map<string, NonNullable<Awaited<ReturnType<ApiTokenStore['findByHash']>>>>();
   const servers = new Map<string, EmailServerRecord>();
   const lists = new Map<string, readonly EmailServerRecord[]>();
-  const enabled = new Map<string, EmailServerRecord>();
-  const caches: Map<string, unknown>[] = [tokens, servers, lists, enabled];
+  // Per org, where "none" (null) is kept too: the key is an org the caller is signed in to, not a guess.
+  const enabled = new Map<string, EmailServerRecord | null>();
+  const senders = new Map<string, OrgSender | null>();
+  const caches: Map<string, unknown>[] = [tokens, servers, lists, enabled, senders];
   let ownWrites = 0;
   let seenVersion: number | undefined;
   let seenOwnWrites = 0;
@@ -81,15 +84,25 @@ export function withReadCache(store: Store, watch: ChangeWatch): Store {
     list: async (orgId) => [
       ...((await read(lists, orgId, async () => (await store.emailServers.list(orgId)).map(frozen))) ?? []),
     ],
-    getEnabled: (orgId) => read(enabled, orgId, async () => frozen(await store.emailServers.getEnabled(orgId))),
+    getEnabled: async (orgId) =>
+      (await read(enabled, orgId, async () => frozen(await store.emailServers.getEnabled(orgId)) ?? null)) ?? undefined,
     create: (record, maxPerOrg) => write(() => store.emailServers.create(record, maxPerOrg)),
     update: (orgId, id, changes) => write(() => store.emailServers.update(orgId, id, changes)),
     delete: (orgId, id) => write(() => store.emailServers.delete(orgId, id)),
     replaceSecret: (orgId, id, column, expected, next) =>
       write(() => store.emailServers.replaceSecret(orgId, id, column, expected, next)),
   };
+  const orgs: OrgStore = {
+    ...store.orgs,
+    getSender: async (orgId) =>
+      (await read(senders, orgId, async () => frozen(await store.orgs.getSender(orgId)) ?? null)) ?? undefined,
+    create: (org) => write(() => store.orgs.create(org)),
+    createFirst: (org) => write(() => store.orgs.createFirst(org)),
+    setSender: (orgId, sender) => write(() => store.orgs.setSender(orgId, sender)),
+  };
   return {
     ...store,
+    orgs,
     apiTokens,
     emailServers,
     async close() {
@@ -100,8 +113,8 @@ export function withReadCache(store: Store, watch: ChangeWatch): Store {
 }
 
 /** A cached record is shared by every caller, so none may change it. */
-function frozen<T extends EmailServerRecord | undefined>(record: T): T {
-  if (record?.sendingLimits) Object.freeze(record.sendingLimits);
-  if (record?.scopes) Object.freeze(record.scopes);
+function frozen<T extends EmailServerRecord | OrgSender | undefined>(record: T): T {
+  if (record && 'sendingLimits' in record && record.sendingLimits) Object.freeze(record.sendingLimits);
+  if (record && 'scopes' in record && record.scopes) Object.freeze(record.scopes);
   return record && Object.freeze(record);
 }

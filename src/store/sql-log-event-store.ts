@@ -1,6 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { LogEvent, LogEventStore } from './log-event-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
+import type { GroupCommit } from './sql-group-commit.ts';
 import { queueHookDeliveries } from './sql-hook-deliveries.ts';
 import { logEventRows } from './sql-log-event-rows.ts';
 import { compileLogFilter } from './sql-log-filter.ts';
@@ -22,11 +23,11 @@ export async function insertLogEvents(
   await queueHookDeliveries(db, orgEvents);
 }
 
-export function logEventStore(db: Kysely<Database>, dialect: SqlDialect): LogEventStore {
+export function logEventStore(db: Kysely<Database>, dialect: SqlDialect, groupCommit: GroupCommit): LogEventStore {
+  // Every submission appends its audit event: events appended together share one commit.
+  const groupAppend = groupCommit.writer(insertLogEvents);
   return {
-    async append(orgId, event) {
-      await db.transaction().execute((trx) => insertLogEvents(trx, [{ orgId, event }]));
-    },
+    append: (orgId, event) => groupAppend({ orgId, event }),
 
     async list(orgId, { since, until, after, limit, order, filter, keywords }) {
       const descending = order === 'DESCENDING';

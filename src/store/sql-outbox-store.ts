@@ -1,16 +1,19 @@
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
 import type { OutboxStore } from './outbox-store.ts';
+import type { OutboxMessageTable } from './outbox-tables.ts';
 import { deliveryEvents } from './sql-delivery-events.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { isUniqueViolation } from './sql-errors.ts';
-import { createGroupInsert } from './sql-group-insert.ts';
+import type { GroupCommit } from './sql-group-commit.ts';
 import { outboxQueue } from './sql-outbox-queue.ts';
 import { messageRow, toAttempt, toMessage } from './sql-outbox-rows.ts';
 import type { Database } from './tables.ts';
 
-export function outboxStore(db: Kysely<Database>, dialect: SqlDialect): OutboxStore {
-  const groupInsert = createGroupInsert(db);
+export function outboxStore(db: Kysely<Database>, dialect: SqlDialect, groupCommit: GroupCommit): OutboxStore {
+  const groupInsert = groupCommit.writer<Insertable<OutboxMessageTable>>(async (trx, rows) => {
+    await trx.insertInto('outbox_messages').values(rows).execute();
+  });
   const byKey = (orgId: string, key: string) =>
     db
       .selectFrom('outbox_messages')

@@ -3,6 +3,7 @@ import { apiTokenStore } from './sql-api-token-store.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { emailServerStore } from './sql-email-server-store.ts';
 import { eventHookStore } from './sql-event-hook-store.ts';
+import { createGroupCommit } from './sql-group-commit.ts';
 import { hookDeliveryStore } from './sql-hook-deliveries.ts';
 import { integrityProblems, sealedKeyIds } from './sql-integrity.ts';
 import { logEventStore } from './sql-log-event-store.ts';
@@ -18,13 +19,15 @@ import type { Database } from './tables.ts';
  * connection is made and in the few places `dialect` is consulted.
  */
 export function createSqlStore(db: Kysely<Database>, dialect: SqlDialect, close: () => Promise<void>): Store {
+  // One queue for the writes that may share a commit: a submission's message and audit events.
+  const groupCommit = createGroupCommit(db);
   return {
     kind: dialect,
     orgs: orgStore(db, dialect),
     apiTokens: apiTokenStore(db),
     emailServers: emailServerStore(db, dialect),
-    outbox: outboxStore(db, dialect),
-    logEvents: logEventStore(db, dialect),
+    outbox: outboxStore(db, dialect, groupCommit),
+    logEvents: logEventStore(db, dialect, groupCommit),
     eventHooks: eventHookStore(db),
     hookDeliveries: hookDeliveryStore(db, dialect),
     serverHealth: serverHealthStore(db),

@@ -2,7 +2,7 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
 import { STORE_CHANGES_CHANNEL } from '../postgres-changes.ts';
 
 /**
- * On PostgreSQL, every committed change to API tokens or email servers is announced on a
+ * On PostgreSQL, every committed change to API tokens, email servers or orgs is announced on a
  * notification channel, so each instance drops what it cached. A token's last-used time is left
  * out: it changes nothing a request decides, and it is written often. SQLite needs nothing here:
  * its only other writer (the CLI) is seen through the file's data_version.
@@ -20,7 +20,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       return null;
     end
     $$`.execute(db);
-  for (const table of ['api_tokens', 'email_servers']) {
+  for (const table of ['api_tokens', 'email_servers', 'orgs']) {
     await sql`
       create trigger ${sql.id(`${table}_announce_change`)}
       after insert or update or delete on ${sql.id(table)}
