@@ -1,5 +1,5 @@
 import { messageDestination } from '../schemas/message-statuses.ts';
-import type { ClaimRoom, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
+import type { ClaimRoom, MessageRouting, OutboxMessage, OutboxStore } from '../store/outbox-store.ts';
 
 /** A claimed message from its claim until its outcome is recorded (or it is dropped unsent). */
 export interface HeldMessage {
@@ -96,11 +96,14 @@ export function createHeldMessages(deps: HeldMessagesDeps) {
       return true;
     },
 
-    /** Whether a message for this org and destination could be claimed now, as far as the caps go. */
-    hasRoomFor(orgId: string, destination: string): boolean {
+    /**
+     * Whether such a message could be claimed now, as far as its org's and destination's caps go:
+     * worth waking the worker for, since a claim for a capped org scans the backlog for nothing.
+     */
+    hasRoomFor(message: MessageRouting): boolean {
       return (
-        (byOrg.get(orgId) ?? 0) < settings.orgInFlight &&
-        (byDestination.get(destination) ?? 0) < settings.serverInFlight
+        (byOrg.get(message.orgId) ?? 0) < settings.orgInFlight &&
+        (byDestination.get(messageDestination(message)) ?? 0) < settings.serverInFlight
       );
     },
 

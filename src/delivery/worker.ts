@@ -4,7 +4,6 @@ import { orderedEventIds } from '../domain/event-ids.ts';
 import type { IdGenerator } from '../domain/ids.ts';
 import type { DeliveryHealthOutcome } from '../domain/server-health.ts';
 import { type Metrics, routeLabel } from '../metrics.ts';
-import { messageDestination } from '../schemas/message-statuses.ts';
 import { effectiveSendingLimits } from '../schemas/sending-limit-presets.ts';
 import type { SecretBox } from '../secrets/secret-box.ts';
 import { diagnoseSmtpError, type SmtpAttempt } from '../smtp/classify-error.ts';
@@ -128,14 +127,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     log,
   });
 
-  /**
-   * Claims at once rather than at the next poll; given the message that was queued, only if its org
-   * and destination have room here, since a claim for a capped org finds nothing and costs a scan.
-   */
-  const wake = (queued?: MessageRouting): void => {
-    if (queued && !held.hasRoomFor(queued.orgId, messageDestination(queued))) return;
-    wakeUp?.();
-  };
+  const wake = (queued?: MessageRouting): void => (!queued || held.hasRoomFor(queued) ? wakeUp?.() : undefined);
 
   function pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
