@@ -11,8 +11,8 @@ function ignoreLostConnection(): void {}
 
 /**
  * PostgreSQL, for several instances sharing one database. What every request reads (tokens,
- * servers) is cached until a notification says it changed, so a change made through one instance
- * is what every other instance reads next.
+ * servers, org senders) is cached until a notification says it changed, so a change made through
+ * one instance is what every other instance reads next.
  */
 export async function openPostgresStore(databaseUrl: string): Promise<Store> {
   // Loaded here, not at start-up: a deployment on the embedded store never holds the driver in memory.

@@ -15,10 +15,9 @@ const CACHE_LIMIT = 10_000;
 
 /**
  * The reads every API request makes (the token by hash, the server by id, an org's list, its
- * enabled server and sender) served
- * from memory while nobody has written: caches are dropped whenever `watch` or a write through this
- * store says something changed, never on a timer. Unknown tokens and missing servers are not kept,
- * so guessing cannot fill memory.
+ * enabled server and sender) served from memory while nobody has written: caches are dropped
+ * whenever `watch` or a write through this store says something changed, never on a timer.
+ * Unknown tokens and missing servers are not kept, so guessing cannot fill memory.
  */
 export function withReadCache(store: Store, watch: ChangeWatch): Store {
   const tokens = new Map<string, NonNullable<Awaited<ReturnType<ApiTokenStore['findByHash']>>>>();

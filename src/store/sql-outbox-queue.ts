@@ -52,6 +52,9 @@ export function outboxQueue(
       return db.transaction().execute(async (trx) => {
         // A window wider than the claim, so one org's backlog does not hide everyone else's mail.
         const window = room ? limit * CANDIDATES_PER_SLOT : limit;
+        const fullOrgs = room ? fullKeys(room.heldByOrg, room.perOrg) : [];
+        const fullDestinations = room ? fullKeys(room.heldByDestination, room.perDestination) : [];
+        const fullServers = fullDestinations.filter((key) => key !== DEFAULT_DESTINATION);
         const dueIn = (status: MessageStatus) => {
           let due = trx
             .selectFrom('outbox_messages')
@@ -60,15 +63,10 @@ export function outboxQueue(
             .where('next_attempt_at', '<=', now)
             .orderBy('next_attempt_at')
             .limit(window);
-          if (room) {
-            const fullOrgs = fullKeys(room.heldByOrg, room.perOrg);
-            const fullDestinations = fullKeys(room.heldByDestination, room.perDestination);
-            const fullServers = fullDestinations.filter((key) => key !== DEFAULT_DESTINATION);
-            if (fullOrgs.length > 0) due = due.where('org_id', 'not in', fullOrgs);
-            if (fullServers.length > 0)
-              due = due.where((eb) => eb.or([eb('route', '!=', 'custom'), eb('server_id', 'not in', fullServers)]));
-            if (fullDestinations.includes(DEFAULT_DESTINATION)) due = due.where('route', '!=', 'default');
-          }
+          if (fullOrgs.length > 0) due = due.where('org_id', 'not in', fullOrgs);
+          if (fullServers.length > 0)
+            due = due.where((eb) => eb.or([eb('route', '!=', 'custom'), eb('server_id', 'not in', fullServers)]));
+          if (fullDestinations.includes(DEFAULT_DESTINATION)) due = due.where('route', '!=', 'default');
           // Other instances skip rows this claim holds instead of waiting for them.
           if (dialect === 'postgres') due = due.forUpdate().skipLocked();
           return due.execute();
