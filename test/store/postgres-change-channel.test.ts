@@ -5,26 +5,13 @@ import { openPostgresStore } from '../../src/store/postgres.ts';
 import type { EmailServerRecord, Store } from '../../src/store/store.ts';
 import { createDatabase } from '../helpers/postgres-cluster.ts';
 import { describeUnless } from '../helpers/skip.ts';
+import { serverRecord } from '../helpers/store-records.ts';
 
 // The PostgreSQL change channel cut under a store that serves from its cache: a change made while
 // it was down is read next, and once it is back, notifications keep the cache current again.
 
 const ORG = 'org1';
-const SERVER: EmailServerRecord = {
-  id: 'ces1',
-  orgId: ORG,
-  alias: 'relay',
-  host: 'smtp.example.com',
-  port: 587,
-  username: 'mailer',
-  authType: 'BASIC_SMTP_AUTH',
-  passwordSealed: 'v1:sealed',
-  enabled: false,
-  tlsMode: null,
-  caCertificate: null,
-  createdAt: 1,
-  updatedAt: 1,
-};
+const SERVER = serverRecord(ORG, { id: 'ces1', alias: 'relay', createdAt: 1, updatedAt: 1 });
 const LISTENERS = `mailroute store changes ${process.pid}`;
 
 async function until(check: () => Promise<boolean>, what: string, withinMs = 10_000): Promise<void> {

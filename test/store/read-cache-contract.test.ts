@@ -1,43 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { ApiToken, EmailServerRecord, Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/store/store.ts';
 import { describeUnless } from '../helpers/skip.ts';
 import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
+import { apiTokenRecord, serverRecord, uniqueId } from '../helpers/store-records.ts';
 
 // The reads every request makes are cached; a write through any store on the same database (another
 // instance, the CLI) is what the next read returns, on SQLite at once, on PostgreSQL once its
 // notification arrives.
 
-const unique = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
-
-const token = (orgId: string): ApiToken => ({
-  id: unique('tok'),
-  orgId,
-  name: 'cached',
-  scopes: null,
-  createdAt: 1_700_000_000_000,
-  expiresAt: null,
-  revokedAt: null,
-  lastUsedAt: null,
-});
-
-const server = (orgId: string, alias: string): EmailServerRecord => ({
-  id: unique('ces'),
-  orgId,
-  alias,
-  host: 'smtp.example.com',
-  port: 587,
-  username: 'mailer',
-  authType: 'BASIC_SMTP_AUTH',
-  passwordSealed: 'v1:sealed',
-  enabled: false,
-  tlsMode: null,
-  caCertificate: null,
-  createdAt: 1_700_000_000_000,
-  updatedAt: 1_700_000_000_000,
-  sendingLimits: { maxConnections: 2 },
-});
+const token = (orgId: string) => apiTokenRecord(orgId, { name: 'cached' });
+const server = (orgId: string, alias: string) => serverRecord(orgId, { alias, sendingLimits: { maxConnections: 2 } });
 
 for (const adapter of STORE_ADAPTERS) {
   describeUnless(adapter.skip, `read cache contract: ${adapter.name}`, () => {
@@ -72,7 +46,7 @@ for (const adapter of STORE_ADAPTERS) {
 
     before(async () => {
       [mine, other] = await adapter.openTwo();
-      orgId = unique('org');
+      orgId = uniqueId('org');
       await mine.orgs.create({ id: orgId, name: orgId, createdAt: Date.now() });
     });
     after(async () => {

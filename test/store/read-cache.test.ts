@@ -7,26 +7,13 @@ import { createSqlStore } from '../../src/store/sql-store.ts';
 import { SqliteFileDialect } from '../../src/store/sqlite-driver.ts';
 import type { EmailServerRecord, Store } from '../../src/store/store.ts';
 import type { Database } from '../../src/store/tables.ts';
+import { serverRecord } from '../helpers/store-records.ts';
 
 // The cache over a real (uncached) SQL store, with the change watch driven by hand: what happens
 // while changes cannot be observed, and when they are announced.
 
 const ORG = 'org1';
-const SERVER: EmailServerRecord = {
-  id: 'ces1',
-  orgId: ORG,
-  alias: 'relay',
-  host: 'smtp.example.com',
-  port: 587,
-  username: 'mailer',
-  authType: 'BASIC_SMTP_AUTH',
-  passwordSealed: 'v1:sealed',
-  enabled: false,
-  tlsMode: null,
-  caCertificate: null,
-  createdAt: 1,
-  updatedAt: 1,
-};
+const SERVER = serverRecord(ORG, { id: 'ces1', alias: 'relay', createdAt: 1, updatedAt: 1 });
 
 let db: Kysely<Database>;
 let plain: Store;

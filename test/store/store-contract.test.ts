@@ -1,46 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { type ApiToken, type EmailServerRecord, type Store, StoreConflictError } from '../../src/store/store.ts';
+import { type Store, StoreConflictError } from '../../src/store/store.ts';
 import { describeUnless } from '../helpers/skip.ts';
 import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
+import { apiTokenRecord, serverRecord, uniqueId } from '../helpers/store-records.ts';
 
 // One contract, every adapter: SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
-
-const unique = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
-
-function serverRecord(orgId: string, overrides: Partial<EmailServerRecord> = {}): EmailServerRecord {
-  return {
-    id: unique('ces'),
-    orgId,
-    alias: 'Relay',
-    host: 'smtp.example.com',
-    port: 587,
-    username: 'mailer',
-    authType: 'BASIC_SMTP_AUTH',
-    passwordSealed: 'v1:sealed',
-    enabled: false,
-    tlsMode: null,
-    caCertificate: null,
-    createdAt: 1_700_000_000_000,
-    updatedAt: 1_700_000_000_000,
-    ...overrides,
-  };
-}
-
-function apiToken(orgId: string, overrides: Partial<ApiToken> = {}): ApiToken {
-  return {
-    id: unique('tok'),
-    orgId,
-    name: 'ci',
-    scopes: null,
-    createdAt: 1_700_000_000_000,
-    expiresAt: null,
-    revokedAt: null,
-    lastUsedAt: null,
-    ...overrides,
-  };
-}
 
 function conflictOf(error: unknown): string {
   assert.ok(error instanceof StoreConflictError, `expected StoreConflictError, got ${error}`);
@@ -51,7 +17,7 @@ for (const adapter of STORE_ADAPTERS) {
   describeUnless(adapter.skip, `store contract: ${adapter.name}`, () => {
     let store: Store;
     const newOrg = async () => {
-      const id = unique('org');
+      const id = uniqueId('org');
       await store.orgs.create({ id, name: id, createdAt: Date.now() });
       return id;
     };
@@ -91,7 +57,7 @@ for (const adapter of STORE_ADAPTERS) {
     });
 
     test('orgs: create, get, list in creation order', async () => {
-      const id = unique('org');
+      const id = uniqueId('org');
       await store.orgs.create({ id, name: 'Acme', createdAt: 42 });
       assert.deepEqual(await store.orgs.get(id), { id, name: 'Acme', createdAt: 42 });
       assert.equal(await store.orgs.get('org-missing'), undefined);
@@ -109,7 +75,7 @@ for (const adapter of STORE_ADAPTERS) {
       assert.deepEqual(await store.orgs.getSender(a), { name: null, address: 'ops@acme.example' });
       assert.equal(await store.orgs.setSender(a, null), true);
       assert.equal(await store.orgs.getSender(a), undefined);
-      assert.equal(await store.orgs.setSender(unique('org'), { name: null, address: 'x@example.com' }), false);
+      assert.equal(await store.orgs.setSender(uniqueId('org'), { name: null, address: 'x@example.com' }), false);
       assert.deepEqual(Object.keys((await store.orgs.get(a)) ?? {}).sort(), ['createdAt', 'id', 'name']);
     });
 
@@ -123,12 +89,12 @@ for (const adapter of STORE_ADAPTERS) {
       assert.deepEqual(await store.orgs.getHealthAlertEmails(a), ['ops@acme.example']);
       assert.equal(await store.orgs.setHealthAlertEmails(a, []), true);
       assert.deepEqual(await store.orgs.getHealthAlertEmails(a), []);
-      assert.equal(await store.orgs.setHealthAlertEmails(unique('org'), ['x@example.com']), false);
+      assert.equal(await store.orgs.setHealthAlertEmails(uniqueId('org'), ['x@example.com']), false);
     });
 
     test('api tokens: create and find by hash round-trip every field', async () => {
       const orgId = await newOrg();
-      const scoped = apiToken(orgId, { scopes: ['okta.emailServers.read'], expiresAt: 1_800_000_000_000 });
+      const scoped = apiTokenRecord(orgId, { scopes: ['okta.emailServers.read'], expiresAt: 1_800_000_000_000 });
       const hash = randomBytes(32).toString('hex');
       await store.apiTokens.create(scoped, hash);
       assert.deepEqual(await store.apiTokens.findByHash(hash), { token: scoped, tokenHash: hash });
@@ -139,8 +105,8 @@ for (const adapter of STORE_ADAPTERS) {
       const orgA = await newOrg();
       const orgB = await newOrg();
       const before = await store.apiTokens.count();
-      const a = apiToken(orgA, { createdAt: 1 });
-      const b = apiToken(orgB, { createdAt: 2 });
+      const a = apiTokenRecord(orgA, { createdAt: 1 });
+      const b = apiTokenRecord(orgB, { createdAt: 2 });
       await store.apiTokens.create(a, randomBytes(32).toString('hex'));
       await store.apiTokens.create(b, randomBytes(32).toString('hex'));
       assert.deepEqual(
@@ -154,7 +120,7 @@ for (const adapter of STORE_ADAPTERS) {
 
     test('api tokens: revoke once, then it is seen as revoked; touch records last use', async () => {
       const orgId = await newOrg();
-      const token = apiToken(orgId);
+      const token = apiTokenRecord(orgId);
       const hash = randomBytes(32).toString('hex');
       await store.apiTokens.create(token, hash);
       assert.equal(await store.apiTokens.revoke(token.id, 5000), true);
@@ -284,7 +250,7 @@ for (const adapter of STORE_ADAPTERS) {
         false,
       );
       assert.equal(
-        await store.emailServers.replaceSecret(orgId, unique('ces'), 'privateKeySealed', 'pk-old', 'pk-new'),
+        await store.emailServers.replaceSecret(orgId, uniqueId('ces'), 'privateKeySealed', 'pk-old', 'pk-new'),
         false,
       );
       assert.equal(
