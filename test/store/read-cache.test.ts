@@ -5,7 +5,7 @@ import { migrateToLatest } from '../../src/store/migrate.ts';
 import { withReadCache } from '../../src/store/read-cache.ts';
 import { createSqlStore } from '../../src/store/sql-store.ts';
 import { SqliteFileDialect } from '../../src/store/sqlite-driver.ts';
-import type { EmailServerRecord, Store } from '../../src/store/store.ts';
+import type { Store } from '../../src/store/store.ts';
 import type { Database } from '../../src/store/tables.ts';
 import { serverRecord } from '../helpers/store-records.ts';
 
