@@ -6,28 +6,13 @@ import type { OutboxMessage } from '../../src/store/outbox-store.ts';
 import type { EmailServerRecord, Store } from '../../src/store/store.ts';
 import { describeUnless } from '../helpers/skip.ts';
 import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
+import { serverRecord, uniqueId } from '../helpers/store-records.ts';
 
-const unique = (prefix: string) => `${prefix}${randomBytes(6).toString('hex')}`;
+const unique = uniqueId;
 const boxFor = (keyId: string) => new SecretBox({ keys: new Map([[keyId, randomBytes(32)]]), currentKeyId: keyId });
 
-function server(orgId: string, overrides: Partial<EmailServerRecord>): EmailServerRecord {
-  return {
-    id: unique('ces'),
-    orgId,
-    alias: 'Relay',
-    host: 'smtp.example.com',
-    port: 587,
-    username: 'mailer',
-    authType: 'BASIC_SMTP_AUTH',
-    passwordSealed: null,
-    enabled: false,
-    tlsMode: null,
-    caCertificate: null,
-    createdAt: 1_700_000_000_000,
-    updatedAt: 1_700_000_000_000,
-    ...overrides,
-  };
-}
+const server = (orgId: string, overrides: Partial<EmailServerRecord>) =>
+  serverRecord(orgId, { passwordSealed: null, ...overrides });
 
 function message(orgId: string, content: string | null): OutboxMessage {
   const id = unique('ntf');
