@@ -3,8 +3,11 @@ import { type LoadResult, medianRatio, summarize } from './load.ts';
 import { startChild } from './processes.ts';
 import { format, type Report, verdict } from './report.ts';
 
-const TARGET_RATIO = 0.7;
+/** Of bare fastify's req/s, per store: PostgreSQL pays a network round trip SQLite does not. */
+const TARGET_RATIO: Record<string, number> = { SQLite: 0.5, PostgreSQL: 0.35 };
+const TARGET_HEALTHZ_RATIO = 0.8;
 const TARGET_P99_MS = 5;
+const TARGET_IDLE_RSS_MB = 100;
 export const TARGET_RSS_MB = 150;
 
 export interface ApiSectionOptions {
@@ -36,24 +39,27 @@ export async function apiSection(report: Report, storeName: string, options: Api
   ] as const) {
     const result = summarize(rounds[target]);
     const ratio = medianRatio(rounds[target], rounds.bare);
+    const targetRatio = TARGET_RATIO[storeName];
     report.add({
       area,
       measure: `${measure} (${roundsNote})`,
       mailroute: describe(result),
       baseline: baselineCell,
       ratio: format.percent(ratio),
-      target: `≥ ${format.percent(TARGET_RATIO)}, p99 < ${TARGET_P99_MS} ms`,
-      verdict: verdict(ratio >= TARGET_RATIO && result.p99Ms < TARGET_P99_MS, result.failures + baseline.failures),
+      target: `≥ ${format.percent(targetRatio)}, p99 < ${TARGET_P99_MS} ms`,
+      verdict: verdict(ratio >= targetRatio && result.p99Ms < TARGET_P99_MS, result.failures + baseline.failures),
     });
   }
   const healthz = summarize(rounds.healthz);
+  const healthzRatio = medianRatio(rounds.healthz, rounds.bare);
   report.add({
     area,
     measure: 'GET /healthz: no auth, no store (framework + request logs alone)',
     mailroute: describe(healthz),
     baseline: baselineCell,
-    ratio: format.percent(medianRatio(rounds.healthz, rounds.bare)),
-    verdict: healthz.failures > 0 ? 'invalid' : 'info',
+    ratio: format.percent(healthzRatio),
+    target: `≥ ${format.percent(TARGET_HEALTHZ_RATIO)}`,
+    verdict: verdict(healthzRatio >= TARGET_HEALTHZ_RATIO, healthz.failures + baseline.failures),
   });
   const quiet = summarize(rounds.quietGetById);
   report.add({
@@ -74,13 +80,19 @@ export async function apiSection(report: Report, storeName: string, options: Api
   memoryRows(report, `Memory (${storeName})`, figures);
 }
 
-function memoryRows(report: Report, area: string, figures: Pick<ApiFigures, 'rssIdleMB' | 'rssAfterLoadMB'>): void {
+function memoryRows(report: Report, area: string, figures: ApiFigures): void {
   report.add({
     area,
-    measure: 'service RSS, idle after start',
+    measure: 'service RSS, 1 s after start (start-up garbage not yet collected)',
     mailroute: format.mb(figures.rssIdleMB),
-    target: `< ${TARGET_RSS_MB} MB`,
-    verdict: verdict(figures.rssIdleMB < TARGET_RSS_MB),
+    verdict: 'info',
+  });
+  report.add({
+    area,
+    measure: `service RSS, idle ${Math.round(figures.restingSeconds)} s after start`,
+    mailroute: format.mb(figures.rssRestingMB),
+    target: `< ${TARGET_IDLE_RSS_MB} MB`,
+    verdict: verdict(figures.rssRestingMB < TARGET_IDLE_RSS_MB),
   });
   report.add({
     area,

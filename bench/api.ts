@@ -9,7 +9,11 @@ export interface ApiFigures {
   /** Round results, in the order they ran (interleaved with the other targets). */
   rounds: Record<ApiTarget, LoadResult[]>;
   createDelete: LoadResult;
+  /** One second after start, start-up garbage still in the heap. */
   rssIdleMB: number;
+  /** A third service, started first and left idle while the others are loaded. */
+  rssRestingMB: number;
+  restingSeconds: number;
   rssAfterLoadMB: number;
 }
 
@@ -61,6 +65,9 @@ export async function benchApi(
     secondsPerRound,
   }: { env: Record<string, string>; quietEnv: Record<string, string>; rounds: number; secondsPerRound: number },
 ): Promise<ApiFigures> {
+  // What a deployment with nothing to do holds once V8 has collected start-up garbage on its own.
+  const resting = await startService({ ...BENCH_SERVICE_ENV, ...env });
+  const restingSince = performance.now();
   const service = await startService({ ...BENCH_SERVICE_ENV, ...env });
   // The same settings, only quieter logs (each service needs its own database: the token is printed at the first start).
   const quiet = await startService({ ...BENCH_SERVICE_ENV, ...quietEnv, LOG_LEVEL: 'warn' });
@@ -96,8 +103,11 @@ export async function benchApi(
       requests: createThenDelete(headers),
     });
     const rssAfterLoadMB = service.rssMB();
-    return { store: storeName, rounds: results, createDelete, rssIdleMB, rssAfterLoadMB };
+    const rssRestingMB = resting.rssMB();
+    const restingSeconds = (performance.now() - restingSince) / 1000;
+    return { store: storeName, rounds: results, createDelete, rssIdleMB, rssRestingMB, restingSeconds, rssAfterLoadMB };
   } finally {
+    await resting.stop();
     await service.stop();
     await quiet.stop();
   }

@@ -15,8 +15,10 @@ const PER_MESSAGE_MAX = 400;
 const PER_MESSAGE_BUDGET_MS = 12_000;
 const DELIVERY_TIMEOUT_MS = 90_000;
 
-const TARGET_RATIO = 0.7;
+const TARGET_RATIO = 0.8;
 const TARGET_TIMES_PEER = 10;
+const TARGET_ACCEPTED_PER_SECOND = 5_000;
+const INTAKE_CONNECTIONS = 20;
 
 const NOTIFICATIONS_PATH = '/api/v1/mailroute/notifications';
 const NOTIFICATION = {
@@ -61,19 +63,19 @@ export async function deliverySection(report: Report): Promise<void> {
       const started = performance.now();
       const accepted = await load({
         url: `${service.url}${NOTIFICATIONS_PATH}`,
-        connections: 20,
+        connections: INTAKE_CONNECTIONS,
         amount: MESSAGES,
         method: 'POST',
         headers,
         body: JSON.stringify(NOTIFICATION),
       });
-      const acceptedSeconds = (performance.now() - started) / 1000;
+      const acceptedSeconds = accepted.total / accepted.requestsPerSecond;
       await sink.ask({ op: 'waitFor', count: MESSAGES - accepted.failures }, DELIVERY_TIMEOUT_MS);
       const seconds = (performance.now() - started) / 1000;
       mailroute = {
         seconds,
         acceptedSeconds,
-        acceptedPerSecond: MESSAGES / acceptedSeconds,
+        acceptedPerSecond: accepted.requestsPerSecond,
         failures: accepted.failures,
       };
       memoryAfterDeliveryRow(report, service.rssMB());
@@ -93,6 +95,13 @@ export async function deliverySection(report: Report): Promise<void> {
       ratio: format.percent(rate / rawRate),
       target: `≥ ${format.percent(TARGET_RATIO)}`,
       verdict: verdict(rate / rawRate >= TARGET_RATIO, mailroute.failures),
+    });
+    report.add({
+      area,
+      measure: `notification intake (SQLite, synchronous = FULL), ${INTAKE_CONNECTIONS} connections, workers sending meanwhile`,
+      mailroute: format.rate(mailroute.acceptedPerSecond, 'accepted/s'),
+      target: `≥ ${format.rate(TARGET_ACCEPTED_PER_SECOND, 'accepted/s')}`,
+      verdict: verdict(mailroute.acceptedPerSecond >= TARGET_ACCEPTED_PER_SECOND, mailroute.failures),
     });
     report.add({
       area,

@@ -32,7 +32,7 @@ import { SECRET_FIELDS } from './schemas/auth-types.ts';
 /** What the app is built from: a runtime (or the parts of one it uses), and optionally a logger. */
 export interface AppOptions extends Pick<Runtime, 'config' | 'services' | 'ids' | 'now' | 'sharedState'> {
   /** Readiness pings it. */
-  store: Pick<Runtime['store'], 'ping' | 'kind'>;
+  store: Pick<Runtime['store'], 'ping' | 'kind' | 'requestArrived'>;
   delivery: Pick<Runtime['delivery'], 'metrics'>;
   /** Readiness reports the encryption keys stored data names and this instance lacks. */
   secretBox: Pick<Runtime['secretBox'], 'missingKeyIds' | 'onMissingKey'>;
@@ -82,6 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Callback hooks rather than async ones: those cost a promise and a microtask on every request.
   app.addHook('onRequest', (request, reply, done) => {
+    options.store.requestArrived();
     reply.header('X-Okta-Request-Id', request.id);
     done();
   });

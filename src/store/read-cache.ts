@@ -7,6 +7,8 @@ import type { ApiTokenStore, EmailServerRecord, EmailServerStore, OrgSender, Org
  */
 export interface ChangeWatch {
   version(): number | undefined;
+  /** A request arrived: the next `version()` must take in everything committed before now. */
+  requestArrived?(): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export function withReadCache(store: Store, watch: ChangeWatch): Store {
     orgs,
     apiTokens,
     emailServers,
+    requestArrived: () => watch.requestArrived?.(),
     async close() {
       await watch.close();
       await store.close();

@@ -23,7 +23,11 @@ export function createGroupCommit(db: Kysely<Database>) {
     const batch = queue;
     queue = [];
     const byWrite = new Map<Write<unknown>, unknown[]>();
-    for (const { write, item } of batch) byWrite.set(write, [...(byWrite.get(write) ?? []), item]);
+    for (const { write, item } of batch) {
+      const items = byWrite.get(write);
+      if (items) items.push(item);
+      else byWrite.set(write, [item]);
+    }
     try {
       await db.transaction().execute(async (trx) => {
         for (const [write, items] of byWrite) {

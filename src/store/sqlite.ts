@@ -25,8 +25,12 @@ export async function openSqliteStore(file: string): Promise<Store> {
   const db = new Kysely<Schema>({ dialect });
   await migrateToLatest(db as Kysely<unknown>);
   const store = createSqlStore(db, 'sqlite', () => db.destroy());
-  // Another process on the file (the CLI) is seen through SQLite's data_version, checked at every cached read.
-  const watch = { version: () => dialect.changeCount(), close: async () => {} };
+  // Another process on the file (the CLI) is seen through SQLite's data_version, checked once per request.
+  const watch = {
+    version: () => dialect.changeCount(),
+    requestArrived: () => dialect.requestArrived(),
+    close: async () => {},
+  };
   return withReadCache({ ...store, ping: rateLimited(() => writeProbe(db), WRITE_PROBE_INTERVAL_MS) }, watch);
 }
 

@@ -151,6 +151,11 @@ export interface Store {
   senderLeases: SenderLeaseStore;
   /** Resolves when the database answers; used by /readyz. */
   ping(): Promise<void>;
+  /**
+   * Told as each API request arrives, before it reads anything: the reads it makes must see every
+   * write committed before it arrived, whoever made it.
+   */
+  requestArrived(): void;
   /** The encryption key ids the stored ciphertexts were sealed with: each must be in the keyring. */
   sealedKeyIds(): Promise<string[]>;
   /** What the engine's own consistency check found wrong; empty when the database is sound. */

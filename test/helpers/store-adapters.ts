@@ -15,8 +15,8 @@ export interface StoreAdapter {
   /** Two stores on one fresh database, as two instances (or a service and the CLI) hold them. */
   openTwo(): Promise<[Store, Store]>;
   /**
-   * How soon a write through one store is read through another: at once on SQLite (data_version is
-   * read with every cached read), within a notification's delivery on PostgreSQL.
+   * How soon a write through one store is read through another: by the next request on SQLite
+   * (data_version is read once per request), within a notification's delivery on PostgreSQL.
    */
   changesSeenWithinMs: number;
 }

@@ -7,7 +7,7 @@ import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
 import { apiTokenRecord, serverRecord, uniqueId } from '../helpers/store-records.ts';
 
 // The reads every request makes are cached; a write through any store on the same database (another
-// instance, the CLI) is what the next read returns, on SQLite at once, on PostgreSQL once its
+// instance, the CLI) is what the next request reads, on SQLite at once, on PostgreSQL once its
 // notification arrives.
 
 const token = (orgId: string) => apiTokenRecord(orgId, { name: 'cached' });
@@ -19,10 +19,11 @@ for (const adapter of STORE_ADAPTERS) {
     let other: Store;
     let orgId: string;
 
-    /** Reads until `check` holds; on SQLite the first read must already show it. */
+    /** Reads as a new request until `check` holds; on SQLite the first read must already show it. */
     async function seen<T>(read: () => Promise<T>, check: (value: T) => boolean, what: string): Promise<T> {
       const deadline = Date.now() + adapter.changesSeenWithinMs;
       for (;;) {
+        mine.requestArrived();
         const value = await read();
         if (check(value)) return value;
         assert.ok(Date.now() < deadline, `${what} not seen within ${adapter.changesSeenWithinMs} ms`);

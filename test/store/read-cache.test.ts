@@ -7,10 +7,11 @@ import { createSqlStore } from '../../src/store/sql-store.ts';
 import { SqliteFileDialect } from '../../src/store/sqlite-driver.ts';
 import type { Store } from '../../src/store/store.ts';
 import type { Database } from '../../src/store/tables.ts';
-import { serverRecord } from '../helpers/store-records.ts';
+import { STORE_ADAPTERS } from '../helpers/store-adapters.ts';
+import { serverRecord, uniqueId } from '../helpers/store-records.ts';
 
 // The cache over a real (uncached) SQL store, with the change watch driven by hand: what happens
-// while changes cannot be observed, and when they are announced.
+// while changes cannot be observed, and when they are announced. Last, SQLite's own watch.
 
 const ORG = 'org1';
 const SERVER = serverRecord(ORG, { id: 'ces1', alias: 'relay', createdAt: 1, updatedAt: 1 });
@@ -62,4 +63,29 @@ test('a write through the cache drops what it cached, without waiting for an ann
   await read();
   await cached.emailServers.update(ORG, SERVER.id, { alias: 'changed here', updatedAt: 3 });
   assert.equal((await read())?.alias, 'changed here');
+});
+
+test('SQLite checks for other processes once per request: a write made since is read by the next request, or after this turn', async () => {
+  const [mine, other] = await STORE_ADAPTERS[0].openTwo();
+  try {
+    const orgId = uniqueId('org');
+    await other.orgs.create({ id: orgId, name: orgId, createdAt: 1 });
+    const server = serverRecord(orgId, { alias: 'first' });
+    await other.emailServers.create(server, 25);
+    const readAlias = async () => (await mine.emailServers.get(orgId, server.id))?.alias;
+
+    mine.requestArrived();
+    assert.equal(await readAlias(), 'first');
+    await other.emailServers.update(orgId, server.id, { alias: 'second', updatedAt: 2 });
+    assert.equal(await readAlias(), 'first', 'the same request, in the same turn, reuses its check');
+    mine.requestArrived();
+    assert.equal(await readAlias(), 'second', 'a request arriving after the write reads it');
+
+    await other.emailServers.update(orgId, server.id, { alias: 'third', updatedAt: 3 });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await readAlias(), 'third', 'with no request, the next event-loop turn reads it');
+  } finally {
+    await mine.close();
+    await other.close();
+  }
 });
