@@ -13,6 +13,7 @@ export const TARGET_RSS_MB = 150;
 export interface ApiSectionOptions {
   env: Record<string, string>;
   quietEnv: Record<string, string>;
+  restingEnv: Record<string, string>;
   rounds: number;
   secondsPerRound: number;
 }

@@ -61,12 +61,19 @@ export async function benchApi(
   {
     env,
     quietEnv,
+    restingEnv,
     rounds,
     secondsPerRound,
-  }: { env: Record<string, string>; quietEnv: Record<string, string>; rounds: number; secondsPerRound: number },
+  }: {
+    env: Record<string, string>;
+    quietEnv: Record<string, string>;
+    restingEnv: Record<string, string>;
+    rounds: number;
+    secondsPerRound: number;
+  },
 ): Promise<ApiFigures> {
   // What a deployment with nothing to do holds once V8 has collected start-up garbage on its own.
-  const resting = await startService({ ...BENCH_SERVICE_ENV, ...env });
+  const resting = await startService({ ...BENCH_SERVICE_ENV, ...restingEnv });
   const restingSince = performance.now();
   const service = await startService({ ...BENCH_SERVICE_ENV, ...env });
   // The same settings, only quieter logs (each service needs its own database: the token is printed at the first start).

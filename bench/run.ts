@@ -36,7 +36,14 @@ async function main(): Promise<void> {
     [
       'api-sqlite',
       'API (SQLite)',
-      () => apiSection(report, 'SQLite', { env: {}, quietEnv: {}, rounds: ROUNDS, secondsPerRound: SECONDS_PER_ROUND }),
+      () =>
+        apiSection(report, 'SQLite', {
+          env: {},
+          quietEnv: {},
+          restingEnv: {},
+          rounds: ROUNDS,
+          secondsPerRound: SECONDS_PER_ROUND,
+        }),
     ],
     ['test-endpoint', '/test', () => testEndpointSection(report)],
     ['delivery', 'Delivery', () => deliverySection(report), 240_000],
@@ -88,6 +95,7 @@ async function postgresSection(report: Report): Promise<void> {
     await apiSection(report, 'PostgreSQL', {
       env: { DATABASE_URL: await database.freshDatabase() },
       quietEnv: { DATABASE_URL: await database.freshDatabase() },
+      restingEnv: { DATABASE_URL: await database.freshDatabase() },
       rounds: ROUNDS,
       secondsPerRound: SECONDS_PER_ROUND,
     });

@@ -51,7 +51,7 @@ export interface NotificationServiceDeps {
   /** Tells local workers there is work for this message's org and server, so they need not wait for their next poll. */
   onQueued: (message: MessageRouting) => void;
   /** Submissions and resends are recorded: who asked for which message (never its content). */
-  audit: Pick<AuditService, 'record'>;
+  audit: Pick<AuditService, 'record' | 'eventOf'>;
   /** This instance's throttle and circuit per server, shown with its health. */
   serverStates?: Pick<ServerStates, 'view'>;
 }
@@ -155,8 +155,14 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         requestId: context.requestId,
         expiresAt,
       };
+      // Its audit event is committed with it, so an accepted message always has one. A replay under
+      // the same idempotency key is the same submission, recorded once.
+      const event = deps.audit.eventOf(context, {
+        eventType: 'notification.submit',
+        target: { id, type: 'Notification' },
+      });
       // A key used within the window returns its first message; the unique index settles races.
-      const result = await outbox.insert(message, at - IDEMPOTENCY_WINDOW_MS);
+      const result = await outbox.insert(message, at - IDEMPOTENCY_WINDOW_MS, event);
       // As payment APIs do: a key names one request; replaying a different one under it is a client bug.
       if (
         !result.created &&
@@ -174,11 +180,6 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       if (result.created) {
         deps.metrics.accepted.inc();
         deps.onQueued(message);
-        // A replay under the same idempotency key is the same submission, recorded once.
-        await deps.audit.record(orgId, context, {
-          eventType: 'notification.submit',
-          target: { id, type: 'Notification' },
-        });
       }
       return result;
     },

@@ -68,26 +68,32 @@ export function createAuditService({
 }) {
   const orderedId = orderedEventIds(ids);
 
+  /** The System Log event of an audited change, for a store that writes it with the change itself. */
+  function eventOf(context: ChangeContext, entry: AuditEntry): LogEvent {
+    const target = entry.target;
+    const at = now();
+    return buildLogEvent({
+      uuid: orderedId(at),
+      published: at,
+      eventType: logEventTypeOf(entry.eventType),
+      actor: context.actor,
+      client: context.client,
+      requestId: context.requestId,
+      outcome: { result: entry.outcome?.result ?? 'SUCCESS', reason: entry.outcome?.reason ?? null },
+      targets: [target],
+      debugData: {
+        ...(target.type === 'EmailServer' ? serverDebugData(target.id, entry.server) : {}),
+        ...(entry.changedFields?.length ? { changed_settings: entry.changedFields.join(',') } : {}),
+        ...entry.details,
+      },
+    });
+  }
+
   return {
+    eventOf,
+
     async record(orgId: string, context: ChangeContext, entry: AuditEntry): Promise<void> {
-      const target = entry.target;
-      const at = now();
-      const event = buildLogEvent({
-        uuid: orderedId(at),
-        published: at,
-        eventType: logEventTypeOf(entry.eventType),
-        actor: context.actor,
-        client: context.client,
-        requestId: context.requestId,
-        outcome: { result: entry.outcome?.result ?? 'SUCCESS', reason: entry.outcome?.reason ?? null },
-        targets: [target],
-        debugData: {
-          ...(target.type === 'EmailServer' ? serverDebugData(target.id, entry.server) : {}),
-          ...(entry.changedFields?.length ? { changed_settings: entry.changedFields.join(',') } : {}),
-          ...entry.details,
-        },
-      });
-      await logEvents.append(orgId, event);
+      await logEvents.append(orgId, eventOf(context, entry));
     },
 
     /** The whole System Log: audit and delivery events. */

@@ -138,9 +138,14 @@ export interface ContentReplacement {
 export interface OutboxStore {
   /**
    * Inserts the message, unless the org already used its idempotency key at or after `keyFreshSince`:
-   * then the earlier message is returned and nothing is inserted.
+   * then the earlier message is returned and nothing is inserted. `event` (its System Log event) is
+   * appended in the same commit when the message is inserted, and not otherwise.
    */
-  insert(message: OutboxMessage, keyFreshSince: number): Promise<{ message: OutboxMessage; created: boolean }>;
+  insert(
+    message: OutboxMessage,
+    keyFreshSince: number,
+    event?: LogEvent,
+  ): Promise<{ message: OutboxMessage; created: boolean }>;
   get(orgId: string, id: string): Promise<OutboxMessage | undefined>;
   list(orgId: string, filter: MessageFilter, limit: number, after?: PageCursor): Promise<OutboxMessage[]>;
   attempts(orgId: string, messageId: string): Promise<DeliveryAttempt[]>;

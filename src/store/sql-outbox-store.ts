@@ -1,19 +1,30 @@
 import { type Insertable, type Kysely, sql } from 'kysely';
 import { MESSAGE_STATUSES, type MessageStatus } from '../schemas/message-statuses.ts';
+import type { LogEvent } from './log-event-store.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { OutboxMessageTable } from './outbox-tables.ts';
 import { deliveryEvents } from './sql-delivery-events.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 import { isUniqueViolation } from './sql-errors.ts';
 import type { GroupCommit } from './sql-group-commit.ts';
+import { insertLogEvents } from './sql-log-event-store.ts';
 import { outboxQueue } from './sql-outbox-queue.ts';
 import { messageRow, toAttempt, toMessage } from './sql-outbox-rows.ts';
 import type { Database } from './tables.ts';
 
 export function outboxStore(db: Kysely<Database>, dialect: SqlDialect, groupCommit: GroupCommit): OutboxStore {
-  const groupInsert = groupCommit.writer<Insertable<OutboxMessageTable>>(async (trx, rows) => {
-    await trx.insertInto('outbox_messages').values(rows).execute();
-  });
+  const groupInsert = groupCommit.writer<{ row: Insertable<OutboxMessageTable>; event?: LogEvent }>(
+    async (trx, items) => {
+      await trx
+        .insertInto('outbox_messages')
+        .values(items.map(({ row }) => row))
+        .execute();
+      await insertLogEvents(
+        trx,
+        items.flatMap(({ row, event }) => (event ? [{ orgId: row.org_id, event }] : [])),
+      );
+    },
+  );
   const byKey = (orgId: string, key: string) =>
     db
       .selectFrom('outbox_messages')
@@ -26,15 +37,18 @@ export function outboxStore(db: Kysely<Database>, dialect: SqlDialect, groupComm
     ...outboxQueue(db, dialect),
     ...deliveryEvents(db, dialect),
 
-    async insert(message, keyFreshSince) {
-      // Bounded: each round either inserts, finds a fresh holder of the key, or frees a stale key.
+    async insert(message, keyFreshSince, event) {
       if (message.idempotencyKey === null) {
-        await groupInsert(messageRow(message));
+        await groupInsert({ row: messageRow(message), event });
         return { message, created: true };
       }
+      // Bounded: each round either inserts, finds a fresh holder of the key, or frees a stale key.
       for (let round = 0; round < 3; round++) {
         try {
-          await db.insertInto('outbox_messages').values(messageRow(message)).execute();
+          await db.transaction().execute(async (trx) => {
+            await trx.insertInto('outbox_messages').values(messageRow(message)).execute();
+            if (event) await insertLogEvents(trx, [{ orgId: message.orgId, event }]);
+          });
           return { message, created: true };
         } catch (error) {
           if (!isUniqueViolation(error) || message.idempotencyKey === null) throw error;

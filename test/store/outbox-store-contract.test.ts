@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { buildLogEvent } from '../../src/store/log-event-build.ts';
 import type { OutboxMessage } from '../../src/store/outbox-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { describeUnless } from '../helpers/skip.ts';
@@ -36,6 +37,19 @@ function message(orgId: string, overrides: Partial<OutboxMessage> = {}): OutboxM
     ...overrides,
   };
 }
+
+/** A message's submit event, as the notifications service builds it. */
+const submitEvent = (m: OutboxMessage) =>
+  buildLogEvent({
+    uuid: unique('aev'),
+    published: m.createdAt,
+    eventType: 'mailroute.notification.submit',
+    actor: { id: 'tok1', type: 'ApiToken' },
+    requestId: 'req1',
+    outcome: { result: 'SUCCESS' },
+    targets: [{ id: m.id, type: 'Notification' }],
+    debugData: {},
+  });
 
 for (const adapter of STORE_ADAPTERS) {
   describeUnless(adapter.skip, `outbox store contract: ${adapter.name}`, () => {
@@ -86,6 +100,35 @@ for (const adapter of STORE_ADAPTERS) {
       assert.equal(again.message.id, first.id);
       assert.equal(again.message.requestHash, first.requestHash);
       assert.equal(await store.outbox.get(orgId, second.id), undefined);
+    });
+
+    test("a message's event is committed with it, and not for a replay or a refused insert", async () => {
+      const own = await adapter.open();
+      try {
+        const org = unique('org');
+        await own.orgs.create({ id: org, name: org, createdAt: 1 });
+        const keyless = Array.from({ length: 3 }, () => message(org));
+        const refused = message(org, { id: keyless[0].id });
+        const keyed = message(org, { idempotencyKey: 'key-e', requestHash: 'a'.repeat(64) });
+        const replay = message(org, { idempotencyKey: 'key-e', requestHash: 'a'.repeat(64) });
+        const settled = await Promise.allSettled(
+          [...keyless, refused].map((m) => own.outbox.insert(m, 0, submitEvent(m))),
+        );
+        assert.deepEqual(
+          settled.map((s) => s.status),
+          ['fulfilled', 'fulfilled', 'fulfilled', 'rejected'],
+        );
+        assert.equal((await own.outbox.insert(keyed, 0, submitEvent(keyed))).created, true);
+        assert.equal((await own.outbox.insert(replay, 0, submitEvent(replay))).created, false);
+        const events = await own.logEvents.list(org, { limit: 100, order: 'ASCENDING' });
+        assert.deepEqual(
+          events.map((e) => e.target?.[0]?.id).sort(),
+          [...keyless, keyed].map((m) => m.id).sort(),
+          'one event per inserted message: none for the refused duplicate id or the replay',
+        );
+      } finally {
+        await own.close();
+      }
     });
 
     test('sealed content: listed across orgs in id order by keyset, without purged rows', async () => {
