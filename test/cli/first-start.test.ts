@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { KEY_FILE_NAME } from '../../src/secrets/keyring.ts';
 import { request } from '../helpers/app.ts';
 import { cleanEnv, REPO_ROOT, tempDataDir } from './run-cli.ts';
@@ -13,9 +13,17 @@ interface Started {
   output: () => string;
 }
 
-/** `npm start` as an operator runs it: `node --import tsx src/main.ts`, on a port the OS picks. */
+/** `npm start`'s two steps as package.json has them: the build, then the command that serves. */
+const [BUILD, SERVE] = (
+  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).scripts.start as string
+)
+  .split('&&')
+  .map((command) => command.trim().split(/\s+/));
+
+/** The compiled service as `npm start` runs it, on a port the OS picks. */
 async function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  assert.equal(SERVE[0], 'node', `npm start runs ${SERVE.join(' ')}`);
+  const child = spawn(process.execPath, SERVE.slice(1), {
     cwd: REPO_ROOT,
     env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', MAILROUTE_DELIVERY_WORKERS: 'off', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,6 +64,10 @@ async function stop({ child }: Started, signal: NodeJS.Signals): Promise<number 
 const TOKEN = /00[A-Za-z0-9_-]{40}/g;
 
 describe('first start on an empty data directory (npm start)', () => {
+  before(() => {
+    assert.equal(BUILD[0], 'node', `npm start builds with ${BUILD.join(' ')}`);
+    execFileSync(process.execPath, BUILD.slice(1), { cwd: REPO_ROOT, stdio: 'pipe' });
+  });
   const dataDir = tempDataDir();
   const env = { MAILROUTE_DATA_DIR: dataDir };
   let adminToken = '';
