@@ -128,10 +128,9 @@ class SqliteConnection implements DatabaseConnection {
    * data_version, which this connection's own commits leave alone; a reopened connection counts as
    * a change. Undefined while the connection is stale (its snapshot may be old) or cannot tell.
    *
-   * Reading data_version is a statement of its own (a third of a cached GET's store time), so one
-   * count serves until the next request arrives, and at most until this event-loop turn ends: a
-   * request's reads then see every commit made before it arrived, and other readers (the workers)
-   * lag by less than a turn.
+   * Reading data_version is a statement of its own (about 8 µs), so one count serves until the next
+   * request arrives (`recount`), and at most until this event-loop turn ends: a request's reads then
+   * see every commit made before it arrived, and other readers (the workers) lag by less than a turn.
    */
   changeCount(): number | undefined {
     if (this.#stale) return undefined;
@@ -144,7 +143,7 @@ class SqliteConnection implements DatabaseConnection {
         this.#changes++;
       }
       this.#counted = true;
-      setImmediate(() => this.requestArrived());
+      setImmediate(() => this.recount());
       return this.#changes;
     } catch {
       this.#dataVersion = undefined;
@@ -175,7 +174,7 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   /** The next `changeCount` reads data_version again. */
-  requestArrived(): void {
+  recount(): void {
     this.#counted = false;
   }
 
@@ -244,7 +243,7 @@ class SqliteFileDriver implements Driver {
   }
 
   requestArrived(): void {
-    this.#connection?.requestArrived();
+    this.#connection?.recount();
   }
 }
 
