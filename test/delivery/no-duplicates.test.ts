@@ -3,11 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.ts';
 import { type DeliveryTestApp, messageIdCounts, startDeliveryApp, submitMany, waitFor } from './delivery-helpers.ts';
 
-const TOTAL = 40;
+const TOTAL = 50;
 const SECONDS_PER_MESSAGE = 1.2;
-// Far shorter than the batch takes (TOTAL / pool size × seconds per message), so a claimed batch
-// outlives its first lease many times over; the test stays quick.
-const LEASE_MS = 2000;
+// A third of what the batch takes (TOTAL / pool size × seconds per message), so the last claimed
+// messages outlive their first lease three times over. Not shorter: a renewal must land within
+// 3/8 of the lease, and on a loaded CI machine one took longer than the 750 ms a 2 s lease allows.
+const LEASE_MS = 4000;
 
 describe('delivery: a batch slower than its lease is sent once', () => {
   let t: DeliveryTestApp;
