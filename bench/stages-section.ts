@@ -16,7 +16,7 @@ const STAGE_MEASURES: Record<StageName, string> = {
   store: 'store: the server read (emailServers.get)',
   serialisation: "serialisation: presentEmailServer + the route's response serializer (reply.getSerializationFunction)",
   logging:
-    "logging: fastify's per-request child logger + the app's one 'request completed' line (pino, level info, LOG_REDACTIONS, async to a file)",
+    "logging: fastify's per-request child logger (made on first use) + the app's one 'request completed' line (the service's logger, level info, async to a file)",
 };
 
 /**

@@ -1,15 +1,14 @@
 // Where the microseconds of one `GET /api/v1/email-servers/{id}` with an SSWS token go: each stage
 // timed alone through the service's real code, against the whole request measured in the same run.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import pino from 'pino';
-import { buildApp, LOG_REDACTIONS } from '../src/app.ts';
+import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { bootstrapDefaultOrg } from '../src/domain/bootstrap.ts';
+import { createServiceLogger, lazyChildLogger, requestCompletedLogger } from '../src/http/logging.ts';
 import { presentEmailServer } from '../src/http/presenters.ts';
 import { rateLimitHeaders } from '../src/http/rate-limit-headers.ts';
 import { createRateLimiter } from '../src/http/rate-limiter.ts';
@@ -69,14 +68,13 @@ export async function benchStages(storeName: string, databaseUrls?: [string, str
   };
   const config = loadConfig(env);
   const runtime = await openRuntime(config);
-  // Asynchronous, to a file: what the service's default logger does to its stdout in the bench.
-  const destination = pino.destination({ dest: path.join(dataDir, 'service.log'), sync: false });
-  await once(destination, 'ready');
-  const logger = pino({ level: config.logLevel, redact: LOG_REDACTIONS }, destination);
+  // The service's own logger, to a file as its stdout is in the bench.
+  const logger = createServiceLogger(config.logLevel, path.join(dataDir, 'service.log'));
   let captured: Captured | undefined;
   // Two apps on one runtime: one lends its request, reply and route serializer to the stage loops,
   // the other is timed without the hook that captures them.
   const probe = await buildApp({ ...runtime, logger });
+  const logCompleted = requestCompletedLogger(probe.log);
   probe.addHook('onResponse', async (request, reply) => {
     captured ??= { request, reply, serialize: reply.getSerializationFunction('200') as Captured['serialize'] };
   });
@@ -119,24 +117,21 @@ export async function benchStages(storeName: string, databaseUrls?: [string, str
         const server = presentEmailServer(record);
         return serialize(shape === 'documented' ? { 'email-servers': [server] } : server);
       }),
-      // fastify makes a child logger per request (its request id), then the app's one line.
-      logging: await timed(() =>
-        probe.log
-          .child({ reqId: request.id }, {})
-          .info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed'),
-      ),
+      // fastify asks for a child logger per request (made only if the request logs), then the app's one line.
+      logging: await timed(() => {
+        lazyChildLogger(probe.log, { reqId: request.id }, {});
+        logCompleted(request, reply);
+      }),
     };
     const inject = {
       app: await timed(async () => checkStatus(await app.inject({ method: 'GET', url, headers }))),
       bare: await timed(async () => checkStatus(await bare.inject({ method: 'GET', url: '/' }))),
     };
-    destination.flushSync();
     const loaded = await underLoad(databaseUrls?.[1]);
     return { store: storeName, iterations: STAGE_ITERATIONS, stages, inject, loaded };
   } finally {
     await Promise.all([probe.close(), app.close(), bare.close()]);
     await runtime.close();
-    destination.end();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

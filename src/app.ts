@@ -11,6 +11,7 @@ import { ApiError } from './http/api-error.ts';
 import { type AuthDeps, createAuthHook } from './http/auth.ts';
 import { installErrorHandling } from './http/error-handler.ts';
 import { frameworkErrorHandlers, MAX_PARAM_LENGTH } from './http/framework-errors.ts';
+import { createServiceLogger, lazyChildLogger, requestCompletedLogger } from './http/logging.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { createRateLimiter } from './http/rate-limiter.ts';
 import { adminRoutes } from './http/routes/admin.ts';
@@ -27,7 +28,6 @@ import { serverHealthRoutes } from './http/routes/server-health.ts';
 import { systemLogRoutes } from './http/routes/system-log.ts';
 import { createValidatorCompiler } from './http/validation.ts';
 import type { Runtime } from './runtime.ts';
-import { SECRET_FIELDS } from './schemas/auth-types.ts';
 
 /** What the app is built from: a runtime (or the parts of one it uses), and optionally a logger. */
 export interface AppOptions extends Pick<Runtime, 'config' | 'services' | 'ids' | 'now' | 'sharedState'> {
@@ -40,21 +40,14 @@ export interface AppOptions extends Pick<Runtime, 'config' | 'services' | 'ids' 
   logger?: FastifyBaseLogger;
 }
 
-/** Paths and headers that never reach the logs. */
-export const LOG_REDACTIONS = [
-  'req.headers.authorization',
-  'req.headers.dpop',
-  'req.headers.cookie',
-  ...SECRET_FIELDS.map((field) => `*.${field}`),
-];
-
 const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
 /** Builds the HTTP application; never listens (main.ts does, tests inject or listen on port 0). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, services, ids, logger } = options;
   const app = Fastify({
-    ...(logger ? { loggerInstance: logger } : { logger: { level: config.logLevel, redact: LOG_REDACTIONS } }),
+    loggerInstance: logger ?? createServiceLogger(config.logLevel),
+    childLoggerFactory: lazyChildLogger,
     genReqId: () => ids.requestId(),
     requestIdHeader: false,
     bodyLimit: config.bodyLimitBytes,
@@ -86,23 +79,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('X-Okta-Request-Id', request.id);
     done();
   });
-  const requestLog = requestLogger(app.log);
+  const logCompleted = requestCompletedLogger(app.log);
   app.addHook('onResponse', (request, reply, done) => {
-    requestLog.info(
-      {
-        reqId: request.id,
-        req: {
-          method: request.method,
-          url: request.url,
-          host: request.host,
-          remoteAddress: request.ip,
-          remotePort: request.socket?.remotePort,
-        },
-        res: { statusCode: reply.statusCode },
-        responseTime: reply.elapsedTime,
-      },
-      'request completed',
-    );
+    logCompleted(request, reply);
     done();
   });
 
@@ -153,11 +132,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
  * The request line names each field it logs (no header, no body), so no secret can reach it; it
  * skips redaction, whose wildcard paths cost more than the rest of the line. Other lines keep it.
  */
-function requestLogger(log: FastifyBaseLogger): FastifyBaseLogger {
-  const asIs = (value: unknown) => value;
-  return log.child({}, { redact: [], serializers: { req: asIs, res: asIs } });
-}
-
 /**
  * Slow clients (half-sent headers, trickled bodies, idle keep-alives) are cut off, so a few thousand
  * of them cannot hold every connection. Node answers an overdue request 408 through the client error

@@ -5,9 +5,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApp, LOG_REDACTIONS } from '../../src/app.ts';
+import { buildApp } from '../../src/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { bootstrapDefaultOrg } from '../../src/domain/bootstrap.ts';
+import { LOG_REDACTIONS } from '../../src/http/logging.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createDatabase } from './postgres-cluster.ts';
 

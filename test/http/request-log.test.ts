@@ -70,6 +70,18 @@ describe('request log lines of the running service', () => {
     assert.equal((await lineOf(refused.headers.get('x-okta-request-id'))).res?.statusCode, 401);
   });
 
+  it("a line a request writes itself carries that request's id", async () => {
+    const badUrl = await request(`${service.url}/api/v1/email-servers/%zz`);
+    assert.equal(badUrl.status, 400);
+    const requestId = badUrl.headers.get('x-okta-request-id');
+    const own = await waitFor(
+      () => lines().find((line) => line.msg === 'request refused before routing' && line.reqId === requestId),
+      5_000,
+      'the refusal line',
+    );
+    assert.equal(own.reqId, requestId);
+  });
+
   it('no credential or password reaches the output, and lines written before shutdown are kept', async () => {
     const last = await request(`${service.url}/healthz`);
     await service.stop();
