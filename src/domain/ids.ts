@@ -1,4 +1,5 @@
-import { randomBytes, randomFillSync, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { pooledRandom } from '../secrets/random-pool.ts';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -9,22 +10,9 @@ function randomAlphanumeric(length: number): string {
   return out;
 }
 
-/**
- * Base64url strings of `bytes` random bytes from the CSPRNG, drawn `batch` ids at a time: one call
- * into OpenSSL per request cost more than the rest of the request id. Each byte is handed out once.
- */
+/** Base64url strings of `bytes` random bytes: one call into OpenSSL per request cost more than the rest of the request id. */
 export function pooledRandomIds(bytes: number, batch = 256): () => string {
-  const pool = Buffer.allocUnsafeSlow(bytes * batch);
-  let offset = pool.length;
-  return () => {
-    if (offset === pool.length) {
-      randomFillSync(pool);
-      offset = 0;
-    }
-    const id = pool.toString('base64url', offset, offset + bytes);
-    offset += bytes;
-    return id;
-  };
+  return pooledRandom(bytes, (pool, start, end) => pool.toString('base64url', start, end), batch);
 }
 
 export interface IdGenerator {

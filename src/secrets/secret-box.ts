@@ -1,4 +1,8 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { pooledRandom } from './random-pool.ts';
+
+/** A fresh random 96-bit GCM nonce per seal, copied out of the pool. */
+const nextIv = pooledRandom(12, (pool, start, end) => Buffer.from(pool.subarray(start, end)));
 
 /** Ordered encryption keys; the last one encrypts new writes, all of them decrypt. */
 export interface Keyring {
@@ -84,7 +88,7 @@ export class SecretBox {
       this.reload();
     }
     const keyId = this.keyring.currentKeyId;
-    const iv = randomBytes(12);
+    const iv = nextIv();
     const cipher = createCipheriv('aes-256-gcm', this.key(keyId), iv);
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);

@@ -177,3 +177,14 @@ describe('the secrets module depends on no layer that uses it', () => {
     }
   });
 });
+
+describe('sealing draws a fresh nonce each time', () => {
+  it('2,000 seals of one text under one key: 2,000 distinct nonces and ciphertexts, each opening to the text', () => {
+    const secretBox = box('k1');
+    const sealed = Array.from({ length: 2000 }, () => secretBox.seal('same text', 'ctx'));
+    // format.keyId.iv.body.tag: more than one pool's worth, so refills are crossed too.
+    assert.equal(new Set(sealed.map((value) => value.split('.')[2])).size, 2000);
+    assert.equal(new Set(sealed).size, 2000);
+    for (const value of sealed) assert.equal(secretBox.open(value, 'ctx'), 'same text');
+  });
+});
