@@ -129,10 +129,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 }
 
 /**
- * The request line names each field it logs (no header, no body), so no secret can reach it; it
- * skips redaction, whose wildcard paths cost more than the rest of the line. Other lines keep it.
- */
-/**
  * Slow clients (half-sent headers, trickled bodies, idle keep-alives) are cut off, so a few thousand
  * of them cannot hold every connection. Node answers an overdue request 408 through the client error
  * handler; it looks for overdue requests every `connectionsCheckingInterval`.
