@@ -45,8 +45,10 @@ const ALL_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELE
 /** Builds the HTTP application; never listens (main.ts does, tests inject or listen on port 0). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, services, ids, logger } = options;
+  const log = logger ?? createServiceLogger(config.logLevel);
+  const logCompleted = requestCompletedLogger(log);
   const app = Fastify({
-    loggerInstance: logger ?? createServiceLogger(config.logLevel),
+    loggerInstance: log,
     childLoggerFactory: lazyChildLogger,
     genReqId: () => ids.requestId(),
     requestIdHeader: false,
@@ -54,7 +56,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...httpServerOptions(config.http),
     // The Node SDK sends `//api/v1/...` when its org URL ends in `/`.
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
-    ...frameworkErrorHandlers(ids),
+    ...frameworkErrorHandlers(ids, logCompleted),
     return503OnClosing: true,
     // One line per request (written in onResponse below) rather than fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -79,7 +81,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('X-Okta-Request-Id', request.id);
     done();
   });
-  const logCompleted = requestCompletedLogger(app.log);
   app.addHook('onResponse', (request, reply, done) => {
     logCompleted(request, reply);
     done();

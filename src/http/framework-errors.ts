@@ -15,7 +15,11 @@ type FrameworkErrorOptions = Required<Pick<FastifyServerOptions, 'frameworkError
  * parser rejects (unknown methods, malformed syntax) answer in Okta's envelope too: an Okta client
  * parses every error body, and fastify's or Node's own bodies have none of its fields.
  */
-export function frameworkErrorHandlers(ids: Pick<IdGenerator, 'errorId' | 'requestId'>): FrameworkErrorOptions {
+export function frameworkErrorHandlers(
+  ids: Pick<IdGenerator, 'errorId' | 'requestId'>,
+  /** Writes the request's completed line: fastify runs no response hooks for these. */
+  logCompleted: (request: FastifyRequest, reply: FastifyReply) => void,
+): FrameworkErrorOptions {
   return {
     frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
       const [kind, detail]: [ApiErrorKind, string] =
@@ -28,6 +32,7 @@ export function frameworkErrorHandlers(ids: Pick<IdGenerator, 'errorId' | 'reque
       else request.log.info({ code: error.code, method: request.method }, 'request refused before routing');
       const { status, body } = oktaError(kind, ids.errorId(), detail);
       reply.header('X-Okta-Request-Id', request.id).status(status).type('application/json').send(body);
+      logCompleted(request, reply);
     },
 
     clientErrorHandler(error: Error & { code?: string }, socket: Socket) {

@@ -2,12 +2,12 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import pino from 'pino';
 import { SECRET_FIELDS } from '../schemas/auth-types.ts';
 
-/** Paths and headers that never reach the logs. */
+/** Paths and headers that never reach the logs: secret fields at the top of a line or one level down. */
 export const LOG_REDACTIONS = [
   'req.headers.authorization',
   'req.headers.dpop',
   'req.headers.cookie',
-  ...SECRET_FIELDS.map((field) => `*.${field}`),
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
 ];
 
 type Bindings = Record<string, unknown>;

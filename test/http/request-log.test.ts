@@ -70,7 +70,7 @@ describe('request log lines of the running service', () => {
     assert.equal((await lineOf(refused.headers.get('x-okta-request-id'))).res?.statusCode, 401);
   });
 
-  it("a line a request writes itself carries that request's id", async () => {
+  it("a line a request writes itself carries that request's id; a request refused before routing has its completed line too", async () => {
     const badUrl = await request(`${service.url}/api/v1/email-servers/%zz`);
     assert.equal(badUrl.status, 400);
     const requestId = badUrl.headers.get('x-okta-request-id');
@@ -80,6 +80,8 @@ describe('request log lines of the running service', () => {
       'the refusal line',
     );
     assert.equal(own.reqId, requestId);
+    // Refused before routing, so fastify ran no response hook: the completed line is written anyway.
+    assert.equal((await lineOf(requestId)).res?.statusCode, 400);
   });
 
   it('no credential or password reaches the output, and lines written before shutdown are kept', async () => {
