@@ -38,6 +38,9 @@ export function hookEnvelope(source: string, eventTime: number, events: unknown[
   };
 }
 
+/** The first wait after a pass that found work; it doubles on each empty pass up to the idle poll. */
+const BUSY_RECHECK_MS = 20;
+
 /** Exponential backoff from the base, capped. */
 export function hookRetryDelay(attempts: number, settings: Pick<HookDispatcherSettings, 'retryBaseMs' | 'retryMaxMs'>) {
   return Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** Math.min(attempts, 30));
@@ -56,6 +59,7 @@ export function createHookDispatcher(deps: HookDispatcherDeps) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
+  let idleDelayMs = settings.pollMs;
 
   async function sendGroup(hook: EventHookRecord | undefined, claims: Awaited<ReturnType<HookDeliveryStore['claim']>>) {
     const ids = claims.map((c) => c.id);
@@ -131,8 +135,23 @@ export function createHookDispatcher(deps: HookDispatcherDeps) {
           deps.log.warn({ err: error }, 'event hook delivery pass failed');
           return 0;
         })
-        .then((claimed) => schedule(claimed > 0 ? 0 : settings.pollMs));
+        .then((claimed) => schedule(nextDelay(claimed)));
     }, delayMs);
+  }
+
+  /**
+   * Straight on while there is work. Once it runs out, events are probably still coming: look again
+   * soon, then less and less often, back to the idle poll. Events written by another process (or
+   * instance) so reach their hooks within tens of milliseconds rather than a whole poll later.
+   */
+  function nextDelay(claimed: number): number {
+    if (claimed > 0) {
+      idleDelayMs = Math.min(BUSY_RECHECK_MS, settings.pollMs);
+      return 0;
+    }
+    const delay = idleDelayMs;
+    idleDelayMs = Math.min(settings.pollMs, idleDelayMs * 2);
+    return delay;
   }
 
   return {

@@ -141,3 +141,59 @@ describe('event hooks: System Log events delivered to the receiver, at least onc
     assert.equal(posts('inactive').length, 0);
   });
 });
+
+describe('event hooks: a dispatcher that just found work looks again soon, not a whole idle poll later', () => {
+  const IDLE_POLL_MS = 20_000;
+  let t: DeliveryTestApp;
+  let receiver: HookReceiver;
+  let dispatcher: ReturnType<DeliveryTestApp['delivery']['createHookDispatcher']> | undefined;
+
+  before(async () => {
+    receiver = await startHookReceiver();
+    t = await startDeliveryApp({
+      MAILROUTE_OUTBOUND_ALLOW: '127.0.0.1',
+      MAILROUTE_EVENT_HOOK_POLL_MS: String(IDLE_POLL_MS),
+    });
+  });
+  after(async () => {
+    await dispatcher?.stop();
+    await t?.close();
+    await receiver?.close();
+  });
+
+  it('the event of a message sent just after a busy pass arrives within seconds', async () => {
+    const hook = await t.api('/api/v1/eventHooks', {
+      method: 'POST',
+      body: {
+        name: 'soon',
+        events: { type: 'EVENT_TYPE', items: ['system.email.delivery'] },
+        channel: { type: 'HTTP', version: '1.0.0', config: { uri: `${receiver.uri}/soon`, headers: [] } },
+      },
+    });
+    assert.equal(hook.status, 200, hook.text);
+    const verified = await t.api(`/api/v1/eventHooks/${hook.body.id}/lifecycle/verify`, { method: 'POST' });
+    assert.equal(verified.body.verificationStatus, 'VERIFIED', verified.text);
+    const delivered = (recipient: string) =>
+      receiver.calls.some((c) => c.method === 'POST' && c.body.includes(recipient));
+    const send = async (recipient: string) => {
+      const res = await t.api('/api/v1/mailroute/notifications', { method: 'POST', body: welcome(recipient) });
+      assert.equal(res.status, 202, res.text);
+      await waitForStatus(t, res.body.id, 'sent');
+    };
+
+    // Queued before the dispatcher starts, so its first pass finds work.
+    await send('first@example.com');
+    dispatcher = t.delivery.createHookDispatcher(t.app.log);
+    dispatcher.start();
+    await waitFor('the first event at the receiver', () => delivered('first@example.com'));
+
+    await send('second@example.com');
+    const sentAt = Date.now();
+    await waitFor('the second event at the receiver', () => delivered('second@example.com'));
+    const waitedMs = Date.now() - sentAt;
+    assert.ok(
+      waitedMs < IDLE_POLL_MS / 4,
+      `the second event waited ${waitedMs} ms; the idle poll is ${IDLE_POLL_MS} ms`,
+    );
+  });
+});

@@ -1,0 +1,26 @@
+// node zz-getperf.mjs variant [perf]  -> GET by id load, CPU µs per request (and perf record if asked)
+import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import autocannon from 'autocannon';
+const [v, doPerf] = process.argv.slice(2);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zzg-'));
+const log = path.join(dir, 'log'); const out = fs.openSync(log, 'a');
+const child = spawn(process.execPath, [...(doPerf ? ['--cpu-prof','--cpu-prof-dir=/tmp/lb/p-get-'+v] : []), '--enable-source-maps', `dist/${v}/main.js`], { stdio: ['ignore', out, out], env: { ...process.env, PORT: '4700', HOST: '127.0.0.1', MAILROUTE_DATA_DIR: dir, MAILROUTE_ENCRYPTION_KEYS: `b:${randomBytes(32).toString('base64')}`, MAILROUTE_RATE_LIMIT_WINDOW_SECONDS: '1', MAILROUTE_RATE_LIMIT_GENERAL: '1000000', MAILROUTE_RATE_LIMIT_NOTIFICATIONS: '1000000' } });
+await new Promise((r) => setTimeout(r, 4000));
+const token = fs.readFileSync(log, 'utf8').match(/^\s+(00[\w-]{30,})\s*$/m)[1];
+const headers = { authorization: `SSWS ${token}`, 'content-type': 'application/json' };
+const created = await (await fetch('http://127.0.0.1:4700/api/v1/email-servers', { method: 'POST', headers, body: JSON.stringify({ alias: 'x', host: 'smtp.example.com', port: 587, username: 'u', password: 'p' }) })).json();
+const url = `http://127.0.0.1:4700/api/v1/email-servers/${created.id}`;
+const cpu = () => { const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+await autocannon({ url, connections: 50, duration: 2, headers });
+let perf;
+;
+const c0 = cpu();
+const r = await autocannon({ url, connections: 50, duration: 5, headers });
+const ticks = cpu() - c0;
+console.log(v, Math.round(r.requests.average), 'req/s', (ticks * 1e4 / r.requests.total).toFixed(1), 'µs CPU/req', r.requests.total, 'requests', r.non2xx, 'non2xx');
+if (perf) await new Promise((res) => perf.on('exit', res));
+child.kill('SIGINT'); await new Promise(r=>child.on('exit',r));
